@@ -1,0 +1,84 @@
+import type { Config } from './config.js';
+import { Lifecycle } from './domain/lifecycle.js';
+import { Maintenance } from './domain/maintenance.js';
+import { startGrpcServer } from './grpc/server.js';
+import type { Logger } from './log.js';
+import { createBareClient, createRedisClient } from './store/redis.js';
+import type { RedisClient, RedisConfig } from './store/redis.js';
+import { RedisTaskStore } from './store/redisTaskStore.js';
+
+export interface Baton {
+  /** host:port the gRPC server listens on. */
+  grpcAddress: string;
+  /** Graceful: stop accepting, end long polls, let calls in flight finish (up to the grace), close Redis. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Maintenance pacing; tests shorten it. */
+  maintenanceTickMs?: number;
+}
+
+async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs}ms (status ${client.status})`));
+    }, timeoutMs);
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    client.on('ready', onReady);
+  });
+}
+
+/** Wires store → domain → transport and starts serving. */
+export async function startBaton(config: Config, redisConfig: RedisConfig, log: Logger, options: StartOptions = {}): Promise<Baton> {
+  const client = createRedisClient(redisConfig, 'baton');
+  let redisErrorLogged = false;
+  client.on('error', (error: Error) => {
+    // ioredis retries on its own; log once per outage rather than once per attempt.
+    if (!redisErrorLogged) log.warn('redis connection error', { error: error.message });
+    redisErrorLogged = true;
+  });
+  client.on('ready', () => {
+    redisErrorLogged = false;
+  });
+  await waitUntilReady(client, 10_000);
+
+  const store = new RedisTaskStore(client, () => createBareClient(redisConfig, 'baton-subscriber'));
+  const lifecycle = new Lifecycle(store, { maxPayloadBytes: config.maxPayloadBytes });
+  const unsubscribe = await store.subscribeToWakeups((queue) => {
+    lifecycle.wakeBoard.ring(queue);
+  });
+  const maintenance = new Maintenance(store, {
+    retentionMs: config.retentionMs,
+    tickMs: options.maintenanceTickMs ?? 100,
+    maxIntervalMs: 1_000,
+    batchLimit: 500,
+    onError: (error) => {
+      log.warn('maintenance pass failed', { error: error instanceof Error ? error.message : String(error) });
+    },
+  });
+  maintenance.start();
+  const server = await startGrpcServer(config.grpcAddress, lifecycle, log);
+  log.info('baton serving', { grpc: server.address });
+
+  return {
+    grpcAddress: server.address,
+    stop: async () => {
+      lifecycle.close();
+      await server.shutdown(config.shutdownGraceMs);
+      await maintenance.stop();
+      await unsubscribe();
+      await client.quit().catch(() => undefined);
+      log.info('baton stopped');
+    },
+  };
+}

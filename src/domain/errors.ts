@@ -1,0 +1,31 @@
+/**
+ * Errors the domain reports to callers. Each carries a code that the transport maps to its own status; the message
+ * is for people and names the field, the limit or the state involved.
+ */
+export type BatonErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ABORTED'
+  | 'FAILED_PRECONDITION'
+  | 'UNAVAILABLE'
+  | 'RESOURCE_EXHAUSTED'
+  | 'OUT_OF_RANGE'
+  | 'CANCELLED'
+  | 'DEADLINE_EXCEEDED';
+
+export class BatonError extends Error {
+  override readonly name = 'BatonError';
+
+  constructor(
+    readonly code: BatonErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const invalidArgument = (field: string, problem: string): BatonError =>
+  new BatonError('INVALID_ARGUMENT', `${field}: ${problem}`);
+
+export const taskNotFound = (queue: string, id: string): BatonError =>
+  new BatonError('NOT_FOUND', `task "${id}" not found in queue "${queue}"`);

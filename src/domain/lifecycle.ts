@@ -1,0 +1,287 @@
+import { BatonError, invalidArgument, taskNotFound } from './errors.js';
+import { newTaskId } from './ids.js';
+import type { ClaimInput, FailInput, HeartbeatInput, ListInput, StartInput, SubmitInput } from './inputs.js';
+import * as limits from './limits.js';
+import { decodePageToken, encodePageToken } from './pageToken.js';
+import type { TaskStore } from './store.js';
+import type {
+  ClaimedTask,
+  HeartbeatResult,
+  ListTasksPage,
+  NewTask,
+  StartResult,
+  SubmitResult,
+  Task,
+} from './task.js';
+import * as check from './validation.js';
+import { WakeBoard } from './wakeBoard.js';
+
+export interface LifecycleOptions {
+  maxPayloadBytes: number;
+}
+
+/** A waiting claim re-checks at least this often, in case a wake-up was lost with a Redis connection. */
+const SAFETY_RECHECK_MS = 2_000;
+
+export type SubmitOutcome = SubmitResult | { error: BatonError };
+
+/** The task lifecycle rules: validation, defaults and the order of operations. Storage does each step atomically. */
+export class Lifecycle {
+  readonly wakeBoard = new WakeBoard();
+  private readonly closing = new AbortController();
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly options: LifecycleOptions,
+  ) {}
+
+  /** Ends every waiting claim (they return what they have, usually nothing). */
+  close(): void {
+    this.closing.abort();
+  }
+
+  async submit(input: SubmitInput): Promise<SubmitResult> {
+    const task = this.toNewTask(input);
+    await this.store.rememberQueue(task.queue);
+    const [result] = await this.store.submit(task.queue, [task], true);
+    if (!result) throw new Error('submit returned no result');
+    return result;
+  }
+
+  /** One outcome per input, in order; an invalid item fails alone. Items are stored in one script call per queue. */
+  async submitMany(inputs: SubmitInput[], returnTasks: boolean): Promise<SubmitOutcome[]> {
+    if (inputs.length === 0 || inputs.length > limits.SUBMIT_BATCH_MAX) {
+      throw invalidArgument('requests', `must hold 1 to ${limits.SUBMIT_BATCH_MAX} items, got ${inputs.length}`);
+    }
+    const outcomes: SubmitOutcome[] = new Array<SubmitOutcome>(inputs.length);
+    const byQueue = new Map<string, { index: number; task: NewTask }[]>();
+    inputs.forEach((input, index) => {
+      try {
+        const task = this.toNewTask(input);
+        const group = byQueue.get(task.queue) ?? [];
+        group.push({ index, task });
+        byQueue.set(task.queue, group);
+      } catch (error) {
+        if (!(error instanceof BatonError)) throw error;
+        outcomes[index] = { error: new BatonError(error.code, `requests[${index}].${error.message}`) };
+      }
+    });
+    await Promise.all(
+      [...byQueue].map(async ([queue, group]) => {
+        await this.store.rememberQueue(queue);
+        const results = await this.store.submit(
+          queue,
+          group.map((g) => g.task),
+          returnTasks,
+        );
+        results.forEach((result, i) => {
+          const item = group[i];
+          if (item) outcomes[item.index] = result;
+        });
+      }),
+    );
+    return outcomes;
+  }
+
+  async get(queue: string, taskId: string): Promise<Task> {
+    check.checkQueue(queue);
+    check.checkTaskId(taskId);
+    const task = await this.store.get(queue, taskId);
+    if (!task) throw taskNotFound(queue, taskId);
+    return task;
+  }
+
+  async list(input: ListInput): Promise<{ tasks: Task[]; nextPageToken: string }> {
+    check.checkQueue(input.queue);
+    const pageSize =
+      input.pageSize === 0
+        ? limits.PAGE_SIZE_DEFAULT
+        : check.checkIntRange(input.pageSize, 'page_size', 1, limits.PAGE_SIZE_MAX);
+    const cursor = input.pageToken === '' ? undefined : decodePageToken(input.pageToken, input.queue, input.state);
+    const page: ListTasksPage = await this.store.list(input.queue, {
+      ...(input.state === undefined ? {} : { state: input.state }),
+      ...(cursor === undefined ? {} : { cursor }),
+      pageSize,
+      includePayload: input.includePayload,
+    });
+    return {
+      tasks: page.tasks,
+      nextPageToken:
+        page.nextCursor === undefined ? '' : encodePageToken(input.queue, input.state, page.nextCursor),
+    };
+  }
+
+  async cancel(queue: string, taskId: string): Promise<Task> {
+    return this.store.cancel(check.checkQueue(queue), check.checkTaskId(taskId));
+  }
+
+  async retry(queue: string, taskId: string): Promise<Task> {
+    return this.store.retry(check.checkQueue(queue), check.checkTaskId(taskId));
+  }
+
+  /**
+   * Claims from the queues in order until max_tasks are held. With a wait timeout and nothing claimable, waits
+   * for a wake-up (a submit, a retry, a requeue on any replica), the next scheduled task, or the timeout.
+   */
+  async claim(input: ClaimInput, signal: AbortSignal): Promise<ClaimedTask[]> {
+    if (input.queues.length === 0 || input.queues.length > limits.CLAIM_MAX_QUEUES) {
+      throw invalidArgument('queues', `must name 1 to ${limits.CLAIM_MAX_QUEUES} queues, got ${input.queues.length}`);
+    }
+    input.queues.forEach((queue, i) => check.checkQueue(queue, `queues[${i}]`));
+    if (new Set(input.queues).size !== input.queues.length) throw invalidArgument('queues', 'must not repeat a queue');
+    const workerId = check.checkWorkerId(input.workerId);
+    const maxTasks = input.maxTasks === 0 ? 1 : check.checkIntRange(input.maxTasks, 'max_tasks', 1, limits.CLAIM_MAX_TASKS);
+    const leaseDurationMs =
+      input.leaseDurationMs === undefined
+        ? 0
+        : check.checkDuration(input.leaseDurationMs, 'lease_duration', limits.LEASE_MIN_MS, limits.LEASE_MAX_MS);
+    const waitMs =
+      input.waitTimeoutMs === undefined
+        ? 0
+        : check.checkDuration(input.waitTimeoutMs, 'wait_timeout', 0, limits.CLAIM_WAIT_MAX_MS);
+
+    const deadline = Date.now() + waitMs;
+    const stop = AbortSignal.any([signal, this.closing.signal]);
+    for (;;) {
+      const alarm = this.wakeBoard.arm(input.queues);
+      try {
+        const claimed: ClaimedTask[] = [];
+        let nextDueTime = Infinity;
+        for (const queue of input.queues) {
+          const outcome = await this.store.claim(queue, {
+            workerId,
+            maxTasks: maxTasks - claimed.length,
+            leaseDurationMs,
+          });
+          claimed.push(...outcome.claimed);
+          if (outcome.nextDueTime !== undefined) nextDueTime = Math.min(nextDueTime, outcome.nextDueTime);
+          if (claimed.length >= maxTasks) break;
+        }
+        if (claimed.length > 0 || Date.now() >= deadline || stop.aborted) return claimed;
+        await alarm.wait(Math.min(deadline, nextDueTime, Date.now() + SAFETY_RECHECK_MS), stop);
+      } finally {
+        alarm.disarm();
+      }
+    }
+  }
+
+  async start(input: StartInput): Promise<StartResult> {
+    const task = this.toNewTask(input.task, 'task_id required');
+    const workerId = check.checkWorkerId(input.workerId);
+    if (input.leaseToken.length > limits.LEASE_TOKEN_MAX_LENGTH) {
+      throw invalidArgument('lease_token', `is at most ${limits.LEASE_TOKEN_MAX_LENGTH} characters`);
+    }
+    await this.store.rememberQueue(task.queue);
+    return this.store.start(task, {
+      workerId,
+      leaseDurationMs: this.optionalLease(input.leaseDurationMs),
+      leaseToken: input.leaseToken,
+      force: input.force,
+    });
+  }
+
+  async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
+    check.checkQueue(input.queue);
+    check.checkTaskId(input.taskId);
+    check.checkLeaseToken(input.leaseToken);
+    const progress = input.progress;
+    if (progress) {
+      check.checkIntRange(progress.current, 'progress.current', 0, Number.MAX_SAFE_INTEGER);
+      check.checkIntRange(progress.total, 'progress.total', 0, Number.MAX_SAFE_INTEGER);
+      check.checkMaxLength(progress.message, 'progress.message', limits.PROGRESS_MESSAGE_MAX_LENGTH);
+    }
+    return this.store.heartbeat(input.queue, input.taskId, input.leaseToken, {
+      leaseDurationMs: this.optionalLease(input.leaseDurationMs),
+      ...(progress ? { progress } : {}),
+    });
+  }
+
+  async complete(queue: string, taskId: string, leaseToken: string, result: Buffer): Promise<Task> {
+    check.checkQueue(queue);
+    check.checkTaskId(taskId);
+    check.checkLeaseToken(leaseToken);
+    check.checkBytes(result, 'result', this.options.maxPayloadBytes);
+    return this.store.complete(queue, taskId, leaseToken, result);
+  }
+
+  async fail(input: FailInput): Promise<Task> {
+    check.checkQueue(input.queue);
+    check.checkTaskId(input.taskId);
+    check.checkLeaseToken(input.leaseToken);
+    const retryDelayMs =
+      input.retryDelayMs === undefined
+        ? undefined
+        : check.checkDuration(input.retryDelayMs, 'retry_delay', 0, limits.RETRY_DELAY_MAX_MS);
+    return this.store.fail(input.queue, input.taskId, input.leaseToken, {
+      type: check.truncate(input.error.type || 'Error', limits.ERROR_TYPE_MAX_LENGTH),
+      message: check.truncate(input.error.message, limits.ERROR_MESSAGE_MAX_LENGTH),
+      details: check.truncate(input.error.details, limits.ERROR_DETAILS_MAX_LENGTH),
+      permanent: input.permanent,
+      ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
+    });
+  }
+
+  private optionalLease(leaseDurationMs: number | undefined): number {
+    return leaseDurationMs === undefined
+      ? 0
+      : check.checkDuration(leaseDurationMs, 'lease_duration', limits.LEASE_MIN_MS, limits.LEASE_MAX_MS);
+  }
+
+  /** Validates a submission and fills in every default. */
+  private toNewTask(input: SubmitInput, missingId: 'generate' | 'task_id required' = 'generate'): NewTask {
+    const queue = check.checkQueue(input.queue);
+    if (input.taskId === '' && missingId !== 'generate') throw invalidArgument('task_id', 'is required');
+    const id = input.taskId === '' ? newTaskId() : check.checkTaskId(input.taskId);
+    if (input.delayMs !== undefined && input.scheduleTime !== undefined) {
+      throw invalidArgument('delay', 'set at most one of delay and schedule_time');
+    }
+    const policy = input.retryPolicy;
+    const initialBackoffMs =
+      policy?.initialBackoffMs === undefined
+        ? limits.DEFAULT_INITIAL_BACKOFF_MS
+        : check.checkDuration(policy.initialBackoffMs, 'retry_policy.initial_backoff', 0, limits.MAX_BACKOFF_LIMIT_MS);
+    const maxBackoffMs =
+      policy?.maxBackoffMs === undefined
+        ? Math.max(limits.DEFAULT_MAX_BACKOFF_MS, initialBackoffMs)
+        : check.checkDuration(policy.maxBackoffMs, 'retry_policy.max_backoff', initialBackoffMs, limits.MAX_BACKOFF_LIMIT_MS);
+    const multiplier = policy?.multiplier ?? 0;
+    if (!Number.isFinite(multiplier) || (multiplier !== 0 && (multiplier < 1 || multiplier > limits.BACKOFF_MULTIPLIER_MAX))) {
+      throw invalidArgument('retry_policy.backoff_multiplier', `must be from 1 to ${limits.BACKOFF_MULTIPLIER_MAX}`);
+    }
+    const jitter = policy?.jitter ?? 0;
+    if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) {
+      throw invalidArgument('retry_policy.jitter', 'must be from 0 to 1');
+    }
+    if (input.expireTime !== undefined) {
+      check.checkTimestamp(input.expireTime, 'expire_time');
+      if (input.expireTime <= Date.now()) throw invalidArgument('expire_time', 'must be in the future');
+    }
+    if (input.scheduleTime !== undefined) check.checkTimestamp(input.scheduleTime, 'schedule_time');
+    const task: NewTask = {
+      queue,
+      id,
+      payload: check.checkBytes(input.payload, 'payload', this.options.maxPayloadBytes),
+      metadata: check.checkMetadata(input.metadata),
+      priority: check.checkIntRange(input.priority, 'priority', limits.PRIORITY_MIN, limits.PRIORITY_MAX),
+      delayMs:
+        input.delayMs === undefined ? 0 : check.checkDuration(input.delayMs, 'delay', 0, limits.DELAY_MAX_MS),
+      maxAttempts:
+        input.maxAttempts === 0
+          ? limits.DEFAULT_MAX_ATTEMPTS
+          : check.checkIntRange(input.maxAttempts, 'max_attempts', limits.MAX_ATTEMPTS_MIN, limits.MAX_ATTEMPTS_MAX),
+      leaseDurationMs:
+        input.leaseDurationMs === undefined
+          ? limits.DEFAULT_LEASE_MS
+          : check.checkDuration(input.leaseDurationMs, 'lease_duration', limits.LEASE_MIN_MS, limits.LEASE_MAX_MS),
+      retryPolicy: {
+        initialBackoffMs,
+        maxBackoffMs,
+        multiplier: multiplier === 0 ? limits.DEFAULT_BACKOFF_MULTIPLIER : multiplier,
+        jitter,
+      },
+    };
+    if (input.scheduleTime !== undefined) task.scheduleTime = input.scheduleTime;
+    if (input.expireTime !== undefined) task.expireTime = input.expireTime;
+    return task;
+  }
+}

@@ -1,0 +1,75 @@
+import type {
+  ClaimedTask,
+  FailureReport,
+  HeartbeatResult,
+  ListTasksPage,
+  NewTask,
+  Progress,
+  StartResult,
+  SubmitResult,
+  Task,
+  TaskState,
+} from './task.js';
+
+/** What the lifecycle needs from storage. Every method is one atomic operation. */
+export interface TaskStore {
+  /** Stores new tasks of one queue; existing ids are returned unchanged. Results in input order. */
+  submit(queue: string, tasks: NewTask[], returnTasks: boolean): Promise<SubmitResult[]>;
+  get(queue: string, id: string): Promise<Task | undefined>;
+  list(queue: string, query: ListQuery): Promise<ListTasksPage>;
+  claim(queue: string, request: ClaimQuery): Promise<ClaimOutcome>;
+  start(task: NewTask, request: StartQuery): Promise<StartResult>;
+  heartbeat(queue: string, id: string, leaseToken: string, update: HeartbeatUpdate): Promise<HeartbeatResult>;
+  complete(queue: string, id: string, leaseToken: string, result: Buffer): Promise<Task>;
+  fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task>;
+  cancel(queue: string, id: string): Promise<Task>;
+  retry(queue: string, id: string): Promise<Task>;
+  /** Requeues expired leases, expires deadlines, promotes due tasks, drops old finished tasks. */
+  reap(queue: string, limit: number, retentionMs: number): Promise<ReapOutcome>;
+  /** Queues ever used, cluster-wide. */
+  knownQueues(): Promise<string[]>;
+  rememberQueue(queue: string): Promise<void>;
+  /** Calls `onWake(queue)` whenever tasks may have become claimable in that queue, on any replica. */
+  subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>>;
+}
+
+export interface ListQuery {
+  state?: TaskState;
+  pageSize: number;
+  cursor?: string;
+  includePayload: boolean;
+}
+
+export interface ClaimQuery {
+  workerId: string;
+  maxTasks: number;
+  /** 0: each task's own default. */
+  leaseDurationMs: number;
+}
+
+export interface ClaimOutcome {
+  claimed: ClaimedTask[];
+  /** Epoch ms at which the earliest scheduled task becomes due, if any. */
+  nextDueTime?: number;
+}
+
+export interface StartQuery {
+  workerId: string;
+  leaseDurationMs: number;
+  leaseToken: string;
+  force: boolean;
+}
+
+export interface HeartbeatUpdate {
+  leaseDurationMs: number;
+  progress?: Progress;
+}
+
+export interface ReapOutcome {
+  leasesExpired: number;
+  tasksExpired: number;
+  tasksPromoted: number;
+  tasksDeleted: number;
+  /** Milliseconds until something in the queue is next due; undefined when nothing is. */
+  nextDueInMs?: number;
+}

@@ -1,0 +1,126 @@
+/** The task lifecycle's vocabulary, independent of gRPC and Redis. Times are epoch milliseconds. */
+
+export const TASK_STATES = [
+  'SCHEDULED',
+  'PENDING',
+  'ACTIVE',
+  'SUCCEEDED',
+  'FAILED',
+  'EXHAUSTED',
+  'CANCELLED',
+  'EXPIRED',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
+  'SUCCEEDED',
+  'FAILED',
+  'EXHAUSTED',
+  'CANCELLED',
+  'EXPIRED',
+]);
+
+export interface RetryPolicy {
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  multiplier: number;
+  /** Fraction 0..1 by which each backoff is spread up or down at random. */
+  jitter: number;
+}
+
+export interface TaskErrorRecord {
+  type: string;
+  message: string;
+  details: string;
+  attempt: number;
+  time: number;
+}
+
+export interface Progress {
+  current: number;
+  total: number;
+  message: string;
+}
+
+export interface Lease {
+  workerId: string;
+  expireTime: number;
+}
+
+export interface Task {
+  queue: string;
+  id: string;
+  state: TaskState;
+  /** Undefined when the read left it out (lists, batch results). */
+  payload?: Buffer;
+  metadata: Record<string, string>;
+  priority: number;
+  attempt: number;
+  maxAttempts: number;
+  createTime: number;
+  updateTime: number;
+  scheduleTime: number;
+  startTime?: number;
+  endTime?: number;
+  expireTime?: number;
+  lease?: Lease;
+  progress?: Progress;
+  result?: Buffer;
+  errors: TaskErrorRecord[];
+  cancelRequested: boolean;
+  leaseDurationMs: number;
+  retryPolicy: RetryPolicy;
+}
+
+/** A validated submission: every default is filled in. */
+export interface NewTask {
+  queue: string;
+  id: string;
+  payload: Buffer;
+  metadata: Record<string, string>;
+  priority: number;
+  /** Claimable from this time (epoch ms, from the client) ... */
+  scheduleTime?: number;
+  /** ... or after this delay from the moment Redis stores the task. */
+  delayMs: number;
+  maxAttempts: number;
+  leaseDurationMs: number;
+  expireTime?: number;
+  retryPolicy: RetryPolicy;
+}
+
+export interface SubmitResult {
+  task: Task;
+  created: boolean;
+}
+
+export interface ClaimedTask {
+  task: Task;
+  leaseToken: string;
+}
+
+export interface ListTasksPage {
+  tasks: Task[];
+  /** Sequence below which the next page starts; undefined at the end. */
+  nextCursor?: string;
+}
+
+export interface HeartbeatResult {
+  leaseExpireTime: number;
+  cancelRequested: boolean;
+}
+
+export interface StartResult {
+  task: Task;
+  leaseToken: string;
+  created: boolean;
+}
+
+export interface FailureReport {
+  type: string;
+  message: string;
+  details: string;
+  permanent: boolean;
+  /** Overrides the task's backoff for this retry. */
+  retryDelayMs?: number;
+}

@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as HealthProto } from './generated/health.js';
+import type { ProtoGrpcType as TaskServiceProto } from './generated/task_service.js';
+import type { ProtoGrpcType as WorkerServiceProto } from './generated/worker_service.js';
+
+/** Keep identical to the flags in scripts/gen-proto-types.mjs, or the generated types lie. */
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+/** The repository's proto/ folder, found from here both in src/ (tsx) and in dist/src/ (built). */
+export function protoDir(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, 'baton', 'v1', 'task.proto'))) return candidate;
+  }
+  throw new Error(`proto/ not found above ${__dirname}`);
+}
+
+export const PROTO_FILES = ['baton/v1/task_service.proto', 'baton/v1/worker_service.proto', 'grpc/health/v1/health.proto'];
+
+export interface BatonProtos {
+  packageDefinition: protoLoader.PackageDefinition;
+  baton: TaskServiceProto['baton'] & WorkerServiceProto['baton'];
+  health: HealthProto['grpc']['health'];
+}
+
+export function loadProtos(): BatonProtos {
+  const packageDefinition = protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
+  const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as TaskServiceProto &
+    WorkerServiceProto &
+    HealthProto;
+  return { packageDefinition, baton: loaded.baton, health: loaded.grpc.health };
+}

@@ -1,0 +1,61 @@
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { Lifecycle } from '../domain/lifecycle.js';
+import type { Logger } from '../log.js';
+import { HealthService } from './health.js';
+import { loadProtos } from './protos.js';
+import { taskServiceHandlers } from './taskService.js';
+import { workerServiceHandlers } from './workerService.js';
+
+export const SERVICE_NAMES = ['baton.v1.TaskService', 'baton.v1.WorkerService'] as const;
+
+export interface GrpcServer {
+  /** host:port actually bound (the port is real even when 0 was asked for). */
+  address: string;
+  health: HealthService;
+  /** Stops accepting calls and waits up to `graceMs` for calls in flight, then cuts the rest. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export async function startGrpcServer(address: string, lifecycle: Lifecycle, log: Logger): Promise<GrpcServer> {
+  const protos = loadProtos();
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  const health = new HealthService(SERVICE_NAMES);
+  server.addService(protos.baton.v1.TaskService.service, taskServiceHandlers(lifecycle, log));
+  server.addService(protos.baton.v1.WorkerService.service, workerServiceHandlers(lifecycle, log));
+  server.addService(protos.health.v1.Health.service, health.handlers());
+  new ReflectionService(protos.packageDefinition).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (error) reject(error);
+      else resolve(boundPort);
+    });
+  });
+  const host = address.slice(0, address.lastIndexOf(':'));
+  return {
+    address: `${host}:${port}`,
+    health,
+    shutdown: async (graceMs) => {
+      health.setStatus('NOT_SERVING');
+      health.endWatches();
+      const drained = new Promise<void>((resolve) => {
+        server.tryShutdown(() => {
+          resolve();
+        });
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+      });
+      await Promise.race([drained, deadline]);
+      clearTimeout(timer);
+    },
+  };
+}

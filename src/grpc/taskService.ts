@@ -1,0 +1,63 @@
+import type { Lifecycle } from '../domain/lifecycle.js';
+import type { Logger } from '../log.js';
+import { stateFromProto, stateToProto, submitInputFromProto, taskToProto } from './convert.js';
+import type { TaskServiceHandlers } from './generated/baton/v1/TaskService.js';
+import type { SubmitTasksResult } from './generated/baton/v1/SubmitTasksResult.js';
+import { toStatus } from './status.js';
+import { unary } from './unary.js';
+
+const SERVICE = 'baton.v1.TaskService';
+
+export function taskServiceHandlers(lifecycle: Lifecycle, log: Logger): TaskServiceHandlers {
+  return {
+    SubmitTask: unary(`${SERVICE}/SubmitTask`, log, async (request) => {
+      const { task, created } = await lifecycle.submit(submitInputFromProto(request));
+      return { task: taskToProto(task), created };
+    }),
+
+    SubmitTasks: unary(`${SERVICE}/SubmitTasks`, log, async (request) => {
+      const outcomes = await lifecycle.submitMany(
+        request.requests.map((item) => submitInputFromProto(item)),
+        request.return_tasks,
+      );
+      const results = outcomes.map((outcome): SubmitTasksResult => {
+        if ('error' in outcome) {
+          const status = toStatus(outcome.error, `${SERVICE}/SubmitTasks`, log);
+          return { error: { code: status.code ?? 13, message: status.details ?? '' } };
+        }
+        const { task, created } = outcome;
+        return {
+          task_id: task.id,
+          created,
+          state: stateToProto(task.state),
+          task: request.return_tasks ? taskToProto(task) : null,
+        };
+      });
+      return { results };
+    }),
+
+    GetTask: unary(`${SERVICE}/GetTask`, log, async (request) => ({
+      task: taskToProto(await lifecycle.get(request.queue, request.task_id)),
+    })),
+
+    ListTasks: unary(`${SERVICE}/ListTasks`, log, async (request) => {
+      const state = stateFromProto(request.state);
+      const page = await lifecycle.list({
+        queue: request.queue,
+        ...(state === undefined ? {} : { state }),
+        pageSize: request.page_size,
+        pageToken: request.page_token,
+        includePayload: request.include_payload,
+      });
+      return { tasks: page.tasks.map(taskToProto), next_page_token: page.nextPageToken };
+    }),
+
+    CancelTask: unary(`${SERVICE}/CancelTask`, log, async (request) => ({
+      task: taskToProto(await lifecycle.cancel(request.queue, request.task_id)),
+    })),
+
+    RetryTask: unary(`${SERVICE}/RetryTask`, log, async (request) => ({
+      task: taskToProto(await lifecycle.retry(request.queue, request.task_id)),
+    })),
+  };
+}

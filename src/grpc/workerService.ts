@@ -1,0 +1,75 @@
+import type { Lifecycle } from '../domain/lifecycle.js';
+import type { Logger } from '../log.js';
+import { durationToMs, msToTimestamp, submitInputFromProto, taskToProto } from './convert.js';
+import type { WorkerServiceHandlers } from './generated/baton/v1/WorkerService.js';
+import { unary } from './unary.js';
+
+const SERVICE = 'baton.v1.WorkerService';
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+export function workerServiceHandlers(lifecycle: Lifecycle, log: Logger): WorkerServiceHandlers {
+  return {
+    ClaimTasks: unary(`${SERVICE}/ClaimTasks`, log, async (request, signal) => {
+      const claimed = await lifecycle.claim(
+        {
+          queues: request.queues,
+          workerId: request.worker_id,
+          maxTasks: request.max_tasks,
+          ...optional('leaseDurationMs', durationToMs(request.lease_duration)),
+          ...optional('waitTimeoutMs', durationToMs(request.wait_timeout)),
+        },
+        signal,
+      );
+      return { tasks: claimed.map((c) => ({ task: taskToProto(c.task), lease_token: c.leaseToken })) };
+    }),
+
+    StartTask: unary(`${SERVICE}/StartTask`, log, async (request) => {
+      const started = await lifecycle.start({
+        task: submitInputFromProto(request),
+        workerId: request.worker_id,
+        leaseToken: request.lease_token,
+        force: request.force,
+        ...optional('leaseDurationMs', durationToMs(request.lease_duration)),
+      });
+      return { task: taskToProto(started.task), lease_token: started.leaseToken, created: started.created };
+    }),
+
+    Heartbeat: unary(`${SERVICE}/Heartbeat`, log, async (request) => {
+      const result = await lifecycle.heartbeat({
+        queue: request.queue,
+        taskId: request.task_id,
+        leaseToken: request.lease_token,
+        ...optional('leaseDurationMs', durationToMs(request.lease_duration)),
+        ...(request.progress ? { progress: request.progress } : {}),
+      });
+      return {
+        lease_expire_time: msToTimestamp(result.leaseExpireTime),
+        cancel_requested: result.cancelRequested,
+      };
+    }),
+
+    CompleteTask: unary(`${SERVICE}/CompleteTask`, log, async (request) => ({
+      task: taskToProto(await lifecycle.complete(request.queue, request.task_id, request.lease_token, request.result)),
+    })),
+
+    FailTask: unary(`${SERVICE}/FailTask`, log, async (request) => ({
+      task: taskToProto(
+        await lifecycle.fail({
+          queue: request.queue,
+          taskId: request.task_id,
+          leaseToken: request.lease_token,
+          error: {
+            type: request.error?.type ?? '',
+            message: request.error?.message ?? '',
+            details: request.error?.details ?? '',
+          },
+          permanent: request.permanent,
+          ...optional('retryDelayMs', durationToMs(request.retry_delay)),
+        }),
+      ),
+    })),
+  };
+}

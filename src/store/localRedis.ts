@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+export interface LocalRedis {
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a throwaway redis-server on a free loopback port in a temporary directory, for development when no Redis
+ * is configured. It keeps nothing on disk and is removed on stop.
+ */
+export async function startLocalRedis(redisServerPath = 'redis-server'): Promise<LocalRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-redis-'));
+  const port = await freePort();
+  const child = spawn(
+    redisServerPath,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  await new Promise<void>((resolve, reject) => {
+    const check = setInterval(() => {
+      if (output.includes('Ready to accept connections')) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 20);
+    child.once('error', (error) => {
+      clearInterval(check);
+      reject(new Error(`could not start redis-server (is it installed and on the PATH?): ${error.message}`));
+    });
+    child.once('exit', (code) => {
+      clearInterval(check);
+      reject(new Error(`redis-server exited with code ${String(code)}: ${output.slice(-500)}`));
+    });
+  });
+  child.stdout.off('data', collect);
+  child.stderr.off('data', collect);
+  child.stdout.resume();
+  child.stderr.resume();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

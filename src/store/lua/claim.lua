@@ -1,0 +1,54 @@
+-- Claims up to `max` claimable tasks of one queue for a worker: leases that ran out are released and due scheduled
+-- tasks promoted first (so a claim never waits for the reaper), then the highest priority pending tasks are
+-- leased, FIFO within a priority.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- ARGV[1] worker id
+-- ARGV[2] max tasks to claim
+-- ARGV[3] lease length ms (0: each task's default)
+-- ARGV[4] token prefix: a random nonce from the caller; the i-th claimed task gets token prefix .. i
+-- Returns { next schedule time ms of a scheduled task or -1, { token, task reply with payload }... }.
+--@include queue
+
+local workerId, max, leaseMs, tokenPrefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local now = nowMs()
+
+local leaseExpired = redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, 100)
+for _, id in ipairs(leaseExpired) do
+  local t = loadTask(id)
+  expireLease(id, t, now)
+  saveTask(id, t)
+end
+
+local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', int(now), 'LIMIT', 0, 1000)
+for _, id in ipairs(due) do
+  local t = loadTask(id)
+  moveTo(id, t, PENDING, now)
+  saveTask(id, t)
+end
+
+local claimed = {}
+while #claimed < max do
+  local popped = redis.call('ZPOPMIN', K.pending, max - #claimed)
+  if #popped == 0 then
+    break
+  end
+  for i = 1, #popped, 2 do
+    local id = popped[i]
+    local t = loadTask(id)
+    if t.xt and t.xt <= now then
+      moveTo(id, t, EXPIRED, now)
+    else
+      local token = tokenPrefix .. (#claimed + 1)
+      grantLease(id, t, workerId, leaseMs, token, now)
+      claimed[#claimed + 1] = { token, taskReply(id, t, true) }
+    end
+    saveTask(id, t)
+  end
+end
+
+local nextDue = redis.call('ZRANGE', K.scheduled, 0, 0, 'WITHSCORES')
+local nextDueMs = -1
+if #nextDue > 0 then
+  nextDueMs = tonumber(nextDue[2])
+end
+return { nextDueMs, claimed }

@@ -1,0 +1,48 @@
+-- Fails the current attempt of the caller's task: scheduled for a retry after backoff while attempts are left,
+-- EXHAUSTED when they are used up, FAILED when permanent, CANCELLED when a cancel was requested.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- ARGV[1] task id
+-- ARGV[2] lease token
+-- ARGV[3] error type, ARGV[4] error message, ARGV[5] error details
+-- ARGV[6] '1' for a permanent failure
+-- ARGV[7] retry delay ms overriding the backoff (-1: use the task's backoff)
+-- ARGV[8] a uniform random number in [0, 1) for the jitter
+-- Returns the task reply (with payload).
+-- Errors: BATON NOT_FOUND | TOKEN_MISMATCH <state> | LEASE_EXPIRED <state>
+--@include queue
+
+local id, token = ARGV[1], ARGV[2]
+local permanent, retryDelay, random = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
+local now = nowMs()
+local t = loadTask(id)
+if not t then
+  return reject('NOT_FOUND')
+end
+local leaseError = checkLease(id, t, token, now)
+if leaseError then
+  return leaseError
+end
+appendError(t, ARGV[3], ARGV[4], ARGV[5], now)
+if t.cr then
+  moveTo(id, t, CANCELLED, now)
+elseif permanent then
+  moveTo(id, t, FAILED, now)
+elseif attemptsLeft(t) <= 0 then
+  moveTo(id, t, EXHAUSTED, now)
+else
+  local delay = retryDelay
+  if delay < 0 then
+    local failures = t.a - (t.ab or 0)
+    delay = math.min(t.bx, t.bi * (t.bm / 1000) ^ (failures - 1))
+    delay = delay * (1 + (t.bj / 1000) * (2 * random - 1))
+  end
+  t.sc = now + math.max(0, math.floor(delay))
+  if t.sc > now then
+    moveTo(id, t, SCHEDULED, now)
+  else
+    moveTo(id, t, PENDING, now)
+    wakeClaimers()
+  end
+end
+saveTask(id, t)
+return taskReply(id, t, true)

@@ -1,0 +1,11 @@
+-- Reads one task.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- ARGV[1] task id
+-- Returns the task reply (with payload and result), or nil.
+--@include queue
+
+local t = loadTask(ARGV[1])
+if not t then
+  return nil
+end
+return taskReply(ARGV[1], t, true)

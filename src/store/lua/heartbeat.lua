@@ -1,0 +1,30 @@
+-- Extends the caller's lease and optionally replaces the task's progress.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- ARGV[1] task id
+-- ARGV[2] lease token
+-- ARGV[3] new lease length ms (0: keep the current length)
+-- ARGV[4] '1' when progress is given, then ARGV[5] current, ARGV[6] total, ARGV[7] message
+-- Returns { lease expiry ms, cancel requested (0/1) }.
+-- Errors: BATON NOT_FOUND | TOKEN_MISMATCH <state> | LEASE_EXPIRED <state>
+--@include queue
+
+local id, token, leaseMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now = nowMs()
+local t = loadTask(id)
+if not t then
+  return reject('NOT_FOUND')
+end
+local leaseError = checkLease(id, t, token, now)
+if leaseError then
+  return leaseError
+end
+if leaseMs > 0 then
+  t.ll = leaseMs
+end
+t.lx = now + t.ll
+redis.call('ZADD', K.active, int(t.lx), id)
+if ARGV[4] == '1' then
+  t.pc, t.pt, t.pm = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+end
+saveTask(id, t)
+return { t.lx, t.cr or 0 }

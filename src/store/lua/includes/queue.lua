@@ -1,0 +1,200 @@
+-- The queue keyset and the task record helpers shared by every script.
+--
+-- Every script receives the same queue keyset as KEYS, all under one hash tag ({q:<queue>:0}):
+--   KEYS[1] tasks      hash   task id -> msgpack task record
+--   KEYS[2] pending    zset   task id, score = priority band + enqueue sequence (ZPOPMIN order)
+--   KEYS[3] scheduled  zset   task id, score = schedule time (ms)
+--   KEYS[4] active     zset   task id, score = lease expiry (ms)
+--   KEYS[5] deadlines  zset   task id, score = expire_time (ms), for unfinished tasks with a deadline
+--   KEYS[6] done       zset   task id, score = end time (ms), finished tasks within retention
+--   KEYS[7] index      zset   task id, score = creation sequence (ListTasks order)
+--   KEYS[8] meta       hash   seq (sequence counter), n<state> (exact count per state)
+--
+-- Task record fields (short names keep the record small; absent means unset):
+--   s state, p payload, m metadata (JSON), pr priority, a attempt, ab attempts before the last operator retry,
+--   ma max attempts, ct/ut/sc/st/et/xt create/update/schedule/start/end/expire time (ms),
+--   w lease worker, lx lease expiry (ms), lt lease token, ll current lease length (ms), ld default lease (ms),
+--   bi/bx initial/max backoff (ms), bm multiplier (x1000), bj jitter (x1000),
+--   pc/pt/pm progress current/total/message, r result, e errors (JSON list), cr cancel requested, q sequence.
+
+local K = {
+  tasks = KEYS[1], pending = KEYS[2], scheduled = KEYS[3], active = KEYS[4],
+  deadlines = KEYS[5], done = KEYS[6], index = KEYS[7], meta = KEYS[8],
+}
+
+local SCHEDULED, PENDING, ACTIVE, SUCCEEDED, FAILED, EXHAUSTED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5, 6, 7, 8
+local STATE_NAMES = { 'SCHEDULED', 'PENDING', 'ACTIVE', 'SUCCEEDED', 'FAILED', 'EXHAUSTED', 'CANCELLED', 'EXPIRED' }
+local WAKE_CHANNEL = 'baton:wake'
+local MAX_ERRORS_KEPT = 100
+-- Pending score = (9 - priority) * band + sequence: ZPOPMIN takes the highest priority first, FIFO within it.
+local PRIORITY_BAND = 140737488355328 -- 2^47; (18 * 2^47 + seq) stays exact below 2^53
+
+-- Redis turns Lua numbers into strings with %.14g, which rounds large scores; format them exactly.
+local function int(n)
+  return string.format('%.0f', n)
+end
+
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function isTerminal(state)
+  return state >= SUCCEEDED
+end
+
+local function loadTask(id)
+  local blob = redis.call('HGET', K.tasks, id)
+  if not blob then
+    return nil
+  end
+  return cmsgpack.unpack(blob)
+end
+
+local function saveTask(id, t)
+  redis.call('HSET', K.tasks, id, cmsgpack.pack(t))
+end
+
+local function nextSequence()
+  return redis.call('HINCRBY', K.meta, 'seq', 1)
+end
+
+-- Errors are codes with arguments ('BATON <CODE> <arg>...'); the store turns them into messages for people.
+local function reject(code, ...)
+  return redis.error_reply(table.concat({ 'BATON', code, ... }, ' '))
+end
+
+-- Moves a task between state indexes and keeps the per-state counts exact. The caller saves the task.
+local function moveTo(id, t, state, now)
+  local old = t.s
+  if old == SCHEDULED then
+    redis.call('ZREM', K.scheduled, id)
+  elseif old == PENDING then
+    redis.call('ZREM', K.pending, id)
+  elseif old == ACTIVE then
+    redis.call('ZREM', K.active, id)
+  elseif old ~= nil and isTerminal(old) then
+    redis.call('ZREM', K.done, id)
+  end
+  if old ~= nil then
+    redis.call('HINCRBY', K.meta, 'n' .. old, -1)
+  end
+  redis.call('HINCRBY', K.meta, 'n' .. state, 1)
+
+  if old == ACTIVE and state ~= ACTIVE then
+    t.w, t.lx, t.ll = nil, nil, nil
+  end
+  t.s, t.ut = state, now
+  if state == SCHEDULED then
+    redis.call('ZADD', K.scheduled, int(t.sc), id)
+  elseif state == PENDING then
+    redis.call('ZADD', K.pending, int((9 - t.pr) * PRIORITY_BAND + nextSequence()), id)
+  elseif state == ACTIVE then
+    redis.call('ZADD', K.active, int(t.lx), id)
+  else
+    t.et = now
+    redis.call('ZADD', K.done, int(now), id)
+    redis.call('ZREM', K.deadlines, id)
+  end
+end
+
+local function appendError(t, errType, message, details, now)
+  local errors = {}
+  if t.e then
+    errors = cjson.decode(t.e)
+  end
+  errors[#errors + 1] = { ty = errType, me = message, de = details, a = t.a, t = now }
+  while #errors > MAX_ERRORS_KEPT do
+    table.remove(errors, 1)
+  end
+  t.e = cjson.encode(errors)
+end
+
+local function attemptsLeft(t)
+  return t.ma - (t.a - (t.ab or 0))
+end
+
+-- A lease ran out: the attempt failed with LEASE_EXPIRED; the task is requeued, exhausted or, when a cancel was
+-- requested, cancelled. Returns the new state.
+local function expireLease(id, t, now)
+  appendError(t, 'LEASE_EXPIRED', 'lease of worker ' .. (t.w or '?') .. ' expired without a heartbeat', '', now)
+  local state = PENDING
+  if t.cr then
+    state = CANCELLED
+  elseif attemptsLeft(t) <= 0 then
+    state = EXHAUSTED
+  end
+  moveTo(id, t, state, now)
+  return state
+end
+
+-- Checks the caller's lease. A lease found expired is handled here, so no caller ever acts on a dead lease.
+-- Returns nil when the lease is valid, or an error reply.
+local function checkLease(id, t, token, now)
+  if t.s ~= ACTIVE or t.lt ~= token then
+    return reject('TOKEN_MISMATCH', STATE_NAMES[t.s])
+  end
+  if t.lx <= now then
+    expireLease(id, t, now)
+    saveTask(id, t)
+    return reject('LEASE_EXPIRED', STATE_NAMES[t.s])
+  end
+  return nil
+end
+
+local function grantLease(id, t, workerId, leaseMs, token, now)
+  t.a = (t.a or 0) + 1
+  t.w, t.lt, t.st = workerId, token, now
+  t.ll = leaseMs > 0 and leaseMs or t.ld
+  t.lx = now + t.ll
+  moveTo(id, t, ACTIVE, now)
+end
+
+-- Flat reply: id, then field/value pairs. Never the lease token; payload and result only when asked for.
+local function taskReply(id, t, withBytes)
+  local out = { 'id', id }
+  for k, v in pairs(t) do
+    if k ~= 'lt' and (withBytes or (k ~= 'p' and k ~= 'r')) then
+      out[#out + 1] = k
+      out[#out + 1] = v
+    end
+  end
+  return out
+end
+
+-- The fields of one new task in ARGV, starting at `base` (the order TaskFields in src/store/scripts.ts writes):
+--   id, payload, metadata JSON, priority, delay ms (-1: none), schedule time ms (0: none), max attempts,
+--   default lease ms, expire time ms (0: none), initial backoff ms, max backoff ms, multiplier x1000, jitter x1000.
+local TASK_FIELDS = 13
+
+-- Builds a new task and records it in the index; the caller moves it into its first state and saves it.
+local function newTask(base, now)
+  local id = ARGV[base]
+  local t = {
+    p = ARGV[base + 1], pr = tonumber(ARGV[base + 3]), a = 0, ma = tonumber(ARGV[base + 6]),
+    ld = tonumber(ARGV[base + 7]), ct = now, q = nextSequence(),
+    bi = tonumber(ARGV[base + 9]), bx = tonumber(ARGV[base + 10]),
+    bm = tonumber(ARGV[base + 11]), bj = tonumber(ARGV[base + 12]),
+  }
+  if ARGV[base + 2] ~= '' then
+    t.m = ARGV[base + 2]
+  end
+  local delay, scheduleAt, expireAt = tonumber(ARGV[base + 4]), tonumber(ARGV[base + 5]), tonumber(ARGV[base + 8])
+  if scheduleAt > 0 then
+    t.sc = scheduleAt
+  elseif delay > 0 then
+    t.sc = now + delay
+  else
+    t.sc = now
+  end
+  if expireAt > 0 then
+    t.xt = expireAt
+    redis.call('ZADD', K.deadlines, int(expireAt), id)
+  end
+  redis.call('ZADD', K.index, int(t.q), id)
+  return id, t
+end
+
+local function wakeClaimers()
+  redis.call('PUBLISH', WAKE_CHANNEL, K.tasks)
+end

@@ -1,0 +1,69 @@
+-- Housekeeping for one queue, safe to run from any number of service replicas at once: requeues tasks whose
+-- lease ran out, expires tasks past their deadline, promotes due scheduled tasks, and deletes finished tasks
+-- older than the retention. Each step handles at most `limit` tasks per call.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- ARGV[1] limit per step
+-- ARGV[2] retention of finished tasks, ms
+-- Returns { leases expired, tasks expired, tasks promoted, tasks deleted, ms until the next known due time or -1 }.
+--@include queue
+
+local limit, retention = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now = nowMs()
+local woke = false
+
+local leaseExpired = redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, limit)
+for _, id in ipairs(leaseExpired) do
+  local t = loadTask(id)
+  if expireLease(id, t, now) == PENDING then
+    woke = true
+  end
+  saveTask(id, t)
+end
+
+local pastDeadline = redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', int(now), 'LIMIT', 0, limit)
+for _, id in ipairs(pastDeadline) do
+  local t = loadTask(id)
+  if t and not isTerminal(t.s) then
+    moveTo(id, t, EXPIRED, now)
+    saveTask(id, t)
+  else
+    redis.call('ZREM', K.deadlines, id)
+  end
+end
+
+local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', int(now), 'LIMIT', 0, limit)
+for _, id in ipairs(due) do
+  local t = loadTask(id)
+  moveTo(id, t, PENDING, now)
+  saveTask(id, t)
+  woke = true
+end
+
+local old = redis.call('ZRANGEBYSCORE', K.done, '-inf', int(now - retention), 'LIMIT', 0, limit)
+for _, id in ipairs(old) do
+  local t = loadTask(id)
+  redis.call('HDEL', K.tasks, id)
+  redis.call('ZREM', K.done, id)
+  redis.call('ZREM', K.index, id)
+  redis.call('HINCRBY', K.meta, 'n' .. t.s, -1)
+end
+
+if woke then
+  wakeClaimers()
+end
+
+local nextDue = -1
+local function consider(key, offset)
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if #first > 0 then
+    local at = tonumber(first[2]) + offset - now
+    if nextDue < 0 or at < nextDue then
+      nextDue = math.max(0, at)
+    end
+  end
+end
+consider(K.active, 0)
+consider(K.deadlines, 0)
+consider(K.scheduled, 0)
+consider(K.done, retention)
+return { #leaseExpired, #pastDeadline, #due, #old, nextDue }

@@ -1,0 +1,29 @@
+-- Makes a FAILED, EXHAUSTED, CANCELLED or EXPIRED task PENDING again with a fresh attempt budget; its attempt
+-- count and error history are kept. A deadline already passed is dropped, or the task would expire at once.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- ARGV[1] task id
+-- Returns the task reply (without payload).
+-- Errors: BATON NOT_FOUND | NOT_RETRYABLE <state>
+--@include queue
+
+local id = ARGV[1]
+local now = nowMs()
+local t = loadTask(id)
+if not t then
+  return reject('NOT_FOUND')
+end
+if not isTerminal(t.s) or t.s == SUCCEEDED then
+  return reject('NOT_RETRYABLE', STATE_NAMES[t.s])
+end
+t.ab, t.cr, t.et, t.sc = t.a, nil, nil, now
+if t.xt then
+  if t.xt <= now then
+    t.xt = nil
+  else
+    redis.call('ZADD', K.deadlines, int(t.xt), id)
+  end
+end
+moveTo(id, t, PENDING, now)
+saveTask(id, t)
+wakeClaimers()
+return taskReply(id, t, false)

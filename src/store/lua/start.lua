@@ -1,0 +1,59 @@
+-- Leases one named task to the caller now, creating it when it does not exist ("I am running X").
+-- Scheduled or pending: leased to the caller. Active under the caller's token: the lease is extended
+-- (re-entrant). Active under another lease: LOCKED. Terminal: NOT_RESTARTABLE unless forced, which starts a new
+-- attempt with a fresh attempt budget.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- ARGV[1] worker id
+-- ARGV[2] lease length ms (0: the task's default)
+-- ARGV[3] the caller's current lease token ('' when it has none)
+-- ARGV[4] '1' to force a restart of a terminal task
+-- ARGV[5] the token for a new lease (a random nonce from the caller)
+-- ARGV[6..] TASK_FIELDS fields of the task, used when it does not exist (see newTask); ARGV[6] is the task id
+-- Returns { created (0/1), lease token, task reply with payload }.
+-- Errors: BATON LOCKED <worker> <lease expiry ms> | NOT_RESTARTABLE <state>
+--@include queue
+
+local workerId, leaseMs, callerToken, force, newToken = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4] == '1', ARGV[5]
+local now = nowMs()
+local id = ARGV[6]
+local t = loadTask(id)
+local created = 0
+if not t then
+  created = 1
+  id, t = newTask(6, now)
+  grantLease(id, t, workerId, leaseMs, newToken, now)
+  saveTask(id, t)
+  return { created, newToken, taskReply(id, t, true) }
+end
+
+if t.s == ACTIVE and t.lx <= now then
+  expireLease(id, t, now)
+end
+if t.s == ACTIVE then
+  if callerToken == '' or callerToken ~= t.lt then
+    saveTask(id, t)
+    return reject('LOCKED', t.w, int(t.lx))
+  end
+  if leaseMs > 0 then
+    t.ll = leaseMs
+  end
+  t.lx, t.ut = now + t.ll, now
+  redis.call('ZADD', K.active, int(t.lx), id)
+  saveTask(id, t)
+  return { created, t.lt, taskReply(id, t, true) }
+end
+if isTerminal(t.s) then
+  if not force then
+    saveTask(id, t)
+    return reject('NOT_RESTARTABLE', STATE_NAMES[t.s])
+  end
+  t.ab, t.cr, t.et, t.r = t.a, nil, nil, nil
+  if t.xt and t.xt <= now then
+    t.xt = nil
+  elseif t.xt then
+    redis.call('ZADD', K.deadlines, int(t.xt), id)
+  end
+end
+grantLease(id, t, workerId, leaseMs, newToken, now)
+saveTask(id, t)
+return { created, newToken, taskReply(id, t, true) }

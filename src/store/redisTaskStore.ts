@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  ClaimOutcome,
+  ClaimQuery,
+  HeartbeatUpdate,
+  ListQuery,
+  ReapOutcome,
+  StartQuery,
+  TaskStore,
+} from '../domain/store.js';
+import type {
+  ClaimedTask,
+  FailureReport,
+  HeartbeatResult,
+  ListTasksPage,
+  NewTask,
+  StartResult,
+  SubmitResult,
+  Task,
+} from '../domain/task.js';
+import { QUEUES_KEY, WAKE_CHANNEL, queueKeys, queueOfTasksKey } from './keys.js';
+import type { RedisClient } from './redis.js';
+import { translateRedisError } from './redisErrors.js';
+import { asArray, asNumber, asString, decodeTask, encodeNewTask, stateNumber } from './taskCodec.js';
+import type { Reply } from './taskCodec.js';
+
+/** Lease tokens are unguessable: 128 random bits, minted per claim call. */
+function newTokenNonce(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export class RedisTaskStore implements TaskStore {
+  private readonly rememberedQueues = new Set<string>();
+
+  constructor(
+    private readonly client: RedisClient,
+    /** Opens a separate connection for subscribing. */
+    private readonly openSubscriber: () => RedisClient,
+  ) {}
+
+  private async call(queue: string, id: string, invoke: (keys: string[]) => Promise<unknown>): Promise<Reply> {
+    try {
+      return (await invoke(queueKeys(queue))) as Reply;
+    } catch (error) {
+      throw translateRedisError(error, queue, id);
+    }
+  }
+
+  async submit(queue: string, tasks: NewTask[], returnTasks: boolean): Promise<SubmitResult[]> {
+    const args = tasks.flatMap(encodeNewTask);
+    const reply = await this.call(queue, '', (keys) =>
+      this.client.batonSubmitBuffer(...keys, tasks.length, returnTasks ? '1' : '0', ...args),
+    );
+    return asArray(reply).map((item) => {
+      const [created, task] = asArray(item);
+      return { created: asNumber(created) === 1, task: decodeTask(queue, task ?? null) };
+    });
+  }
+
+  async get(queue: string, id: string): Promise<Task | undefined> {
+    const reply = await this.call(queue, id, (keys) => this.client.batonGetBuffer(...keys, id));
+    return reply === null ? undefined : decodeTask(queue, reply);
+  }
+
+  async list(queue: string, query: ListQuery): Promise<ListTasksPage> {
+    const reply = await this.call(queue, '', (keys) =>
+      this.client.batonListBuffer(
+        ...keys,
+        query.state === undefined ? 0 : stateNumber(query.state),
+        query.pageSize,
+        query.cursor ?? '+inf',
+        Math.min(10_000, query.pageSize * 10),
+        query.includePayload ? '1' : '0',
+      ),
+    );
+    const [next, tasks] = asArray(reply);
+    const nextCursor = asString(next);
+    const page: ListTasksPage = { tasks: asArray(tasks ?? null).map((t) => decodeTask(queue, t)) };
+    if (nextCursor !== '') page.nextCursor = nextCursor;
+    return page;
+  }
+
+  async claim(queue: string, request: ClaimQuery): Promise<ClaimOutcome> {
+    const reply = await this.call(queue, '', (keys) =>
+      this.client.batonClaimBuffer(
+        ...keys,
+        request.workerId,
+        request.maxTasks,
+        request.leaseDurationMs,
+        newTokenNonce(),
+      ),
+    );
+    const [nextDue, claimedReplies] = asArray(reply);
+    const claimed: ClaimedTask[] = asArray(claimedReplies ?? null).map((item) => {
+      const [token, task] = asArray(item);
+      return { leaseToken: asString(token), task: decodeTask(queue, task ?? null) };
+    });
+    const nextDueTime = asNumber(nextDue);
+    return nextDueTime < 0 ? { claimed } : { claimed, nextDueTime };
+  }
+
+  async start(task: NewTask, request: StartQuery): Promise<StartResult> {
+    const reply = await this.call(task.queue, task.id, (keys) =>
+      this.client.batonStartBuffer(
+        ...keys,
+        request.workerId,
+        request.leaseDurationMs,
+        request.leaseToken,
+        request.force ? '1' : '0',
+        newTokenNonce(),
+        ...encodeNewTask(task),
+      ),
+    );
+    const [created, token, taskReply] = asArray(reply);
+    return {
+      created: asNumber(created) === 1,
+      leaseToken: asString(token),
+      task: decodeTask(task.queue, taskReply ?? null),
+    };
+  }
+
+  async heartbeat(queue: string, id: string, leaseToken: string, update: HeartbeatUpdate): Promise<HeartbeatResult> {
+    const progress = update.progress;
+    const progressArgs = progress ? ['1', progress.current, progress.total, progress.message] : ['0'];
+    const reply = await this.call(queue, id, (keys) =>
+      this.client.batonHeartbeatBuffer(...keys, id, leaseToken, update.leaseDurationMs, ...progressArgs),
+    );
+    const [leaseExpiry, cancelRequested] = asArray(reply);
+    return { leaseExpireTime: asNumber(leaseExpiry), cancelRequested: asNumber(cancelRequested) === 1 };
+  }
+
+  async complete(queue: string, id: string, leaseToken: string, result: Buffer): Promise<Task> {
+    const reply = await this.call(queue, id, (keys) => this.client.batonCompleteBuffer(...keys, id, leaseToken, result));
+    return decodeTask(queue, reply);
+  }
+
+  async fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task> {
+    const reply = await this.call(queue, id, (keys) =>
+      this.client.batonFailBuffer(
+        ...keys,
+        id,
+        leaseToken,
+        failure.type,
+        failure.message,
+        failure.details,
+        failure.permanent ? '1' : '0',
+        failure.retryDelayMs ?? -1,
+        Math.random(),
+      ),
+    );
+    return decodeTask(queue, reply);
+  }
+
+  async cancel(queue: string, id: string): Promise<Task> {
+    return decodeTask(queue, await this.call(queue, id, (keys) => this.client.batonCancelBuffer(...keys, id)));
+  }
+
+  async retry(queue: string, id: string): Promise<Task> {
+    return decodeTask(queue, await this.call(queue, id, (keys) => this.client.batonRetryBuffer(...keys, id)));
+  }
+
+  async reap(queue: string, limit: number, retentionMs: number): Promise<ReapOutcome> {
+    const reply = await this.call(queue, '', (keys) => this.client.batonReapBuffer(...keys, limit, retentionMs));
+    const [leasesExpired, tasksExpired, tasksPromoted, tasksDeleted, nextDue] = asArray(reply).map(asNumber);
+    const outcome: ReapOutcome = {
+      leasesExpired: leasesExpired ?? 0,
+      tasksExpired: tasksExpired ?? 0,
+      tasksPromoted: tasksPromoted ?? 0,
+      tasksDeleted: tasksDeleted ?? 0,
+    };
+    if (nextDue !== undefined && nextDue >= 0) outcome.nextDueInMs = nextDue;
+    return outcome;
+  }
+
+  async knownQueues(): Promise<string[]> {
+    try {
+      return await this.client.smembers(QUEUES_KEY);
+    } catch (error) {
+      throw translateRedisError(error, '');
+    }
+  }
+
+  async rememberQueue(queue: string): Promise<void> {
+    if (this.rememberedQueues.has(queue)) return;
+    try {
+      await this.client.sadd(QUEUES_KEY, queue);
+    } catch (error) {
+      throw translateRedisError(error, queue);
+    }
+    this.rememberedQueues.add(queue);
+  }
+
+  async subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>> {
+    const subscriber = this.openSubscriber();
+    subscriber.on('message', (_channel: string, tasksKey: string) => {
+      const queue = queueOfTasksKey(tasksKey);
+      if (queue !== undefined) onWake(queue);
+    });
+    // Swallow connection errors here: ioredis reconnects and resubscribes on its own.
+    subscriber.on('error', () => undefined);
+    await subscriber.subscribe(WAKE_CHANNEL);
+    return async () => {
+      subscriber.disconnect();
+      await Promise.resolve();
+    };
+  }
+}
