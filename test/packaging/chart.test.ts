@@ -1,0 +1,411 @@
+// The Helm chart: lint, render with several value sets, validate every object and check the fields that
+// make Baton safe to run (probes, security context, drain time, Redis configuration).
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { IContainer, IEnvVar, IPodSpec } from 'kubernetes-models/v1';
+import { helmWithValues, kinds, only, REDIS_CLUSTER, render, RELEASE, template } from './support/chart';
+import { helmPath } from './support/helm';
+import { validateObject, type KubeObject } from './support/kube';
+
+const FULLNAME = `${RELEASE}-baton`;
+
+const ALL_ON = {
+  redis: {
+    url: 'rediss://redis.example.internal:6380',
+    username: 'baton',
+    password: 's3cret',
+    tls: true,
+  },
+  config: { logLevel: 'debug', retention: '48h', shutdownGraceSeconds: 40 },
+  image: { repository: 'registry.example/baton', digest: `sha256:${'a'.repeat(64)}` },
+  imagePullSecrets: [{ name: 'registry' }],
+  extraEnv: [{ name: 'NODE_OPTIONS', value: '--enable-source-maps' }],
+  terminationGracePeriodSeconds: 60,
+  podAnnotations: { 'example.com/team': 'platform' },
+  podLabels: { tier: 'backend' },
+  commonLabels: { owner: 'platform' },
+  nodeSelector: { 'kubernetes.io/os': 'linux' },
+  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'baton', effect: 'NoSchedule' }],
+  priorityClassName: 'high',
+  topologySpreadConstraints: [
+    { maxSkew: 2, topologyKey: 'example.com/rack', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'x' } } },
+  ],
+  service: { headless: true, annotations: { 'example.com/lb': 'internal' } },
+  podDisruptionBudget: { enabled: true, maxUnavailable: null, minAvailable: 1 },
+  autoscaling: {
+    enabled: true,
+    minReplicas: 3,
+    maxReplicas: 12,
+    targetCPUUtilizationPercentage: 60,
+    targetMemoryUtilizationPercentage: 80,
+    behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+  },
+  networkPolicy: {
+    enabled: true,
+    grpcFrom: [{ namespaceSelector: { matchLabels: { 'baton-client': 'true' } } }],
+    metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+    egress: { enabled: true, redisPorts: [6380], redisTo: [{ ipBlock: { cidr: '10.20.0.0/16' } }] },
+  },
+  serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s' },
+  dashboard: { enabled: true, labels: { grafana_dashboard: '1', team: 'platform' }, annotations: { grafana_folder: 'Baton' } },
+  prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' }, runbookBaseUrl: 'https://runbooks.example/baton' },
+};
+
+const EXISTING_SECRET = {
+  redis: {
+    existingSecret: 'baton-redis',
+    existingSecretPasswordKey: 'password',
+    existingSecretClusterKey: 'seeds',
+  },
+};
+
+const VALUE_SETS: readonly (readonly [string, object])[] = [
+  ['defaults with Redis Cluster endpoints', REDIS_CLUSTER],
+  ['every option on', ALL_ON],
+  ['an existing Secret for Redis', EXISTING_SECRET],
+];
+
+function podSpec(objects: readonly KubeObject[]): IPodSpec {
+  const spec = only(objects, 'Deployment').spec?.template.spec;
+  assert.ok(spec, 'Deployment has a pod spec');
+  return spec;
+}
+
+function batonContainer(objects: readonly KubeObject[]): IContainer {
+  const containers = podSpec(objects).containers;
+  assert.equal(containers.length, 1);
+  const [container] = containers;
+  assert.ok(container);
+  return container;
+}
+
+function envVar(container: IContainer, name: string): IEnvVar | undefined {
+  return container.env?.find((e) => e.name === name);
+}
+
+function configData(objects: readonly KubeObject[]): Record<string, string> {
+  return only(objects, 'ConfigMap', FULLNAME).data ?? {};
+}
+
+void describe('helm/baton chart', () => {
+  before(async () => {
+    await helmPath(); // fetch helm once, outside the first test's time
+  });
+
+  void describe('helm lint --strict', () => {
+    for (const [name, values] of VALUE_SETS) {
+      void it(`passes with ${name}`, async () => {
+        const result = await helmWithValues(['lint', '--strict'], values);
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+      });
+    }
+  });
+
+  void describe('every rendered object matches its Kubernetes schema', () => {
+    for (const [name, values] of VALUE_SETS) {
+      void it(`with ${name}`, async () => {
+        const objects = await render(values);
+        assert.ok(objects.length >= 5, `rendered ${objects.length} objects`);
+        for (const object of objects) validateObject(object);
+        for (const object of objects) {
+          if (object.kind !== 'ConfigMap' || !object.metadata.name.endsWith('-dashboard')) {
+            assert.equal(object.metadata.namespace, 'baton-test', `${object.kind} ${object.metadata.name} namespace`);
+          }
+        }
+      });
+    }
+  });
+
+  void describe('Deployment', () => {
+    let objects: KubeObject[] = [];
+    before(async () => {
+      objects = await render(REDIS_CLUSTER);
+    });
+
+    void it('probes Baton with native gRPC health checks on port 50051', () => {
+      const container = batonContainer(objects);
+      for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) {
+        assert.ok(probe, 'probe is set');
+        assert.deepEqual(probe.grpc, { port: 50051 });
+        assert.equal(probe.httpGet, undefined);
+        assert.equal(probe.exec, undefined);
+        assert.equal(probe.tcpSocket, undefined);
+      }
+      assert.deepEqual(
+        container.ports?.map((p) => [p.name, p.containerPort]),
+        [
+          ['grpc', 50051],
+          ['metrics', 9464],
+        ],
+      );
+    });
+
+    void it('runs as a non-root user with a read-only root filesystem and no privileges', () => {
+      const pod = podSpec(objects);
+      assert.equal(pod.securityContext?.runAsNonRoot, true);
+      assert.equal(pod.securityContext.runAsUser, 10001);
+      assert.equal(pod.securityContext.seccompProfile?.type, 'RuntimeDefault');
+      const sc = batonContainer(objects).securityContext;
+      assert.ok(sc);
+      assert.equal(sc.runAsNonRoot, true);
+      assert.equal(sc.runAsUser, 10001);
+      assert.equal(sc.readOnlyRootFilesystem, true);
+      assert.equal(sc.allowPrivilegeEscalation, false);
+      assert.equal(sc.privileged, false);
+      assert.deepEqual(sc.capabilities?.drop, ['ALL']);
+      assert.equal(sc.capabilities.add, undefined);
+      assert.equal(sc.seccompProfile?.type, 'RuntimeDefault');
+      assert.equal(pod.automountServiceAccountToken, false);
+      assert.equal(pod.enableServiceLinks, false, 'service links would add BATON_* variables');
+    });
+
+    void it('mounts a writable emptyDir at /tmp', () => {
+      const mount = batonContainer(objects).volumeMounts?.find((m) => m.mountPath === '/tmp');
+      assert.ok(mount, '/tmp is mounted');
+      const volume = podSpec(objects).volumes?.find((v) => v.name === mount.name);
+      assert.ok(volume?.emptyDir, '/tmp is an emptyDir');
+      assert.notEqual(mount.readOnly, true);
+    });
+
+    void it('gives the pod more time to stop than Baton takes to drain', () => {
+      const grace = podSpec(objects).terminationGracePeriodSeconds;
+      assert.equal(configData(objects).BATON_SHUTDOWN_GRACE, '25s');
+      const preStop = batonContainer(objects).lifecycle?.preStop?.exec?.command;
+      assert.deepEqual(preStop, ['sleep', '5']);
+      assert.ok(grace !== undefined && grace > 25 + 5, `terminationGracePeriodSeconds ${grace} > 30`);
+    });
+
+    void it('reads its configuration from the ConfigMap', () => {
+      const container = batonContainer(objects);
+      assert.deepEqual(container.envFrom, [{ configMapRef: { name: FULLNAME } }]);
+      assert.deepEqual(configData(objects), {
+        BATON_GRPC_ADDR: '0.0.0.0:50051',
+        BATON_METRICS_ADDR: '0.0.0.0:9464',
+        BATON_REDIS_CLUSTER: 'redis-0.redis:6379,redis-1.redis:6379,redis-2.redis:6379',
+        BATON_REDIS_TLS: 'false',
+        BATON_LOG_LEVEL: 'info',
+        BATON_RETENTION: '24h',
+        BATON_SHUTDOWN_GRACE: '25s',
+      });
+      assert.equal(container.env, undefined, 'no password, so no Secret reference');
+      assert.ok(!kinds(objects).includes('Secret'));
+    });
+
+    void it('spreads replicas over zones and nodes', () => {
+      const deployment = only(objects, 'Deployment');
+      assert.equal(deployment.spec?.replicas, 2);
+      const constraints = podSpec(objects).topologySpreadConstraints ?? [];
+      assert.deepEqual(
+        constraints.map((c) => c.topologyKey),
+        ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'],
+      );
+      for (const constraint of constraints) {
+        assert.deepEqual(constraint.labelSelector?.matchLabels, deployment.spec.selector.matchLabels);
+      }
+    });
+
+    void it('rolls out without losing capacity', () => {
+      const strategy = only(objects, 'Deployment').spec?.strategy;
+      assert.equal(strategy?.rollingUpdate?.maxUnavailable, 0);
+    });
+  });
+
+  void describe('Service', () => {
+    void it('exposes gRPC with appProtocol grpc and the metrics port', async () => {
+      const service = only(await render(REDIS_CLUSTER), 'Service');
+      assert.deepEqual(
+        service.spec?.ports?.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, appProtocol: p.appProtocol })),
+        [
+          { name: 'grpc', port: 50051, targetPort: 'grpc', appProtocol: 'grpc' },
+          { name: 'metrics', port: 9464, targetPort: 'metrics', appProtocol: 'http' },
+        ],
+      );
+    });
+  });
+
+  void describe('optional objects', () => {
+    void it('by default renders a PodDisruptionBudget but no autoscaler, policy or monitoring objects', async () => {
+      const objects = await render(REDIS_CLUSTER);
+      assert.deepEqual(kinds(objects), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+      const pdb = only(objects, 'PodDisruptionBudget');
+      assert.equal(pdb.spec?.maxUnavailable, 1);
+    });
+
+    void it('with every option on renders each of them, wired to the Deployment', async () => {
+      const objects = await render(ALL_ON);
+      assert.deepEqual(kinds(objects), [
+        'ConfigMap',
+        'ConfigMap',
+        'Deployment',
+        'HorizontalPodAutoscaler',
+        'NetworkPolicy',
+        'PodDisruptionBudget',
+        'PrometheusRule',
+        'Secret',
+        'Service',
+        'Service',
+        'ServiceAccount',
+        'ServiceMonitor',
+      ]);
+      const deployment = only(objects, 'Deployment');
+      const selector = deployment.spec?.selector.matchLabels;
+      assert.equal(deployment.spec?.replicas, undefined, 'the autoscaler owns the replica count');
+
+      const pdb = only(objects, 'PodDisruptionBudget');
+      assert.equal(pdb.spec?.minAvailable, 1);
+      assert.equal(pdb.spec.maxUnavailable, undefined);
+      assert.deepEqual(pdb.spec.selector?.matchLabels, selector);
+
+      const hpa = only(objects, 'HorizontalPodAutoscaler');
+      assert.deepEqual(hpa.spec?.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: FULLNAME });
+      assert.equal(hpa.spec.minReplicas, 3);
+      assert.equal(hpa.spec.maxReplicas, 12);
+      assert.deepEqual(
+        hpa.spec.metrics?.map((m) => [m.resource?.name, m.resource?.target.averageUtilization]),
+        [
+          ['cpu', 60],
+          ['memory', 80],
+        ],
+      );
+
+      const policy = only(objects, 'NetworkPolicy').spec;
+      assert.ok(policy);
+      assert.deepEqual(policy.podSelector.matchLabels, selector);
+      assert.deepEqual(policy.policyTypes, ['Ingress', 'Egress']);
+      assert.deepEqual(policy.ingress?.[0]?.from, ALL_ON.networkPolicy.grpcFrom);
+      assert.deepEqual(policy.ingress[0].ports, [{ port: 'grpc', protocol: 'TCP' }]);
+      assert.deepEqual(
+        policy.egress?.flatMap((rule) => rule.ports?.map((p) => p.port) ?? []),
+        [53, 53, 6380],
+      );
+
+      const monitor = only(objects, 'ServiceMonitor');
+      assert.equal(monitor.metadata?.labels?.release, 'kube-prometheus-stack');
+      assert.deepEqual(monitor.spec.selector.matchLabels, selector);
+      assert.deepEqual(
+        monitor.spec.endpoints.map((e) => [e.port, e.path, e.interval]),
+        [['metrics', '/metrics', '15s']],
+      );
+
+      const dashboard = only(objects, 'ConfigMap', `${FULLNAME}-dashboard`);
+      assert.equal(dashboard.metadata?.labels?.grafana_dashboard, '1');
+      assert.equal(dashboard.metadata.labels.team, 'platform');
+      assert.equal(dashboard.metadata.annotations?.grafana_folder, 'Baton');
+      const dashboardJson = dashboard.data?.['baton.json'];
+      assert.ok(dashboardJson !== undefined);
+      assert.equal((JSON.parse(dashboardJson) as { uid: string }).uid, 'baton-overview');
+
+      const headless = only(objects, 'Service', `${FULLNAME}-headless`);
+      assert.equal(headless.spec?.clusterIP, 'None');
+
+      const container = batonContainer(objects);
+      assert.equal(container.image, `registry.example/baton@sha256:${'a'.repeat(64)}`);
+      assert.equal(podSpec(objects).terminationGracePeriodSeconds, 60);
+      assert.equal(configData(objects).BATON_SHUTDOWN_GRACE, '40s');
+      assert.equal(configData(objects).BATON_REDIS_URL, 'rediss://redis.example.internal:6380');
+      assert.equal(configData(objects).BATON_REDIS_TLS, 'true');
+      assert.equal(configData(objects).BATON_REDIS_CLUSTER, undefined);
+      assert.deepEqual(envVar(container, 'NODE_OPTIONS'), { name: 'NODE_OPTIONS', value: '--enable-source-maps' });
+    });
+  });
+
+  void describe('Redis credentials', () => {
+    void it('stores a password given in values in the chart Secret and references it', async () => {
+      const objects = await render(ALL_ON);
+      const secret = only(objects, 'Secret');
+      assert.equal(secret.metadata?.name, `${FULLNAME}-redis`);
+      assert.equal(Buffer.from(secret.data?.['redis-password'] ?? '', 'base64').toString(), 's3cret');
+      assert.equal(Buffer.from(secret.data?.['redis-username'] ?? '', 'base64').toString(), 'baton');
+      const container = batonContainer(objects);
+      assert.deepEqual(envVar(container, 'BATON_REDIS_PASSWORD')?.valueFrom?.secretKeyRef, {
+        name: `${FULLNAME}-redis`,
+        key: 'redis-password',
+      });
+      assert.deepEqual(envVar(container, 'BATON_REDIS_USERNAME')?.valueFrom?.secretKeyRef, {
+        name: `${FULLNAME}-redis`,
+        key: 'redis-username',
+      });
+      const configMap = only(objects, 'ConfigMap', FULLNAME);
+      assert.ok(!JSON.stringify(configMap).includes('s3cret'), 'the password stays out of the ConfigMap');
+    });
+
+    void it('with existingSecret creates no Secret and takes password and endpoints from the named one', async () => {
+      const objects = await render(EXISTING_SECRET);
+      assert.ok(!kinds(objects).includes('Secret'), 'the chart creates no Secret');
+      const container = batonContainer(objects);
+      assert.deepEqual(envVar(container, 'BATON_REDIS_PASSWORD')?.valueFrom?.secretKeyRef, {
+        name: 'baton-redis',
+        key: 'password',
+      });
+      assert.deepEqual(envVar(container, 'BATON_REDIS_CLUSTER')?.valueFrom?.secretKeyRef, {
+        name: 'baton-redis',
+        key: 'seeds',
+      });
+      assert.equal(envVar(container, 'BATON_REDIS_URL'), undefined);
+      assert.equal(configData(objects).BATON_REDIS_CLUSTER, undefined);
+    });
+
+    void it('with existingSecret and endpoints in values references only the password key', async () => {
+      const objects = await render({ redis: { ...REDIS_CLUSTER.redis, existingSecret: 'baton-redis' } });
+      const container = batonContainer(objects);
+      assert.deepEqual(
+        container.env?.map((e) => [e.name, e.valueFrom?.secretKeyRef?.name, e.valueFrom?.secretKeyRef?.key]),
+        [['BATON_REDIS_PASSWORD', 'baton-redis', 'redis-password']],
+      );
+      assert.ok(configData(objects).BATON_REDIS_CLUSTER?.startsWith('redis-0.redis:6379'));
+    });
+  });
+
+  void describe('refuses to render', () => {
+    const cases: readonly (readonly [string, object, RegExp])[] = [
+      ['without Redis endpoints', {}, /Redis endpoints are required: set redis\.cluster/],
+      [
+        'with an existingSecret that names no endpoints and none in values',
+        { redis: { existingSecret: 'baton-redis' } },
+        /Redis endpoints are required/,
+      ],
+      [
+        'with both a cluster and a URL',
+        { redis: { ...REDIS_CLUSTER.redis, url: 'redis://r:6379' } },
+        /Set only one Redis endpoint source/,
+      ],
+      [
+        'with an endpoint key but no existingSecret',
+        { redis: { existingSecretClusterKey: 'seeds' } },
+        /need redis\.existingSecret/,
+      ],
+      [
+        'with an unknown top-level value',
+        { ...REDIS_CLUSTER, replicas: 3 },
+        /Additional property replicas is not allowed/,
+      ],
+      [
+        'with a misspelt nested value',
+        { redis: { clustr: ['redis-0:6379'] } },
+        /redis: Additional property clustr is not allowed/,
+      ],
+      [
+        'with a cluster seed that is not host:port',
+        { redis: { cluster: ['redis-0'] } },
+        /redis\.cluster\.0: Does not match pattern/,
+      ],
+      [
+        'with an unknown log level',
+        { ...REDIS_CLUSTER, config: { logLevel: 'verbose', retention: '24h', shutdownGraceSeconds: 25 } },
+        /config\.logLevel/,
+      ],
+      [
+        'with a termination grace period shorter than the drain',
+        { ...REDIS_CLUSTER, terminationGracePeriodSeconds: 20 },
+        /terminationGracePeriodSeconds \(20\) must exceed/,
+      ],
+    ];
+    for (const [name, values, message] of cases) {
+      void it(name, async () => {
+        const result = await template(values);
+        assert.notEqual(result.code, 0, 'helm template must fail');
+        assert.match(result.stderr, message);
+      });
+    }
+  });
+});
