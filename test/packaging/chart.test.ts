@@ -1,10 +1,12 @@
 // The Helm chart: lint, render with several value sets, validate every object and check the fields that
 // make Baton safe to run (probes, security context, drain time, Redis configuration).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { IContainer, IEnvVar, IPodSpec } from 'kubernetes-models/v1';
 import { helmWithValues, kinds, only, REDIS_CLUSTER, render, RELEASE, template } from './support/chart';
-import { helmPath } from './support/helm';
+import { helmPath, REPO_ROOT } from './support/helm';
 import { validateObject, type KubeObject } from './support/kube';
 
 const FULLNAME = `${RELEASE}-baton`;
@@ -16,7 +18,7 @@ const ALL_ON = {
     password: 's3cret',
     tls: true,
   },
-  config: { logLevel: 'debug', retention: '48h', shutdownGraceSeconds: 40 },
+  config: { logLevel: 'debug', retention: '48h', shutdownGraceSeconds: 40, redisCommandTimeout: '2s', maxPayloadBytes: 4194304 },
   image: { repository: 'registry.example/baton', digest: `sha256:${'a'.repeat(64)}` },
   imagePullSecrets: [{ name: 'registry' }],
   extraEnv: [{ name: 'NODE_OPTIONS', value: '--enable-source-maps' }],
@@ -191,6 +193,17 @@ void describe('helm/baton chart', () => {
       assert.ok(!kinds(objects).includes('Secret'));
     });
 
+    void it('sets only environment variables the server reads (src/config.ts)', async () => {
+      const known = new Set(readFileSync(join(REPO_ROOT, 'src/config.ts'), 'utf8').match(/BATON_[A-Z_]+/g));
+      for (const values of [REDIS_CLUSTER, ALL_ON, EXISTING_SECRET]) {
+        const rendered = await render(values);
+        const names = [...Object.keys(configData(rendered)), ...(batonContainer(rendered).env ?? []).map((e) => e.name)];
+        for (const name of names.filter((n) => n.startsWith('BATON_'))) {
+          assert.ok(known.has(name), `${name} is read by the server`);
+        }
+      }
+    });
+
     void it('spreads replicas over zones and nodes', () => {
       const deployment = only(objects, 'Deployment');
       assert.equal(deployment.spec?.replicas, 2);
@@ -305,6 +318,8 @@ void describe('helm/baton chart', () => {
       assert.equal(configData(objects).BATON_REDIS_URL, 'rediss://redis.example.internal:6380');
       assert.equal(configData(objects).BATON_REDIS_TLS, 'true');
       assert.equal(configData(objects).BATON_REDIS_CLUSTER, undefined);
+      assert.equal(configData(objects).BATON_REDIS_COMMAND_TIMEOUT, '2s');
+      assert.equal(configData(objects).BATON_MAX_PAYLOAD_BYTES, '4194304');
       assert.deepEqual(envVar(container, 'NODE_OPTIONS'), { name: 'NODE_OPTIONS', value: '--enable-source-maps' });
     });
   });
@@ -393,6 +408,11 @@ void describe('helm/baton chart', () => {
         'with an unknown log level',
         { ...REDIS_CLUSTER, config: { logLevel: 'verbose', retention: '24h', shutdownGraceSeconds: 25 } },
         /config\.logLevel/,
+      ],
+      [
+        'with a retention the server cannot parse',
+        { ...REDIS_CLUSTER, config: { logLevel: 'info', retention: '1h30m', shutdownGraceSeconds: 25 } },
+        /config\.retention: Does not match pattern/,
       ],
       [
         'with a termination grace period shorter than the drain',
