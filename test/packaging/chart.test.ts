@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { IContainer, IEnvVar, IPodSpec } from 'kubernetes-models/v1';
-import { helmWithValues, kinds, only, REDIS_CLUSTER, render, RELEASE, template } from './support/chart';
+import { helmWithValues, kinds, only, REDIS_CLUSTER, render, renderNotes, RELEASE, template } from './support/chart';
 import { helmPath, REPO_ROOT } from './support/helm';
 import { validateObject, type KubeObject } from './support/kube';
 
@@ -368,6 +368,21 @@ void describe('helm/baton chart', () => {
         [['BATON_REDIS_PASSWORD', 'baton-redis', 'redis-password']],
       );
       assert.ok(configData(objects).BATON_REDIS_CLUSTER?.startsWith('redis-0.redis:6379'));
+    });
+  });
+
+  void describe('NOTES.txt', () => {
+    void it('tells how to reach and check the release', async () => {
+      const notes = await renderNotes({ ...REDIS_CLUSTER, service: { headless: true } });
+      assert.match(notes, /rel-baton\.baton-test\.svc:50051/);
+      assert.match(notes, /dns:\/\/\/rel-baton-headless\.baton-test\.svc:50051/);
+      assert.match(notes, /grpc\.health\.v1\.Health\/Check/);
+      assert.match(notes, /cluster seeds redis-0\.redis:6379, /);
+      assert.match(notes, /max by \(queue\)/);
+    });
+
+    void it('names the Secret when Redis comes from an existing one', async () => {
+      assert.match(await renderNotes(EXISTING_SECRET), /endpoints from Secret baton-redis/);
     });
   });
 

@@ -1,5 +1,5 @@
 // Renders helm/baton with `helm template` and parses the manifests.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -18,12 +18,13 @@ export async function helmWithValues(
   command: readonly string[],
   values: object,
   extraArgs: readonly string[] = [],
+  chartDir = CHART_DIR,
 ): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-values-'));
   try {
     const file = join(dir, 'values.json');
     writeFileSync(file, JSON.stringify(values));
-    return await helm([...command, CHART_DIR, '-f', file, ...extraArgs]);
+    return await helm([...command, chartDir, '-f', file, ...extraArgs]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -65,4 +66,30 @@ export function only<K extends keyof KindMap>(objects: readonly KubeObject[], ki
 
 export function kinds(objects: readonly KubeObject[]): string[] {
   return objects.map((o) => o.kind).sort();
+}
+
+/**
+ * NOTES.txt as `helm install` would print it. `helm template` skips NOTES.txt, so a copy of the chart
+ * turns it into a named template and renders it into a ConfigMap.
+ */
+export async function renderNotes(values: object): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-notes-'));
+  try {
+    const chart = join(dir, 'baton');
+    cpSync(CHART_DIR, chart, { recursive: true });
+    const notes = readFileSync(join(chart, 'templates/NOTES.txt'), 'utf8');
+    rmSync(join(chart, 'templates/NOTES.txt'));
+    writeFileSync(join(chart, 'templates/_notes_under_test.tpl'), `{{- define "test.notes" -}}\n${notes}{{- end }}\n`);
+    writeFileSync(
+      join(chart, 'templates/notes-under-test.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "test.notes" . | quote }}\n',
+    );
+    const result = await helmWithValues(['template', RELEASE], values, ['--namespace', NAMESPACE, '--show-only', 'templates/notes-under-test.yaml'], chart);
+    if (result.code !== 0) throw new Error(`rendering NOTES.txt failed:\n${result.stderr}`);
+    const [configMap] = parseManifests(result.stdout) as unknown as { data: { notes: string } }[];
+    if (configMap === undefined) throw new Error('NOTES.txt rendered nothing');
+    return configMap.data.notes;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
