@@ -1,0 +1,54 @@
+import { startBaton } from '../../src/app.js';
+import type { Baton } from '../../src/app.js';
+import { BatonClient } from '../../src/client/client.js';
+import type { Config } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import type { RedisConfig } from '../../src/store/redis.js';
+
+export interface TestServer {
+  baton: Baton;
+  client: BatonClient;
+  stop(): Promise<void>;
+}
+
+/** A real Baton gRPC server on a free loopback port, with a real client connected to it. */
+export async function startTestServer(redis: RedisConfig, overrides: Partial<Config> = {}): Promise<TestServer> {
+  const config: Config = {
+    grpcAddress: '127.0.0.1:0',
+    metricsAddress: '127.0.0.1:0',
+    redis,
+    retentionMs: 24 * 3_600_000,
+    maxPayloadBytes: 1_048_576,
+    logLevel: 'error',
+    shutdownGraceMs: 2_000,
+    ...overrides,
+  };
+  const baton = await startBaton(config, redis, silentLogger, { maintenanceTickMs: 50 });
+  const client = new BatonClient(baton.grpcAddress);
+  return {
+    baton,
+    client,
+    stop: async () => {
+      client.close();
+      await baton.stop();
+    },
+  };
+}
+
+let queueCounter = 0;
+/** A queue name no other test uses. */
+export function uniqueQueue(label: string): string {
+  queueCounter += 1;
+  return `${label}-${process.pid}-${queueCounter}`;
+}
+
+/** Polls until `check` passes or the time is up; for behaviour driven by leases and timers. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000, stepMs = 25): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs}ms`);
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+}
