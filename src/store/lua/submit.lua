@@ -1,7 +1,7 @@
 -- Submits tasks to one queue. A task id that exists already is returned unchanged (idempotent submit).
 -- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
 -- ARGV[1]  number of tasks n
--- ARGV[2]  '1' to reply with whole tasks (without payload), '0' for id and state only
+-- ARGV[2]  '1' to reply with whole tasks (with payload), '0' for id and state only
 -- ARGV[3..] n groups of TASK_FIELDS fields (see newTask)
 -- Returns, per task: { created (0/1), task reply (taskReply) or { 'id', id, 's', state } }.
 --@include queue
@@ -26,7 +26,7 @@ for i = 0, n - 1 do
     saveTask(id, t)
   end
   if full then
-    results[#results + 1] = { created, taskReply(id, t, false) }
+    results[#results + 1] = { created, taskReply(id, t, true) }
   else
     results[#results + 1] = { created, { 'id', id, 's', t.s } }
   end

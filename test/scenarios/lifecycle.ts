@@ -1,0 +1,392 @@
+/**
+ * The core lifecycle as a user sees it. Shared by the Redis Cluster suite and the plain Redis suite, so both
+ * deployments are held to the same spec.
+ */
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { describe, it } from 'node:test';
+import { claimOne, duration, getTask, rejectsWith, submit, timestamp, toMs } from '../support/api.js';
+import { eventually, uniqueQueue } from '../support/baton.js';
+import type { TestServer } from '../support/baton.js';
+
+export function lifecycleScenarios(server: () => TestServer): void {
+  const client = () => server().client;
+
+  describe('happy path', () => {
+    it('a submitted task is claimed with its payload, completed with a result, and reads back SUCCEEDED', async () => {
+      const queue = uniqueQueue('happy');
+      const submitted = await submit(client(), {
+        queue,
+        payload: Buffer.from([0, 1, 2, 255]),
+        metadata: { tenant: 'acme' },
+        priority: 3,
+      });
+      assert.equal(submitted.state, 'TASK_STATE_PENDING');
+      assert.equal(submitted.attempt, 0);
+      assert.equal(submitted.max_attempts, 5);
+      assert.equal(toMs(submitted.lease_duration), 30_000);
+
+      const claimed = await claimOne(client(), queue, 'worker-a');
+      assert.equal(claimed.task.id, submitted.id);
+      assert.deepEqual([...claimed.task.payload], [0, 1, 2, 255]);
+      assert.deepEqual(claimed.task.metadata, { tenant: 'acme' });
+      assert.equal(claimed.task.state, 'TASK_STATE_ACTIVE');
+      assert.equal(claimed.task.attempt, 1);
+      assert.equal(claimed.task.lease?.worker_id, 'worker-a');
+      assert.ok(claimed.lease_token.length >= 20, 'the lease token is long enough to be unguessable');
+
+      const beat = await client().heartbeat({
+        queue,
+        task_id: submitted.id,
+        lease_token: claimed.lease_token,
+        progress: { current: 5, total: 10, message: 'halfway' },
+      });
+      assert.equal(beat.cancel_requested, false);
+      assert.ok(toMs(beat.lease_expire_time) > Date.now() + 20_000);
+
+      const completed = await client().completeTask({
+        queue,
+        task_id: submitted.id,
+        lease_token: claimed.lease_token,
+        result: Buffer.from('done'),
+      });
+      assert.equal(completed.task?.state, 'TASK_STATE_SUCCEEDED');
+
+      const read = await getTask(client(), queue, submitted.id);
+      assert.equal(read.state, 'TASK_STATE_SUCCEEDED');
+      assert.equal(read.result.toString(), 'done');
+      assert.deepEqual(read.progress, { current: 5, total: 10, message: 'halfway' });
+      assert.equal(read.lease, null, 'a finished task shows no lease');
+      assert.ok(toMs(read.end_time) >= toMs(read.start_time));
+    });
+
+    it('repeating CompleteTask with the same token after success returns the same task', async () => {
+      const queue = uniqueQueue('complete-twice');
+      await submit(client(), { queue });
+      const claimed = await claimOne(client(), queue);
+      const request = { queue, task_id: claimed.task.id, lease_token: claimed.lease_token, result: Buffer.from('r') };
+      const first = await client().completeTask(request);
+      const second = await client().completeTask(request);
+      assert.equal(second.task?.state, 'TASK_STATE_SUCCEEDED');
+      assert.deepEqual(second.task?.end_time, first.task?.end_time);
+    });
+
+    it('a task without an id gets a generated id that sorts by creation', async () => {
+      const queue = uniqueQueue('ids');
+      const first = await submit(client(), { queue });
+      const second = await submit(client(), { queue });
+      assert.match(first.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+      assert.ok(first.id < second.id);
+    });
+
+    it('GetTask of an unknown task is NOT_FOUND', async () => {
+      await rejectsWith(client().getTask({ queue: uniqueQueue('nf'), task_id: 'nope' }), grpc.status.NOT_FOUND, /nope/);
+    });
+  });
+
+  describe('ordering', () => {
+    it('claims the highest priority first and FIFO within a priority', async () => {
+      const queue = uniqueQueue('order');
+      for (const [id, priority] of [['low-1', -5], ['mid-1', 0], ['high-1', 9], ['mid-2', 0], ['high-2', 9], ['low-2', -5]] as const) {
+        await submit(client(), { queue, task_id: id, priority });
+      }
+      const response = await client().claimTasks({ queues: [queue], worker_id: 'w', max_tasks: 10 });
+      assert.deepEqual(
+        response.tasks.map((t) => t.task?.id),
+        ['high-1', 'high-2', 'mid-1', 'mid-2', 'low-1', 'low-2'],
+      );
+    });
+
+    it('tries queues in the order given', async () => {
+      const first = uniqueQueue('first');
+      const second = uniqueQueue('second');
+      await submit(client(), { queue: second, task_id: 'from-second' });
+      await submit(client(), { queue: first, task_id: 'from-first' });
+      const response = await client().claimTasks({ queues: [first, second], worker_id: 'w', max_tasks: 2 });
+      assert.deepEqual(response.tasks.map((t) => t.task?.id), ['from-first', 'from-second']);
+    });
+  });
+
+  describe('delayed tasks', () => {
+    it('a delayed task is SCHEDULED and becomes claimable when its delay has passed', async () => {
+      const queue = uniqueQueue('delay');
+      const task = await submit(client(), { queue, delay: duration(300) });
+      assert.equal(task.state, 'TASK_STATE_SCHEDULED');
+      assert.ok(toMs(task.schedule_time) >= toMs(task.create_time) + 300);
+      const early = await client().claimTasks({ queues: [queue], worker_id: 'w' });
+      assert.equal(early.tasks.length, 0, 'not claimable before its time');
+      const response = await client().claimTasks({ queues: [queue], worker_id: 'w', wait_timeout: duration(3_000) });
+      assert.equal(response.tasks[0]?.task?.id, task.id);
+      assert.ok(Date.now() >= toMs(task.schedule_time));
+    });
+
+    it('a task with a schedule_time in the past is claimable at once', async () => {
+      const queue = uniqueQueue('past');
+      const task = await submit(client(), { queue, schedule_time: timestamp(Date.now() - 60_000) });
+      assert.equal(task.state, 'TASK_STATE_PENDING');
+    });
+  });
+
+  describe('idempotent submit', () => {
+    it('submitting an existing id returns the existing task with created=false and changes nothing', async () => {
+      const queue = uniqueQueue('idem');
+      const first = await client().submitTask({ queue, task_id: 'order-42', payload: Buffer.from('v1'), priority: 1 });
+      const again = await client().submitTask({ queue, task_id: 'order-42', payload: Buffer.from('v2'), priority: 7 });
+      assert.equal(first.created, true);
+      assert.equal(again.created, false);
+      assert.equal(again.task?.payload.toString(), 'v1');
+      assert.equal(again.task?.priority, 1);
+      const claimed = await claimOne(client(), queue);
+      assert.equal(claimed.task.payload.toString(), 'v1');
+      const none = await client().claimTasks({ queues: [queue], worker_id: 'w' });
+      assert.equal(none.tasks.length, 0, 'the repeated submit did not enqueue a second copy');
+    });
+  });
+
+  describe('batch submit', () => {
+    it('returns one result per item in order, and one bad item fails alone', async () => {
+      const queue = uniqueQueue('batch');
+      const response = await client().submitTasks({
+        requests: [
+          { queue, task_id: 'a' },
+          { queue, task_id: 'b', priority: 42 },
+          { queue, task_id: 'c' },
+          { queue: 'bad queue!', task_id: 'd' },
+          { queue, task_id: 'a' },
+        ],
+      });
+      const results = response.results;
+      assert.equal(results.length, 5);
+      assert.deepEqual(results.map((r) => r.task_id), ['a', '', 'c', '', 'a']);
+      assert.deepEqual(results.map((r) => r.created), [true, false, true, false, false]);
+      assert.equal(results[1]?.error?.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(results[1]?.error?.message ?? '', /requests\[1\]\.priority.*-9 to 9/);
+      assert.equal(results[3]?.error?.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(results[3]?.error?.message ?? '', /requests\[3\]\.queue/);
+      const claimed = await client().claimTasks({ queues: [queue], worker_id: 'w', max_tasks: 10 });
+      assert.deepEqual(claimed.tasks.map((t) => t.task?.id), ['a', 'c']);
+    });
+
+    it('rejects an empty batch and one over 1,000 items', async () => {
+      await rejectsWith(client().submitTasks({ requests: [] }), grpc.status.INVALID_ARGUMENT, /requests.*1 to 1000/);
+      const queue = uniqueQueue('big');
+      const requests = Array.from({ length: 1001 }, () => ({ queue }));
+      await rejectsWith(client().submitTasks({ requests }), grpc.status.INVALID_ARGUMENT, /requests.*1001/);
+    });
+  });
+
+  describe('ListTasks', () => {
+    it('lists newest first, pages with a token, and filters by state', async () => {
+      const queue = uniqueQueue('list');
+      for (let i = 0; i < 7; i++) await submit(client(), { queue, task_id: `t${i}` });
+      await claimOne(client(), queue);
+      const firstPage = await client().listTasks({ queue, page_size: 3 });
+      assert.deepEqual(firstPage.tasks.map((t) => t.id), ['t6', 't5', 't4']);
+      assert.equal(firstPage.tasks[0]?.payload.length, 0, 'payloads are left out unless asked for');
+      const secondPage = await client().listTasks({ queue, page_size: 3, page_token: firstPage.next_page_token });
+      assert.deepEqual(secondPage.tasks.map((t) => t.id), ['t3', 't2', 't1']);
+      const lastPage = await client().listTasks({ queue, page_size: 3, page_token: secondPage.next_page_token });
+      assert.deepEqual(lastPage.tasks.map((t) => t.id), ['t0']);
+      assert.equal(lastPage.next_page_token, '');
+      const active = await client().listTasks({ queue, state: 'TASK_STATE_ACTIVE' });
+      assert.deepEqual(active.tasks.map((t) => t.id), ['t0']);
+    });
+
+    it('rejects a page token from another query', async () => {
+      const queue = uniqueQueue('list-token');
+      for (let i = 0; i < 3; i++) await submit(client(), { queue });
+      const page = await client().listTasks({ queue, page_size: 1 });
+      await rejectsWith(
+        client().listTasks({ queue, page_size: 1, page_token: page.next_page_token, state: 'TASK_STATE_PENDING' }),
+        grpc.status.INVALID_ARGUMENT,
+        /page_token/,
+      );
+      await rejectsWith(client().listTasks({ queue, page_token: 'garbage' }), grpc.status.INVALID_ARGUMENT, /page_token/);
+    });
+  });
+
+  describe('leases', () => {
+    it('an expired lease is requeued with attempt+1 and a LEASE_EXPIRED error recorded', async () => {
+      const queue = uniqueQueue('expiry');
+      const task = await submit(client(), { queue });
+      const first = await claimOne(client(), queue, 'crashing-worker', 1_000);
+      const requeued = await eventually(async () => {
+        const t = await getTask(client(), queue, task.id);
+        return t.state === 'TASK_STATE_PENDING' ? t : undefined;
+      });
+      assert.equal(requeued.errors.length, 1);
+      assert.equal(requeued.errors[0]?.type, 'LEASE_EXPIRED');
+      assert.equal(requeued.errors[0]?.attempt, 1);
+      assert.match(requeued.errors[0]?.message ?? '', /crashing-worker/);
+      const second = await claimOne(client(), queue, 'healthy-worker');
+      assert.equal(second.task.attempt, 2);
+      assert.notEqual(second.lease_token, first.lease_token);
+    });
+
+    it('the stale token of a requeued task gets ABORTED from Heartbeat, CompleteTask and FailTask, and changes nothing', async () => {
+      const queue = uniqueQueue('stale');
+      const task = await submit(client(), { queue });
+      const stale = await claimOne(client(), queue, 'slow-worker', 1_000);
+      await eventually(async () => ((await getTask(client(), queue, task.id)).state === 'TASK_STATE_PENDING' ? true : undefined));
+      const current = await claimOne(client(), queue, 'new-worker');
+      const ids = { queue, task_id: task.id, lease_token: stale.lease_token };
+      await rejectsWith(client().heartbeat(ids), grpc.status.ABORTED, /lease_token/);
+      await rejectsWith(client().completeTask({ ...ids, result: Buffer.from('x') }), grpc.status.ABORTED);
+      await rejectsWith(client().failTask({ ...ids, error: { message: 'boom' } }), grpc.status.ABORTED);
+      const after = await getTask(client(), queue, task.id);
+      assert.equal(after.state, 'TASK_STATE_ACTIVE');
+      assert.equal(after.lease?.worker_id, 'new-worker');
+      assert.equal(after.attempt, current.task.attempt);
+      await rejectsWith(
+        client().heartbeat({ queue, task_id: task.id, lease_token: 'made-up-token' }),
+        grpc.status.ABORTED,
+      );
+    });
+
+    it('heartbeats keep a task leased past several lease durations', async () => {
+      const queue = uniqueQueue('keepalive');
+      const task = await submit(client(), { queue });
+      const claimed = await claimOne(client(), queue, 'w', 1_000);
+      const until = Date.now() + 3_500;
+      while (Date.now() < until) {
+        await client().heartbeat({ queue, task_id: task.id, lease_token: claimed.lease_token });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      const done = await client().completeTask({ queue, task_id: task.id, lease_token: claimed.lease_token });
+      assert.equal(done.task?.state, 'TASK_STATE_SUCCEEDED');
+      assert.equal(done.task?.attempt, 1);
+      assert.equal(done.task?.errors.length, 0);
+    });
+  });
+
+  describe('failures and retries', () => {
+    it('a failed attempt is retried after backoff and ends EXHAUSTED after max_attempts', async () => {
+      const queue = uniqueQueue('exhaust');
+      const task = await submit(client(), {
+        queue,
+        max_attempts: 3,
+        retry_policy: { initial_backoff: duration(100), backoff_multiplier: 2 },
+      });
+      const delays: number[] = [];
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const claimed = (await client().claimTasks({ queues: [queue], worker_id: 'w', wait_timeout: duration(5_000) }))
+          .tasks[0];
+        assert.ok(claimed?.task);
+        assert.equal(claimed.task.attempt, attempt);
+        const failed = await client().failTask({
+          queue,
+          task_id: task.id,
+          lease_token: claimed.lease_token,
+          error: { type: 'Timeout', message: `attempt ${attempt} timed out`, details: 'stack' },
+        });
+        assert.ok(failed.task);
+        if (attempt < 3) {
+          assert.equal(failed.task.state, 'TASK_STATE_SCHEDULED');
+          delays.push(toMs(failed.task.schedule_time) - toMs(failed.task.update_time));
+        } else {
+          assert.equal(failed.task.state, 'TASK_STATE_EXHAUSTED');
+          assert.deepEqual(failed.task.errors.map((e) => e.attempt), [1, 2, 3]);
+          assert.equal(failed.task.error?.message, 'attempt 3 timed out');
+        }
+      }
+      assert.deepEqual(delays, [100, 200], 'backoff grows by the multiplier');
+    });
+
+    it('a permanent failure ends FAILED without a retry', async () => {
+      const queue = uniqueQueue('permanent');
+      const task = await submit(client(), { queue });
+      const claimed = await claimOne(client(), queue);
+      const failed = await client().failTask({
+        queue,
+        task_id: task.id,
+        lease_token: claimed.lease_token,
+        error: { type: 'BadInput', message: 'cannot parse' },
+        permanent: true,
+      });
+      assert.equal(failed.task?.state, 'TASK_STATE_FAILED');
+      assert.equal(failed.task?.error?.type, 'BadInput');
+    });
+
+    it('retry_delay overrides the backoff for that retry', async () => {
+      const queue = uniqueQueue('retry-delay');
+      const task = await submit(client(), { queue });
+      const claimed = await claimOne(client(), queue);
+      const failed = await client().failTask({
+        queue,
+        task_id: task.id,
+        lease_token: claimed.lease_token,
+        retry_delay: duration(0),
+      });
+      assert.equal(failed.task?.state, 'TASK_STATE_PENDING');
+    });
+
+    it('RetryTask makes an exhausted task PENDING with a fresh attempt budget and its history kept', async () => {
+      const queue = uniqueQueue('redrive');
+      const task = await submit(client(), { queue, max_attempts: 1 });
+      const claimed = await claimOne(client(), queue);
+      await client().failTask({ queue, task_id: task.id, lease_token: claimed.lease_token, error: { message: 'x' } });
+      assert.equal((await getTask(client(), queue, task.id)).state, 'TASK_STATE_EXHAUSTED');
+      const retried = await client().retryTask({ queue, task_id: task.id });
+      assert.equal(retried.task?.state, 'TASK_STATE_PENDING');
+      assert.equal(retried.task?.errors.length, 1);
+      const again = await claimOne(client(), queue);
+      assert.equal(again.task.attempt, 2);
+      const failed = await client().failTask({ queue, task_id: task.id, lease_token: again.lease_token });
+      assert.equal(failed.task?.state, 'TASK_STATE_EXHAUSTED', 'the renewed budget is max_attempts again');
+    });
+
+    it('RetryTask of a pending or succeeded task is FAILED_PRECONDITION', async () => {
+      const queue = uniqueQueue('redrive-bad');
+      const task = await submit(client(), { queue });
+      await rejectsWith(client().retryTask({ queue, task_id: task.id }), grpc.status.FAILED_PRECONDITION, /PENDING/);
+    });
+  });
+
+  describe('cancel', () => {
+    it('cancelling a pending task makes it CANCELLED at once and unclaimable', async () => {
+      const queue = uniqueQueue('cancel-pending');
+      const task = await submit(client(), { queue });
+      const cancelled = await client().cancelTask({ queue, task_id: task.id });
+      assert.equal(cancelled.task?.state, 'TASK_STATE_CANCELLED');
+      const none = await client().claimTasks({ queues: [queue], worker_id: 'w' });
+      assert.equal(none.tasks.length, 0);
+    });
+
+    it('cancelling an active task reaches the worker through its heartbeat and ends CANCELLED when it fails', async () => {
+      const queue = uniqueQueue('cancel-active');
+      const task = await submit(client(), { queue });
+      const claimed = await claimOne(client(), queue);
+      const requested = await client().cancelTask({ queue, task_id: task.id });
+      assert.equal(requested.task?.state, 'TASK_STATE_ACTIVE');
+      assert.equal(requested.task?.cancel_requested, true);
+      const beat = await client().heartbeat({ queue, task_id: task.id, lease_token: claimed.lease_token });
+      assert.equal(beat.cancel_requested, true);
+      const stopped = await client().failTask({ queue, task_id: task.id, lease_token: claimed.lease_token });
+      assert.equal(stopped.task?.state, 'TASK_STATE_CANCELLED');
+    });
+
+    it('an active task with a cancel request is CANCELLED, not requeued, when its lease runs out', async () => {
+      const queue = uniqueQueue('cancel-expire');
+      const task = await submit(client(), { queue });
+      await claimOne(client(), queue, 'w', 1_000);
+      await client().cancelTask({ queue, task_id: task.id });
+      const ended = await eventually(async () => {
+        const t = await getTask(client(), queue, task.id);
+        return t.state === 'TASK_STATE_ACTIVE' ? undefined : t;
+      });
+      assert.equal(ended.state, 'TASK_STATE_CANCELLED');
+    });
+  });
+
+  describe('deadlines', () => {
+    it('a task not finished by its expire_time becomes EXPIRED', async () => {
+      const queue = uniqueQueue('deadline');
+      const task = await submit(client(), { queue, expire_time: timestamp(Date.now() + 400), delay: duration(10_000) });
+      const expired = await eventually(async () => {
+        const t = await getTask(client(), queue, task.id);
+        return t.state === 'TASK_STATE_EXPIRED' ? t : undefined;
+      });
+      assert.ok(toMs(expired.end_time) >= toMs(task.expire_time));
+    });
+  });
+}
