@@ -39,6 +39,8 @@ export function checkIntRange(value: number, field: string, min: number, max: nu
 }
 
 function describeMs(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms % limits.DAY_MS === 0 && ms > limits.DAY_MS) return `${ms / limits.DAY_MS}d`;
   if (ms % limits.HOUR_MS === 0) return `${ms / limits.HOUR_MS}h`;
   if (ms % limits.SECOND_MS === 0) return `${ms / limits.SECOND_MS}s`;
   return `${ms}ms`;
