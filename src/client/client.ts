@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../grpc/protos.js';
+import { statusOf } from './errors.js';
 import type { TaskServiceClient } from '../grpc/generated/baton/v1/TaskService.js';
 import type { WorkerServiceClient } from '../grpc/generated/baton/v1/WorkerService.js';
 import type { SubmitTaskRequest } from '../grpc/generated/baton/v1/SubmitTaskRequest.js';
@@ -24,33 +25,32 @@ import type { CompleteTaskRequest } from '../grpc/generated/baton/v1/CompleteTas
 import type { CompleteTaskResponse__Output } from '../grpc/generated/baton/v1/CompleteTaskResponse.js';
 import type { FailTaskRequest } from '../grpc/generated/baton/v1/FailTaskRequest.js';
 import type { Duration } from '../grpc/generated/google/protobuf/Duration.js';
+import type { Timestamp } from '../grpc/generated/google/protobuf/Timestamp.js';
 import type { FailTaskResponse__Output } from '../grpc/generated/baton/v1/FailTaskResponse.js';
 
 export interface CallOptions {
-  /** Milliseconds until the call fails with DEADLINE_EXCEEDED. */
+  /** Milliseconds until the call fails with DEADLINE_EXCEEDED, retries included. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Retry on UNAVAILABLE (with backoff, within the deadline). Each method defaults to what is safe for it: reads,
+   * cancels, heartbeats, completes, claims and submits that name their task ids retry; the rest do not.
+   */
+  retry?: boolean;
 }
 
 /** Calls that wait on the server get this much on top of their wait. */
 const DEFAULT_TIMEOUT_MS = 10_000;
+const RETRY_FIRST_DELAY_MS = 50;
+const RETRY_MAX_DELAY_MS = 2_000;
 
-type UnaryMethod<Request, Response> = (
-  argument: Request,
-  options: grpc.CallOptions,
-  callback: grpc.requestCallback<Response>,
-) => grpc.ClientUnaryCall;
+/** Starts one unary call: a grpc-js client method with its request already bound. */
+type Invoke<Response> = (options: grpc.CallOptions, callback: grpc.requestCallback<Response>) => grpc.ClientUnaryCall;
 
-function call<Request, Response>(
-  client: grpc.Client,
-  method: UnaryMethod<Request, Response>,
-  request: Request,
-  options: CallOptions = {},
-): Promise<Response> {
+function callOnce<Response>(invoke: Invoke<Response>, deadline: Date, signal: AbortSignal | undefined): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const deadline = new Date(Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
-    const pending = method.call(client, request, { deadline }, (error, response) => {
-      options.signal?.removeEventListener('abort', cancel);
+    const pending = invoke({ deadline }, (error, response) => {
+      signal?.removeEventListener('abort', cancel);
       if (error) reject(error);
       else if (response === undefined) reject(new Error('empty response'));
       else resolve(response);
@@ -58,12 +58,53 @@ function call<Request, Response>(
     const cancel = (): void => {
       pending.cancel();
     };
-    options.signal?.addEventListener('abort', cancel, { once: true });
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
   });
 }
 
-function waitMs(duration: Duration | null | undefined): number {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function call<Response>(invoke: Invoke<Response>, options: CallOptions, retrySafe: boolean): Promise<Response> {
+  const deadlineMs = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const retry = options.retry ?? retrySafe;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await callOnce(invoke, new Date(deadlineMs), options.signal);
+    } catch (error) {
+      if (!retry || statusOf(error) !== grpc.status.UNAVAILABLE || options.signal?.aborted) throw error;
+      // Full jitter keeps a crowd of clients from coming back in step after an outage.
+      const delay = Math.random() * Math.min(RETRY_MAX_DELAY_MS, RETRY_FIRST_DELAY_MS * 2 ** attempt);
+      if (Date.now() + delay >= deadlineMs) throw error;
+      await sleep(delay, options.signal);
+    }
+  }
+}
+
+/** A protobuf Duration from milliseconds. */
+export function durationFromMs(ms: number): Duration {
+  const whole = Math.floor(ms);
+  return { seconds: Math.floor(whole / 1000), nanos: (whole % 1000) * 1_000_000 };
+}
+
+/** Milliseconds from a protobuf Duration (0 when unset). */
+export function durationToMs(duration: Duration | null | undefined): number {
   return duration ? Number(duration.seconds ?? 0) * 1000 + (duration.nanos ?? 0) / 1e6 : 0;
+}
+
+/** Milliseconds since the epoch from a protobuf Timestamp, or undefined when unset. */
+export function timestampToMs(timestamp: Timestamp | null | undefined): number | undefined {
+  return timestamp ? Number(timestamp.seconds ?? 0) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6) : undefined;
 }
 
 /** A typed client for every Baton RPC. Each method returns a promise and has a deadline. */
@@ -71,7 +112,8 @@ export class BatonClient {
   readonly tasks: TaskServiceClient;
   readonly workers: WorkerServiceClient;
 
-  constructor(address: string, credentials = grpc.credentials.createInsecure()) {
+  /** `address` is host:port of any Baton replica; plaintext unless `credentials` say otherwise. */
+  constructor(readonly address: string, credentials = grpc.credentials.createInsecure()) {
     const { baton } = loadProtos();
     this.tasks = new baton.v1.TaskService(address, credentials);
     this.workers = new baton.v1.WorkerService(address, credentials, { channelOverride: this.tasks.getChannel() });
@@ -82,47 +124,48 @@ export class BatonClient {
   }
 
   submitTask(request: SubmitTaskRequest, options?: CallOptions): Promise<SubmitTaskResponse__Output> {
-    return call(this.tasks, this.tasks.SubmitTask, request, options);
+    return call((o, cb) => this.tasks.SubmitTask(request, o, cb), options ?? {}, Boolean(request.task_id));
   }
 
   submitTasks(request: SubmitTasksRequest, options?: CallOptions): Promise<SubmitTasksResponse__Output> {
-    return call(this.tasks, this.tasks.SubmitTasks, request, options);
+    const named = (request.requests ?? []).every((item) => Boolean(item.task_id));
+    return call((o, cb) => this.tasks.SubmitTasks(request, o, cb), options ?? {}, named);
   }
 
   getTask(request: GetTaskRequest, options?: CallOptions): Promise<GetTaskResponse__Output> {
-    return call(this.tasks, this.tasks.GetTask, request, options);
+    return call((o, cb) => this.tasks.GetTask(request, o, cb), options ?? {}, true);
   }
 
   listTasks(request: ListTasksRequest, options?: CallOptions): Promise<ListTasksResponse__Output> {
-    return call(this.tasks, this.tasks.ListTasks, request, options);
+    return call((o, cb) => this.tasks.ListTasks(request, o, cb), options ?? {}, true);
   }
 
   cancelTask(request: CancelTaskRequest, options?: CallOptions): Promise<CancelTaskResponse__Output> {
-    return call(this.tasks, this.tasks.CancelTask, request, options);
+    return call((o, cb) => this.tasks.CancelTask(request, o, cb), options ?? {}, true);
   }
 
   retryTask(request: RetryTaskRequest, options?: CallOptions): Promise<RetryTaskResponse__Output> {
-    return call(this.tasks, this.tasks.RetryTask, request, options);
+    return call((o, cb) => this.tasks.RetryTask(request, o, cb), options ?? {}, false);
   }
 
   claimTasks(request: ClaimTasksRequest, options: CallOptions = {}): Promise<ClaimTasksResponse__Output> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS + waitMs(request.wait_timeout);
-    return call(this.workers, this.workers.ClaimTasks, request, { ...options, timeoutMs });
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS + durationToMs(request.wait_timeout);
+    return call((o, cb) => this.workers.ClaimTasks(request, o, cb), { ...options, timeoutMs }, true);
   }
 
   startTask(request: StartTaskRequest, options?: CallOptions): Promise<StartTaskResponse__Output> {
-    return call(this.workers, this.workers.StartTask, request, options);
+    return call((o, cb) => this.workers.StartTask(request, o, cb), options ?? {}, false);
   }
 
   heartbeat(request: HeartbeatRequest, options?: CallOptions): Promise<HeartbeatResponse__Output> {
-    return call(this.workers, this.workers.Heartbeat, request, options);
+    return call((o, cb) => this.workers.Heartbeat(request, o, cb), options ?? {}, true);
   }
 
   completeTask(request: CompleteTaskRequest, options?: CallOptions): Promise<CompleteTaskResponse__Output> {
-    return call(this.workers, this.workers.CompleteTask, request, options);
+    return call((o, cb) => this.workers.CompleteTask(request, o, cb), options ?? {}, true);
   }
 
   failTask(request: FailTaskRequest, options?: CallOptions): Promise<FailTaskResponse__Output> {
-    return call(this.workers, this.workers.FailTask, request, options);
+    return call((o, cb) => this.workers.FailTask(request, o, cb), options ?? {}, false);
   }
 }
