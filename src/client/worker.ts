@@ -1,0 +1,559 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import * as grpc from '@grpc/grpc-js';
+import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
+import type { Progress } from '../grpc/generated/baton/v1/Progress.js';
+import type { TaskError } from '../grpc/generated/baton/v1/TaskError.js';
+import { BatonClient, durationFromMs } from './client.js';
+import { LeaseLostError, PermanentError, TaskCancelledError, WorkerClosingError, statusOf } from './errors.js';
+
+/** A task as the handler receives it (payload included). */
+export type Task = Task__Output;
+
+/** What a handler may return: the bytes stored as the task's result (a string is stored as UTF-8). */
+export type TaskResult = Buffer | Uint8Array | string | undefined;
+
+/** The handler's window onto its running task. */
+export interface TaskContext {
+  /**
+   * Fires when the handler should stop: the task was cancelled (reason: TaskCancelledError), the lease was lost
+   * (LeaseLostError), or the worker shut down before the handler finished (WorkerClosingError). Pass it to fetch(),
+   * timers and child processes, or check `signal.throwIfAborted()` between steps.
+   */
+  readonly signal: AbortSignal;
+  /** The id this worker claims under. */
+  readonly workerId: string;
+  /**
+   * Reports progress with the next heartbeat, sent at once. Resolves when the server has it (or the task is over);
+   * never rejects, so it need not be awaited.
+   */
+  progress(current: number, total?: number, message?: string): Promise<void>;
+}
+
+/** Runs one task. Return its result (or nothing); throw to fail it. */
+export type Handler = (
+  task: Task,
+  ctx: TaskContext,
+  // A handler with nothing to return is typed as returning void; accepting it is the point.
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+) => Promise<TaskResult | void> | TaskResult | void;
+
+export interface WorkerOptions {
+  /** A client to use (it stays open when the worker closes). Give this or `address`. */
+  client?: BatonClient;
+  /** host:port of a Baton server; the worker opens and closes its own client. */
+  address?: string;
+  /** Queues to claim from, tried in order. */
+  queues: string | readonly string[];
+  handler: Handler;
+  /** Handlers running at once. Default 1. */
+  concurrency?: number;
+  /** Lease length in ms (1 s to 24 h); heartbeats renew it. Default 30 s. */
+  leaseDuration?: number;
+  /** Heartbeat period in ms; at most (and by default) a third of the lease. */
+  heartbeatInterval?: number;
+  /** Shown in leases and operator views. Default `<hostname>-<pid>-<random>`. */
+  workerId?: string;
+  /** How long one claim waits on the server for work, in ms (0 to 60 s). Default 10 s. */
+  pollTimeout?: number;
+  /** How long `close()` lets running handlers finish before giving their tasks back, in ms. Default 10 s. */
+  shutdownTimeout?: number;
+}
+
+export interface WorkerEvents {
+  /** A handler started on a claimed task. */
+  active: [task: Task];
+  /** The task was completed; `task` is the server's copy after completion. */
+  completed: [task: Task, result: Buffer];
+  /** The handler threw; `task` is the server's copy after the failure (SCHEDULED, FAILED, EXHAUSTED or CANCELLED). */
+  failed: [task: Task, error: unknown];
+  /** The lease was lost; whatever the handler does now is discarded. */
+  lost: [task: Task, error: LeaseLostError];
+  /** Shutdown gave the task back for another worker. */
+  released: [task: Task];
+  /** Something went wrong outside a handler (a claim or heartbeat failed, the server is unreachable...). */
+  error: [error: unknown];
+}
+
+const DEFAULT_LEASE_MS = 30_000;
+const DEFAULT_POLL_MS = 10_000;
+const DEFAULT_SHUTDOWN_MS = 10_000;
+const MAX_CLAIM = 100;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/** Claim errors that retrying will not fix: the worker stops and `run()` rejects. */
+const FATAL_CLAIM_CODES = new Set<grpc.status>([
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.UNIMPLEMENTED,
+  grpc.status.UNAUTHENTICATED,
+  grpc.status.PERMISSION_DENIED,
+]);
+
+/** Heartbeat answers that mean the lease is gone for good. */
+const LEASE_GONE_CODES = new Set<grpc.status>([
+  grpc.status.ABORTED,
+  grpc.status.NOT_FOUND,
+  grpc.status.FAILED_PRECONDITION,
+]);
+
+type Outcome = { ok: true; result: Buffer } | { ok: false; error: unknown };
+
+/** One claimed task while this worker holds it. */
+interface Running {
+  task: Task;
+  token: string;
+  controller: AbortController;
+  /** performance.now() by which the lease has surely run out unless a heartbeat renews it. */
+  leaseDeadline: number;
+  /** The next heartbeat. */
+  timer: NodeJS.Timeout | undefined;
+  /** Fires at leaseDeadline: no renewal by then means the lease is gone. */
+  watchdog: NodeJS.Timeout | undefined;
+  beating: boolean;
+  beatAgain: boolean;
+  progress: Progress | undefined;
+  progressWaiters: (() => void)[];
+  cancelRequested: boolean;
+  /** The server no longer honours our token: no more heartbeats, the outcome is dropped. */
+  lost: boolean;
+  /** Shutdown gave the task back while the handler still ran. */
+  released: boolean;
+  /** running: the handler runs; reporting: its outcome is being sent; over: nothing more to do for it. */
+  phase: 'running' | 'reporting' | 'over';
+  /** Marks the task over for this worker: frees its slot. */
+  finish: () => void;
+  /** Settles when the task is over for this worker. */
+  done: Promise<void>;
+}
+
+function toResultBytes(value: unknown): Buffer {
+  if (value === undefined) return Buffer.alloc(0);
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError(`a handler must return a Buffer, Uint8Array, string or nothing, not ${typeof value}`);
+}
+
+function toTaskError(error: unknown): TaskError {
+  if (error instanceof Error) return { type: error.name, message: error.message, details: error.stack ?? '' };
+  return { type: typeof error, message: String(error), details: '' };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function backoff(attempt: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
+}
+
+/**
+ * Claims tasks from Baton and runs `handler` on each, up to `concurrency` at once; keeps their leases alive with
+ * heartbeats; completes them with the handler's return value or fails them with what it threw.
+ *
+ * ```ts
+ * const worker = createWorker({ address: 'localhost:50051', queues: 'emails', concurrency: 8,
+ *   handler: async (task, ctx) => { await send(task.payload, { signal: ctx.signal }); return 'sent'; } });
+ * process.on('SIGTERM', () => void worker.close());
+ * await worker.run();
+ * ```
+ */
+export class Worker extends EventEmitter<WorkerEvents> {
+  readonly workerId: string;
+  readonly client: BatonClient;
+  private readonly ownsClient: boolean;
+  private readonly queues: string[];
+  private readonly handler: Handler;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+  private readonly shutdownMs: number;
+  private readonly running = new Map<string, Running>();
+  private readonly claimAbort = new AbortController();
+  private slotFreed: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private fatal: Error | undefined;
+
+  constructor(options: WorkerOptions) {
+    super();
+    if (options.client) {
+      this.client = options.client;
+      this.ownsClient = false;
+    } else if (options.address) {
+      this.client = new BatonClient(options.address);
+      this.ownsClient = true;
+    } else {
+      throw new TypeError('createWorker: give a client or an address');
+    }
+    this.queues = typeof options.queues === 'string' ? [options.queues] : [...options.queues];
+    if (this.queues.length === 0) throw new TypeError('createWorker: name at least one queue');
+    this.handler = options.handler;
+    this.concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new RangeError(`createWorker: concurrency must be a positive integer, got ${this.concurrency}`);
+    }
+    this.leaseMs = options.leaseDuration ?? DEFAULT_LEASE_MS;
+    if (this.leaseMs < 1_000) throw new RangeError(`createWorker: leaseDuration must be at least 1000 ms, got ${this.leaseMs}`);
+    this.heartbeatMs = Math.min(options.heartbeatInterval ?? Infinity, this.leaseMs / 3);
+    this.pollMs = options.pollTimeout ?? DEFAULT_POLL_MS;
+    this.shutdownMs = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
+    this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Handlers running now. */
+  get activeCount(): number {
+    let count = 0;
+    for (const entry of this.running.values()) if (entry.phase === 'running') count++;
+    return count;
+  }
+
+  /**
+   * Starts claiming and resolves once `close()` has finished; rejects if the server refuses the claims for good
+   * (e.g. INVALID_ARGUMENT for a bad queue name).
+   */
+  async run(): Promise<void> {
+    if (this.loop) throw new Error('worker.run() was already called');
+    this.loop = this.claimLoop();
+    await this.loop;
+    await this.close();
+    if (this.fatal !== undefined) throw this.fatal;
+  }
+
+  /**
+   * Graceful shutdown: stops claiming, lets running handlers finish for up to `timeoutMs` (default the
+   * `shutdownTimeout` option), then aborts the rest and gives their tasks back (a retryable failure with no delay, so
+   * another worker claims them at once). Safe to call more than once.
+   */
+  close(timeoutMs = this.shutdownMs): Promise<void> {
+    this.closing ??= this.shutdown(timeoutMs);
+    return this.closing;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    this.claimAbort.abort();
+    this.slotFreed?.();
+    await this.loop;
+    const allDone = Promise.all([...this.running.values()].map((entry) => entry.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, 'timeout');
+    });
+    const first = await Promise.race([allDone, timedOut]);
+    clearTimeout(timer);
+    if (first === 'timeout') {
+      await Promise.all([...this.running.values()].filter((entry) => entry.phase === 'running').map((entry) => this.release(entry)));
+      await Promise.all([...this.running.values()].map((entry) => entry.done));
+    }
+    if (this.ownsClient) this.client.close();
+  }
+
+  private stopping(): boolean {
+    return this.claimAbort.signal.aborted;
+  }
+
+  private async claimLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping()) {
+      const free = this.concurrency - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        this.slotFreed = undefined;
+        continue;
+      }
+      const sentAt = performance.now();
+      let claimed;
+      try {
+        claimed = await this.client.claimTasks(
+          {
+            queues: this.queues,
+            worker_id: this.workerId,
+            max_tasks: Math.min(free, MAX_CLAIM),
+            lease_duration: durationFromMs(this.leaseMs),
+            wait_timeout: durationFromMs(this.pollMs),
+          },
+          { signal: this.claimAbort.signal },
+        );
+        failures = 0;
+      } catch (error) {
+        if (this.stopping()) break;
+        const code = statusOf(error);
+        if (code !== undefined && FATAL_CLAIM_CODES.has(code)) {
+          this.fatal = error instanceof Error ? error : new Error(String(error));
+          this.claimAbort.abort();
+          break;
+        }
+        this.report(error);
+        await this.pause(backoff(failures++));
+        continue;
+      }
+      for (const { task, lease_token } of claimed.tasks) {
+        if (!task) continue;
+        const entry = this.track(task, lease_token, sentAt);
+        // A claim that raced with close(): hand the task straight back.
+        if (this.stopping()) void this.release(entry);
+        else
+          this.execute(entry).catch((error: unknown) => {
+            this.report(error); // only a throwing event listener gets here
+          });
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.claimAbort.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private report(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.emitWarning(`baton worker ${this.workerId}: ${describe(error)}`);
+  }
+
+  private track(task: Task, token: string, claimSentAt: number): Running {
+    const key = `${task.queue}\u0000${task.id}`;
+    let finish = (): void => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const entry: Running = {
+      task,
+      token,
+      controller: new AbortController(),
+      // The server started the lease after we sent the claim, so this errs on the safe side.
+      leaseDeadline: claimSentAt + this.leaseMs,
+      timer: undefined,
+      watchdog: undefined,
+      beating: false,
+      beatAgain: false,
+      progress: undefined,
+      progressWaiters: [],
+      cancelRequested: false,
+      lost: false,
+      released: false,
+      phase: 'running',
+      finish: () => {
+        entry.phase = 'over';
+        finish();
+      },
+      done: finished.then(() => {
+        clearTimeout(entry.timer);
+        clearTimeout(entry.watchdog);
+        for (const resolve of entry.progressWaiters.splice(0)) resolve();
+        this.running.delete(key);
+        this.slotFreed?.();
+      }),
+    };
+    this.running.set(key, entry);
+    this.scheduleBeat(entry, claimSentAt + this.heartbeatMs);
+    this.armWatchdog(entry);
+    return entry;
+  }
+
+  private async execute(entry: Running): Promise<void> {
+    this.emit('active', entry.task);
+    const ctx: TaskContext = {
+      signal: entry.controller.signal,
+      workerId: this.workerId,
+      progress: (current, total = 0, message = '') => {
+        if (entry.phase === 'over' || entry.lost) return Promise.resolve();
+        entry.progress = { current, total, message };
+        const reported = new Promise<void>((resolve) => entry.progressWaiters.push(resolve));
+        this.scheduleBeat(entry, performance.now());
+        return reported;
+      },
+    };
+    let outcome: Outcome;
+    try {
+      outcome = { ok: true, result: toResultBytes(await this.handler(entry.task, ctx)) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    if (entry.released) return; // release() ends it
+    if (entry.lost) {
+      // The slot was held until the handler returned, so `concurrency` bounds the handlers really running.
+      entry.finish();
+      return;
+    }
+    entry.phase = 'reporting';
+    try {
+      const after = await this.finishTask(entry, outcome);
+      if (after && outcome.ok) this.emit('completed', after, outcome.result);
+      else if (after && !outcome.ok) this.emit('failed', after, outcome.error);
+    } finally {
+      entry.finish();
+    }
+  }
+
+  /**
+   * Completes or fails the task, retrying while the server is unreachable and the lease may still hold. Returns the
+   * server's copy of the task afterwards, or undefined when the outcome could not be recorded.
+   */
+  private async finishTask(entry: Running, outcome: Outcome): Promise<Task | undefined> {
+    const { task, token } = entry;
+    const base = { queue: task.queue, task_id: task.id, lease_token: token };
+    for (let attempt = 0; ; attempt++) {
+      if (entry.lost) return undefined;
+      try {
+        if (outcome.ok) {
+          return (await this.client.completeTask({ ...base, result: outcome.result }, { retry: false })).task ?? undefined;
+        }
+        const failed = await this.client.failTask(
+          {
+            ...base,
+            error: toTaskError(outcome.error),
+            // A cancelled task ends CANCELLED whatever the flag says; a PermanentError ends it FAILED.
+            permanent: entry.cancelRequested || outcome.error instanceof PermanentError,
+          },
+          { retry: false },
+        );
+        return failed.task ?? undefined;
+      } catch (error) {
+        const code = statusOf(error);
+        if (code === grpc.status.ABORTED && attempt > 0 && !outcome.ok) return undefined; // an earlier try got through
+        if (code !== undefined && LEASE_GONE_CODES.has(code)) {
+          this.loseLease(entry, new LeaseLostError(`the server refused the outcome: ${describe(error)}`, { cause: error }));
+          return undefined;
+        }
+        // Repeating a complete is safe even if the first one got through; repeating a fail only when it did not.
+        const transient = code === grpc.status.UNAVAILABLE || (code === grpc.status.DEADLINE_EXCEEDED && outcome.ok);
+        const wait = backoff(attempt);
+        if (!transient || performance.now() + wait >= entry.leaseDeadline) {
+          this.report(error);
+          return undefined; // the lease runs out and the server requeues the task
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  /** Aborts the handler and gives the task back at once (a retryable failure with no delay). */
+  private async release(entry: Running): Promise<void> {
+    if (entry.phase !== 'running') return;
+    if (entry.lost) {
+      entry.finish(); // nothing to give back; stop waiting for a handler that ignores its signal
+      return;
+    }
+    entry.released = true;
+    entry.phase = 'reporting';
+    entry.controller.abort(new WorkerClosingError());
+    let after: Task | undefined;
+    try {
+      const failed = await this.client.failTask(
+        {
+          queue: entry.task.queue,
+          task_id: entry.task.id,
+          lease_token: entry.token,
+          error: { type: 'WorkerShutdown', message: `worker ${this.workerId} shut down before the task finished` },
+          permanent: false,
+          retry_delay: durationFromMs(0),
+        },
+        { retry: true, timeoutMs: 5_000 },
+      );
+      after = failed.task ?? undefined;
+    } catch (error) {
+      // The lease runs out and the server requeues the task: slower, but nothing is lost.
+      this.report(error);
+    } finally {
+      entry.finish();
+    }
+    if (after) this.emit('released', after);
+  }
+
+  private loseLease(entry: Running, error: LeaseLostError): void {
+    if (entry.lost || entry.phase === 'over') return;
+    entry.lost = true;
+    clearTimeout(entry.timer);
+    clearTimeout(entry.watchdog);
+    entry.controller.abort(error);
+    this.emit('lost', entry.task, error);
+  }
+
+  private armWatchdog(entry: Running): void {
+    clearTimeout(entry.watchdog);
+    if (entry.phase === 'over' || entry.lost) return;
+    entry.watchdog = setTimeout(() => {
+      if (performance.now() >= entry.leaseDeadline) {
+        this.loseLease(entry, new LeaseLostError('no heartbeat got through before the lease ran out'));
+      } else {
+        this.armWatchdog(entry);
+      }
+    }, Math.max(0, entry.leaseDeadline - performance.now()));
+  }
+
+  private scheduleBeat(entry: Running, at: number): void {
+    if (entry.phase === 'over' || entry.lost) return;
+    if (entry.beating) {
+      entry.beatAgain = entry.beatAgain || at <= performance.now();
+      return;
+    }
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => void this.beat(entry), Math.max(0, at - performance.now()));
+  }
+
+  private async beat(entry: Running): Promise<void> {
+    if (entry.phase === 'over' || entry.lost || entry.beating) return;
+    const sentAt = performance.now();
+    if (sentAt >= entry.leaseDeadline) {
+      // The event loop was blocked (or the machine slept) past the lease: a heartbeat now cannot save it.
+      this.loseLease(entry, new LeaseLostError('the lease ran out before a heartbeat could be sent'));
+      return;
+    }
+    entry.beating = true;
+    const progress = entry.progress;
+    entry.progress = undefined;
+    const waiters = entry.progressWaiters.splice(0);
+    let next: number;
+    try {
+      const reply = await this.client.heartbeat(
+        {
+          queue: entry.task.queue,
+          task_id: entry.task.id,
+          lease_token: entry.token,
+          lease_duration: durationFromMs(this.leaseMs),
+          ...(progress ? { progress } : {}),
+        },
+        // Never wait longer than the lease has left, nor so long that the next beat is late.
+        { timeoutMs: Math.max(100, Math.min(this.heartbeatMs, entry.leaseDeadline - sentAt)), retry: false },
+      );
+      entry.leaseDeadline = sentAt + this.leaseMs;
+      this.armWatchdog(entry);
+      for (const resolve of waiters) resolve();
+      if (reply.cancel_requested && !entry.cancelRequested) {
+        entry.cancelRequested = true;
+        entry.controller.abort(new TaskCancelledError());
+      }
+      next = sentAt + this.heartbeatMs;
+    } catch (error) {
+      entry.progress ??= progress;
+      entry.progressWaiters.unshift(...waiters);
+      const code = statusOf(error);
+      if (code !== undefined && LEASE_GONE_CODES.has(code)) {
+        entry.beating = false;
+        this.loseLease(entry, new LeaseLostError(`the server refused a heartbeat: ${describe(error)}`, { cause: error }));
+        return;
+      }
+      this.report(error);
+      // Try again soon; the watchdog gives up when the lease runs out.
+      next = performance.now() + Math.min(250, this.heartbeatMs / 2);
+    }
+    entry.beating = false;
+    if (entry.beatAgain || entry.progress) {
+      entry.beatAgain = false;
+      next = performance.now();
+    }
+    this.scheduleBeat(entry, next);
+  }
+}
+
+/** Creates a worker; call `run()` to start it and `close()` to stop it gracefully. */
+export function createWorker(options: WorkerOptions): Worker {
+  return new Worker(options);
+}
