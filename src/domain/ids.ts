@@ -6,7 +6,7 @@ const RANDOM_BITS = 80n;
 function encode(value: bigint, length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) {
-    out = CROCKFORD[Number(value & 31n)] + out;
+    out = CROCKFORD.charAt(Number(value & 31n)) + out;
     value >>= 5n;
   }
   return out;

@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { HealthHandlers } from './generated/grpc/health/v1/Health.js';
 import type { HealthCheckResponse } from './generated/grpc/health/v1/HealthCheckResponse.js';
 
@@ -31,7 +31,7 @@ export class HealthService {
       Check: (call, callback) => {
         const status = this.statusOf(call.request.service);
         if (status === 'SERVICE_UNKNOWN') {
-          callback({ code: 5, details: `unknown service "${call.request.service}"` });
+          callback({ code: grpc.status.NOT_FOUND, details: `unknown service "${call.request.service}"` });
           return;
         }
         callback(null, { status });

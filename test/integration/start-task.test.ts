@@ -31,9 +31,9 @@ describe('StartTask: "I am running X"', () => {
     });
     assert.equal(started.created, true);
     assert.equal(started.task?.state, 'TASK_STATE_ACTIVE');
-    assert.equal(started.task?.attempt, 1);
-    assert.equal(started.task?.lease?.worker_id, 'cron-1');
-    assert.equal(started.task?.payload.toString(), 'p');
+    assert.equal(started.task.attempt, 1);
+    assert.equal(started.task.lease?.worker_id, 'cron-1');
+    assert.equal(started.task.payload.toString(), 'p');
     const done = await client().completeTask({ queue, task_id: 'nightly-report', lease_token: started.lease_token });
     assert.equal(done.task?.state, 'TASK_STATE_SUCCEEDED');
   });
@@ -60,7 +60,7 @@ describe('StartTask: "I am running X"', () => {
     });
     assert.equal(again.lease_token, first.lease_token);
     assert.equal(again.task?.attempt, 1);
-    assert.ok(Number(again.task?.lease?.expire_time?.seconds) > Number(first.task?.lease?.expire_time?.seconds) + 50);
+    assert.ok(Number(again.task.lease?.expire_time?.seconds) > Number(first.task?.lease?.expire_time?.seconds) + 50);
   });
 
   it('returns ABORTED naming the holder and the lease expiry when another worker holds the task', async () => {
@@ -86,8 +86,8 @@ describe('StartTask: "I am running X"', () => {
     );
     const forced = await client().startTask({ queue, task_id: 'job', worker_id: 'w', force: true });
     assert.equal(forced.task?.state, 'TASK_STATE_ACTIVE');
-    assert.equal(forced.task?.attempt, 2);
-    assert.equal(forced.task?.result.length, 0, 'the old result is cleared');
+    assert.equal(forced.task.attempt, 2);
+    assert.equal(forced.task.result.length, 0, 'the old result is cleared');
     assert.notEqual(forced.lease_token, first.lease_token);
   });
 });

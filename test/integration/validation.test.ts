@@ -97,7 +97,7 @@ describe('bad input gets INVALID_ARGUMENT naming the field and the limit, and ch
     );
     const still = await client().completeTask({ ...ids, lease_token: claimed.lease_token });
     assert.equal(still.task?.state, 'TASK_STATE_SUCCEEDED', 'the lease survived every rejected call');
-    assert.equal(still.task?.progress, null);
+    assert.equal(still.task.progress, null);
   });
 
   it('ListTasks rejects a page size over 1000 and StartTask a missing task id', async () => {

@@ -68,7 +68,7 @@ export function lifecycleScenarios(server: () => TestServer): void {
       const first = await client().completeTask(request);
       const second = await client().completeTask(request);
       assert.equal(second.task?.state, 'TASK_STATE_SUCCEEDED');
-      assert.deepEqual(second.task?.end_time, first.task?.end_time);
+      assert.deepEqual(second.task.end_time, first.task?.end_time);
     });
 
     it('a task without an id gets a generated id that sorts by creation', async () => {
@@ -135,7 +135,7 @@ export function lifecycleScenarios(server: () => TestServer): void {
       assert.equal(first.created, true);
       assert.equal(again.created, false);
       assert.equal(again.task?.payload.toString(), 'v1');
-      assert.equal(again.task?.priority, 1);
+      assert.equal(again.task.priority, 1);
       const claimed = await claimOne(client(), queue);
       assert.equal(claimed.task.payload.toString(), 'v1');
       const none = await client().claimTasks({ queues: [queue], worker_id: 'w' });
@@ -160,9 +160,9 @@ export function lifecycleScenarios(server: () => TestServer): void {
       assert.deepEqual(results.map((r) => r.task_id), ['a', '', 'c', '', 'a']);
       assert.deepEqual(results.map((r) => r.created), [true, false, true, false, false]);
       assert.equal(results[1]?.error?.code, grpc.status.INVALID_ARGUMENT);
-      assert.match(results[1]?.error?.message ?? '', /requests\[1\]\.priority.*-9 to 9/);
+      assert.match(results[1].error.message, /requests\[1\]\.priority.*-9 to 9/);
       assert.equal(results[3]?.error?.code, grpc.status.INVALID_ARGUMENT);
-      assert.match(results[3]?.error?.message ?? '', /requests\[3\]\.queue/);
+      assert.match(results[3].error.message, /requests\[3\]\.queue/);
       const claimed = await client().claimTasks({ queues: [queue], worker_id: 'w', max_tasks: 10 });
       assert.deepEqual(claimed.tasks.map((t) => t.task?.id), ['a', 'c']);
     });
@@ -216,8 +216,8 @@ export function lifecycleScenarios(server: () => TestServer): void {
       });
       assert.equal(requeued.errors.length, 1);
       assert.equal(requeued.errors[0]?.type, 'LEASE_EXPIRED');
-      assert.equal(requeued.errors[0]?.attempt, 1);
-      assert.match(requeued.errors[0]?.message ?? '', /crashing-worker/);
+      assert.equal(requeued.errors[0].attempt, 1);
+      assert.match(requeued.errors[0].message, /crashing-worker/);
       const second = await claimOne(client(), queue, 'healthy-worker');
       assert.equal(second.task.attempt, 2);
       assert.notEqual(second.lease_token, first.lease_token);
@@ -254,8 +254,8 @@ export function lifecycleScenarios(server: () => TestServer): void {
       }
       const done = await client().completeTask({ queue, task_id: task.id, lease_token: claimed.lease_token });
       assert.equal(done.task?.state, 'TASK_STATE_SUCCEEDED');
-      assert.equal(done.task?.attempt, 1);
-      assert.equal(done.task?.errors.length, 0);
+      assert.equal(done.task.attempt, 1);
+      assert.equal(done.task.errors.length, 0);
     });
   });
 
@@ -304,7 +304,7 @@ export function lifecycleScenarios(server: () => TestServer): void {
         permanent: true,
       });
       assert.equal(failed.task?.state, 'TASK_STATE_FAILED');
-      assert.equal(failed.task?.error?.type, 'BadInput');
+      assert.equal(failed.task.error?.type, 'BadInput');
     });
 
     it('retry_delay overrides the backoff for that retry', async () => {
@@ -328,7 +328,7 @@ export function lifecycleScenarios(server: () => TestServer): void {
       assert.equal((await getTask(client(), queue, task.id)).state, 'TASK_STATE_EXHAUSTED');
       const retried = await client().retryTask({ queue, task_id: task.id });
       assert.equal(retried.task?.state, 'TASK_STATE_PENDING');
-      assert.equal(retried.task?.errors.length, 1);
+      assert.equal(retried.task.errors.length, 1);
       const again = await claimOne(client(), queue);
       assert.equal(again.task.attempt, 2);
       const failed = await client().failTask({ queue, task_id: task.id, lease_token: again.lease_token });
@@ -358,7 +358,7 @@ export function lifecycleScenarios(server: () => TestServer): void {
       const claimed = await claimOne(client(), queue);
       const requested = await client().cancelTask({ queue, task_id: task.id });
       assert.equal(requested.task?.state, 'TASK_STATE_ACTIVE');
-      assert.equal(requested.task?.cancel_requested, true);
+      assert.equal(requested.task.cancel_requested, true);
       const beat = await client().heartbeat({ queue, task_id: task.id, lease_token: claimed.lease_token });
       assert.equal(beat.cancel_requested, true);
       const stopped = await client().failTask({ queue, task_id: task.id, lease_token: claimed.lease_token });

@@ -11,6 +11,8 @@ import type { RedisConfig } from '../../src/store/redis.js';
 /** A redis-server process of the test harness, on a free loopback port. */
 export interface RedisNode {
   port: number;
+  /** The cluster bus port (0 outside a cluster). */
+  busPort: number;
   process: ChildProcess;
   client: Redis;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -18,9 +20,9 @@ export interface RedisNode {
 
 async function startNode(dir: string, clusterEnabled: boolean): Promise<RedisNode> {
   const port = await freePort();
+  const busPort = clusterEnabled ? await freePort() : 0;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   if (clusterEnabled) {
-    const busPort = await freePort();
     args.push(
       '--cluster-enabled', 'yes',
       '--cluster-port', String(busPort),
@@ -49,6 +51,7 @@ async function startNode(dir: string, clusterEnabled: boolean): Promise<RedisNod
   }
   return {
     port,
+    busPort,
     process: child,
     client,
     kill: async (signal = 'SIGKILL') => {
@@ -95,7 +98,7 @@ export async function startRedisCluster(masters = 1, replicasPerMaster = 0): Pro
   );
   const first = nodes[0];
   if (!first) throw new Error('no nodes');
-  await Promise.all(nodes.slice(1).map((node) => node.client.call('CLUSTER', 'MEET', '127.0.0.1', String(first.port))));
+  await Promise.all(nodes.slice(1).map((node) => node.client.call('CLUSTER', 'MEET', '127.0.0.1', String(first.port), String(first.busPort))));
   const everyoneKnowsEveryone = async (): Promise<boolean> => {
     const views = await Promise.all(nodes.map((n) => n.client.call('CLUSTER', 'NODES') as Promise<string>));
     return views.every((view) => view.trim().split('\n').length === nodes.length && !view.includes('handshake'));
