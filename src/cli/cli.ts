@@ -1,0 +1,135 @@
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { BatonClient } from '../client/client.js';
+import { statusName, statusOf } from '../client/errors.js';
+import type { Command, CommandContext, Io, OptionSpec } from './command.js';
+import { UsageError, parseDuration, println } from './command.js';
+import { COMMANDS } from './commands/index.js';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, serverError: 1, usage: 2 } as const;
+
+const DEFAULT_SERVER = 'localhost:50051';
+
+const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  server: { type: 'string', short: 's', value: '<host:port>', help: `Baton server (env BATON_SERVER, default ${DEFAULT_SERVER})` },
+  json: { type: 'boolean', help: 'print JSON instead of text' },
+  timeout: { type: 'string', value: '<duration>', help: 'deadline for each call (default 10s)' },
+  help: { type: 'boolean', short: 'h', help: 'show help' },
+};
+
+function optionLines(options: Record<string, OptionSpec>): string[] {
+  return Object.entries(options).map(([name, spec]) => {
+    const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.value ? ` ${spec.value}` : ''}`;
+    return `  ${flag.padEnd(34)} ${spec.help}`;
+  });
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'baton: the command line for Baton, the task queue.',
+    '',
+    'Usage: baton <command> [arguments] [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options for every command:',
+    ...optionLines(GLOBAL_OPTIONS),
+    '',
+    'Exit codes: 0 ok, 1 the server refused or could not be reached (the message names the gRPC status), 2 usage error.',
+    "Run 'baton <command> --help' for a command's arguments and options.",
+  ].join('\n');
+}
+
+export function commandHelp(command: Command): string {
+  return [
+    `Usage: baton ${command.name} ${command.positionals.join(' ')} [options]`.replace('  ', ' '),
+    '',
+    `${command.summary[0]?.toUpperCase() ?? ''}${command.summary.slice(1)}.`,
+    ...(command.details ? ['', command.details] : []),
+    '',
+    'Options:',
+    ...optionLines(command.options),
+    ...optionLines(GLOBAL_OPTIONS),
+  ].join('\n');
+}
+
+function parse(command: Command, argv: string[]): ReturnType<typeof parseArgs> {
+  const options: ParseArgsConfig['options'] = {};
+  for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options })) {
+    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
+  }
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function checkPositionals(command: Command, args: string[]): void {
+  const required = command.positionals.filter((p) => p.startsWith('<')).length;
+  if (args.length < required) {
+    const missing = command.positionals.slice(args.length, required).join(' ');
+    throw new UsageError(`missing ${missing}`);
+  }
+  if (args.length > command.positionals.length) {
+    throw new UsageError(`unexpected argument "${args[command.positionals.length] ?? ''}"`);
+  }
+}
+
+/** Runs `baton <argv...>` and returns the exit code. Never throws. */
+export async function runCli(argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    println(name === undefined ? io.stderr : io.stdout, topic ? commandHelp(topic) : mainHelp());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    println(io.stderr, `baton: unknown command "${name}"\nRun 'baton --help' for the commands.`);
+    return EXIT.usage;
+  }
+
+  let client: BatonClient | undefined;
+  try {
+    const { values, positionals } = parse(command, rest);
+    if (values.help === true) {
+      println(io.stdout, commandHelp(command));
+      return EXIT.ok;
+    }
+    checkPositionals(command, positionals);
+    const fromEnv = io.env.BATON_SERVER;
+    const server = typeof values.server === 'string' ? values.server : fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_SERVER;
+    const timeoutMs = typeof values.timeout === 'string' ? parseDuration(values.timeout, '--timeout') : 10_000;
+    client = new BatonClient(server);
+    const ctx: CommandContext = {
+      client,
+      args: positionals,
+      options: values,
+      json: values.json === true,
+      call: { timeoutMs, retry: false, signal },
+      signal,
+      io,
+    };
+    await command.run(ctx);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      println(io.stderr, `baton ${name}: ${error.message}\nRun 'baton ${name} --help' for usage.`);
+      return EXIT.usage;
+    }
+    const code = statusOf(error);
+    if (code !== undefined) {
+      const details = (error as { details?: string }).details ?? '';
+      println(io.stderr, `baton ${name}: ${statusName(code)}: ${details}`);
+      return EXIT.serverError;
+    }
+    println(io.stderr, `baton ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.serverError;
+  } finally {
+    client?.close();
+  }
+}

@@ -1,0 +1,124 @@
+import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
+import type { TaskState__Output } from '../grpc/generated/baton/v1/TaskState.js';
+import { TaskState } from '../grpc/generated/baton/v1/TaskState.js';
+import { UsageError } from './command.js';
+
+const STATE_PREFIX = 'TASK_STATE_';
+const DURATION_FIELDS = new Set(['lease_duration', 'initial_backoff', 'max_backoff', 'delay', 'retry_delay', 'wait_timeout']);
+
+/** "PENDING" for TASK_STATE_PENDING. */
+export function shortState(state: string): string {
+  return state.startsWith(STATE_PREFIX) ? state.slice(STATE_PREFIX.length) : state;
+}
+
+/** TASK_STATE_PENDING from "pending", "PENDING" or "TASK_STATE_PENDING". */
+export function parseState(raw: string): TaskState__Output {
+  const upper = raw.toUpperCase();
+  const name = upper.startsWith(STATE_PREFIX) ? upper : `${STATE_PREFIX}${upper}`;
+  const state = Object.values(TaskState).find((s) => s === name);
+  if (state === undefined || state === TaskState.TASK_STATE_UNSPECIFIED) {
+    const names = Object.values(TaskState).filter((s) => s !== TaskState.TASK_STATE_UNSPECIFIED).map((s) => shortState(s).toLowerCase());
+    throw new UsageError(`--state must be one of ${names.join(', ')}; got "${raw}"`);
+  }
+  return state;
+}
+
+function isTimeLike(value: object): value is { seconds: number; nanos: number } {
+  return 'seconds' in value && 'nanos' in value && typeof value.seconds === 'number' && typeof value.nanos === 'number';
+}
+
+function timestampText(value: { seconds: number; nanos: number }): string {
+  return new Date(value.seconds * 1000 + Math.floor(value.nanos / 1e6)).toISOString();
+}
+
+function durationText(value: { seconds: number; nanos: number }): string {
+  return `${value.seconds + value.nanos / 1e9}s`;
+}
+
+/**
+ * A message as JSON, following the protobuf JSON mapping with the proto's own field names: bytes as base64,
+ * Timestamps as RFC 3339, Durations as "1.5s", enums by name; unset messages are left out.
+ */
+export function toJson(value: unknown, key = ''): unknown {
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map((item) => toJson(item));
+  if (value === null || typeof value !== 'object') return value;
+  if (isTimeLike(value)) {
+    if (key.endsWith('_time') || key === 'time') return timestampText(value);
+    if (DURATION_FIELDS.has(key)) return durationText(value);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [field, inner] of Object.entries(value)) {
+    if (inner === null || inner === undefined) continue;
+    out[field] = toJson(inner, field);
+  }
+  return out;
+}
+
+/** Bytes for people: the text when it is printable UTF-8, else the size and base64. */
+export function bytesText(bytes: Buffer): string {
+  if (bytes.length === 0) return '(empty)';
+  const text = bytes.toString('utf8');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what we look for
+  const printable = Buffer.from(text, 'utf8').equals(bytes) && !/[\u0000-\u0008\u000e-\u001f\u007f]/.test(text);
+  const shown = printable ? JSON.stringify(text) : `base64:${bytes.toString('base64')}`;
+  const clipped = shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
+  return `${clipped} (${bytes.length} bytes)`;
+}
+
+function when(value: { seconds: number; nanos: number } | null): string | undefined {
+  return value && (value.seconds !== 0 || value.nanos !== 0) ? timestampText(value) : undefined;
+}
+
+/** A task as aligned "field  value" lines; unset fields are left out. */
+export function taskText(task: Task__Output): string {
+  const rows: [string, string | undefined][] = [
+    ['queue', task.queue],
+    ['id', task.id],
+    ['state', shortState(task.state) + (task.cancel_requested ? ' (cancel requested)' : '')],
+    ['attempt', `${task.attempt} of ${task.max_attempts}`],
+    ['priority', String(task.priority)],
+    ['payload', bytesText(task.payload)],
+    [
+      'metadata',
+      Object.keys(task.metadata).length > 0
+        ? Object.entries(task.metadata).map(([k, v]) => `${k}=${v}`).join(' ')
+        : undefined,
+    ],
+    ['created', when(task.create_time)],
+    ['updated', when(task.update_time)],
+    ['scheduled', when(task.schedule_time)],
+    ['started', when(task.start_time)],
+    ['ended', when(task.end_time)],
+    ['expires', when(task.expire_time)],
+    ['lease', task.lease ? `${task.lease.worker_id} until ${when(task.lease.expire_time) ?? '?'}` : undefined],
+    [
+      'progress',
+      task.progress && (task.progress.total !== 0 || task.progress.current !== 0 || task.progress.message !== '')
+        ? `${task.progress.current}/${task.progress.total} ${task.progress.message}`.trim()
+        : undefined,
+    ],
+    ['result', task.result.length > 0 ? bytesText(task.result) : undefined],
+    [
+      'error',
+      task.error && (task.error.type !== '' || task.error.message !== '')
+        ? `${task.error.type}: ${task.error.message} (attempt ${task.error.attempt})`
+        : undefined,
+    ],
+  ];
+  return rows
+    .filter((row): row is [string, string] => row[1] !== undefined)
+    .map(([field, value]) => `${field.padEnd(10)} ${value}`)
+    .join('\n');
+}
+
+/** Rows as a plain aligned table with a header. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
