@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { durationFromMs } from '../../src/index.js';
+import { startTestServer, uniqueQueue } from '../support/baton.js';
+import type { TestServer } from '../support/baton.js';
+import { startTestRedis } from '../support/redis.js';
+import type { TestRedis } from '../support/redis.js';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process, as a user's shell would. */
+function cli(args: string[], options: { stdin?: Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, BATON_SERVER: '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.stdin);
+  });
+}
+
+interface JsonTask {
+  id: string;
+  state: string;
+  payload: string;
+  priority: number;
+  metadata: Record<string, string>;
+  cancel_requested: boolean;
+}
+
+void describe('baton CLI', () => {
+  let redis: TestRedis;
+  let server: TestServer;
+  let address: string;
+  /** Runs the CLI against the test server. */
+  const baton = (...args: string[]): Promise<Run> => cli([...args, '--server', address]);
+
+  before(async () => {
+    redis = await startTestRedis();
+    server = await startTestServer(redis.config);
+    address = server.baton.grpcAddress;
+  });
+  after(async () => {
+    await server.stop();
+    await redis.stop();
+  });
+
+  void it('submit prints the new task id, and --json the whole task', async () => {
+    const queue = uniqueQueue('cli-submit');
+    const text = await baton('submit', queue, 'hello');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^submitted (\S+) \(PENDING\)\n$/);
+
+    const json = await baton('submit', queue, 'hi', '--json', '-m', 'team=ops', '-m', 'kind=email', '--priority', '3', '--delay', '1h');
+    assert.equal(json.code, 0, json.stderr);
+    const { created, task } = JSON.parse(json.stdout) as { created: boolean; task: JsonTask };
+    assert.equal(created, true);
+    assert.equal(task.state, 'TASK_STATE_SCHEDULED');
+    assert.equal(Buffer.from(task.payload, 'base64').toString(), 'hi');
+    assert.deepEqual(task.metadata, { team: 'ops', kind: 'email' });
+    assert.equal(task.priority, 3);
+  });
+
+  void it('submit --payload-file - sends stdin byte for byte', async () => {
+    const queue = uniqueQueue('cli-stdin');
+    const bytes = Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0xc3, 0x28]);
+    const run = await cli(['submit', queue, '--payload-file', '-', '--id', 'binary', '--server', address], { stdin: bytes });
+    assert.equal(run.code, 0, run.stderr);
+    const { task } = await server.client.getTask({ queue, task_id: 'binary' });
+    assert.deepEqual(task?.payload, bytes);
+  });
+
+  void it('submit with an id that exists changes nothing and says so', async () => {
+    const queue = uniqueQueue('cli-idem');
+    assert.equal((await baton('submit', queue, 'first', '--id', 'once')).code, 0);
+    const again = await baton('submit', queue, 'second', '--id', 'once');
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^exists, unchanged: once \(PENDING\)/);
+    assert.match(again.stdout, /payload +"first"/);
+  });
+
+  void it('get shows a task as text and as JSON', async () => {
+    const queue = uniqueQueue('cli-get');
+    await server.client.submitTask({ queue, task_id: 'g1', payload: Buffer.from('data'), metadata: { a: 'b' } });
+    const text = await baton('get', queue, 'g1');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^queue +cli-get/m);
+    assert.match(text.stdout, /^id +g1$/m);
+    assert.match(text.stdout, /^state +PENDING$/m);
+    assert.match(text.stdout, /^payload +"data" \(4 bytes\)$/m);
+    assert.match(text.stdout, /^metadata +a=b$/m);
+
+    const json = await baton('get', queue, 'g1', '--json');
+    const task = JSON.parse(json.stdout) as JsonTask;
+    assert.equal(task.id, 'g1');
+    assert.equal(task.state, 'TASK_STATE_PENDING');
+  });
+
+  void it('get of an unknown task exits 1 naming NOT_FOUND', async () => {
+    const run = await baton('get', uniqueQueue('cli-missing'), 'nope');
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^baton get: NOT_FOUND: /);
+  });
+
+  void it('list shows a table newest first, filters by --state and pages with --limit/--page-token', async () => {
+    const queue = uniqueQueue('cli-list');
+    for (const id of ['l1', 'l2', 'l3']) await server.client.submitTask({ queue, task_id: id });
+    await server.client.cancelTask({ queue, task_id: 'l2' });
+
+    const all = await baton('list', queue);
+    assert.equal(all.code, 0, all.stderr);
+    const lines = all.stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^ID +STATE +ATTEMPT +PRIORITY +UPDATED$/);
+    assert.deepEqual(lines.slice(1).map((line) => line.split(/ +/).slice(0, 2)), [
+      ['l3', 'PENDING'],
+      ['l2', 'CANCELLED'],
+      ['l1', 'PENDING'],
+    ]);
+
+    const cancelled = await baton('list', queue, '--state', 'cancelled', '--json');
+    const page = JSON.parse(cancelled.stdout) as { tasks: JsonTask[] };
+    assert.deepEqual(page.tasks.map((t) => t.id), ['l2']);
+
+    const first = await baton('list', queue, '--limit', '2');
+    const token = /--page-token (\S+)/.exec(first.stderr)?.[1];
+    assert.ok(token, `a hint for the next page on stderr: ${first.stderr}`);
+    const rest = await baton('list', queue, '--limit', '2', '--page-token', token);
+    const seen = [...first.stdout.split('\n').slice(1), ...rest.stdout.split('\n').slice(1)]
+      .map((line) => line.split(' ')[0])
+      .filter(Boolean);
+    assert.deepEqual(seen, ['l3', 'l2', 'l1']);
+  });
+
+  void it('cancel ends a pending task at once and asks an active one to stop', async () => {
+    const queue = uniqueQueue('cli-cancel');
+    await server.client.submitTask({ queue, task_id: 'waiting' });
+    const pending = await baton('cancel', queue, 'waiting');
+    assert.equal(pending.code, 0, pending.stderr);
+    assert.equal(pending.stdout, 'cancelled waiting\n');
+
+    await server.client.submitTask({ queue, task_id: 'running' });
+    await server.client.claimTasks({ queues: [queue], worker_id: 'w', lease_duration: durationFromMs(30_000) });
+    const active = await baton('cancel', queue, 'running', '--json');
+    assert.equal(active.code, 0, active.stderr);
+    const task = JSON.parse(active.stdout) as JsonTask;
+    assert.equal(task.state, 'TASK_STATE_ACTIVE');
+    assert.equal(task.cancel_requested, true);
+  });
+
+  void it('retry makes a cancelled task pending again, and refuses a pending one with exit 1', async () => {
+    const queue = uniqueQueue('cli-retry');
+    await server.client.submitTask({ queue, task_id: 'r1' });
+    await server.client.cancelTask({ queue, task_id: 'r1' });
+    const retried = await baton('retry', queue, 'r1');
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.equal(retried.stdout, 'retrying r1 (PENDING)\n');
+
+    const again = await baton('retry', queue, 'r1');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^baton retry: FAILED_PRECONDITION: /);
+  });
+
+  void it('a request the server rejects exits 1 naming INVALID_ARGUMENT', async () => {
+    const run = await baton('submit', 'no spaces allowed', 'x');
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^baton submit: INVALID_ARGUMENT: queue/);
+  });
+
+  void it('an unreachable server exits 1 naming UNAVAILABLE, and BATON_SERVER picks the server', async () => {
+    const down = await cli(['get', 'q', 'id', '--server', '127.0.0.1:1', '--timeout', '3s']);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^baton get: UNAVAILABLE: /);
+
+    const viaEnv = await cli(['get', uniqueQueue('cli-env'), 'x'], { env: { BATON_SERVER: address } });
+    assert.match(viaEnv.stderr, /NOT_FOUND/, 'reached the server named by BATON_SERVER');
+  });
+
+  void it('usage errors exit 2 with a message on stderr and nothing on stdout', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /Usage: baton <command>/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['get', 'q'], /missing <task-id>/],
+      [['get', 'q', 'id', 'extra'], /unexpected argument "extra"/],
+      [['list', 'q', '--bogus'], /Unknown option '--bogus'/],
+      [['list', 'q', '--state', 'sleeping'], /--state must be one of/],
+      [['list', 'q', '--limit', '0'], /--limit must be an integer from 1 to 1000/],
+      [['submit', 'q', '--delay', 'soon'], /--delay must be a duration/],
+      [['submit', 'q', '-m', 'novalue'], /--metadata takes key=value/],
+      [['submit', 'q', 'x', '--payload-file', '/nonexistent/file'], /not both/],
+      [['submit', 'q', '--payload-file', '/nonexistent/file'], /cannot read --payload-file/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(args)));
+    runs.forEach((run, i) => {
+      const [args, message] = cases[i] ?? [[], /./];
+      assert.equal(run.code, 2, `baton ${args.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stdout, '', `baton ${args.join(' ')} printed to stdout`);
+      assert.match(run.stderr, message);
+    });
+  });
+
+  void it('--help works for baton and for every command, exits 0 and talks to no server', async () => {
+    const main = await cli(['--help']);
+    assert.equal(main.code, 0);
+    const commands = ['submit', 'get', 'list', 'cancel', 'retry'];
+    for (const name of commands) assert.match(main.stdout, new RegExp(`^  ${name} +\\S`, 'm'));
+    const runs = await Promise.all(commands.map((name) => cli([name, '--help', '--server', '127.0.0.1:1'])));
+    runs.forEach((run, i) => {
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`^Usage: baton ${commands[i] ?? ''} <queue>`));
+      assert.match(run.stdout, /--server <host:port>/);
+      assert.match(run.stdout, /--json/);
+    });
+  });
+});
