@@ -4,10 +4,12 @@ import type {
   ClaimQuery,
   HeartbeatUpdate,
   ListQuery,
+  QueueStats,
   ReapOutcome,
   StartQuery,
   TaskStore,
 } from '../domain/store.js';
+import { TASK_STATES } from '../domain/task.js';
 import type {
   ClaimedTask,
   FailureReport,
@@ -17,6 +19,7 @@ import type {
   StartResult,
   SubmitResult,
   Task,
+  TaskState,
 } from '../domain/task.js';
 import { QUEUES_KEY, WAKE_CHANNEL, queueKeys, queueOfTasksKey } from './keys.js';
 import type { RedisClient } from './redis.js';
@@ -188,6 +191,15 @@ export class RedisTaskStore implements TaskStore {
       throw translateRedisError(error, queue);
     }
     this.rememberedQueues.add(queue);
+  }
+
+  async queueStats(queue: string): Promise<QueueStats> {
+    const reply = asArray(await this.call(queue, '', (keys) => this.client.batonStats(...keys)));
+    const counts = Object.fromEntries(
+      TASK_STATES.map((state, i) => [state, asNumber(reply[i])]),
+    ) as Record<TaskState, number>;
+    const age = asNumber(reply[TASK_STATES.length]);
+    return age < 0 ? { counts } : { counts, oldestPendingAgeMs: age };
   }
 
   async subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>> {

@@ -16,6 +16,7 @@ const SCRIPT_NAMES = [
   'reap',
   'get',
   'list',
+  'stats',
 ] as const;
 
 type RedisArg = string | Buffer | number;
@@ -34,6 +35,7 @@ declare module 'ioredis' {
     batonReapBuffer: ScriptCommand<Context>;
     batonGetBuffer: ScriptCommand<Context>;
     batonListBuffer: ScriptCommand<Context>;
+    batonStats: ScriptCommand<Context>;
   }
 }
 
