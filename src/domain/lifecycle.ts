@@ -2,6 +2,7 @@ import { BatonError, invalidArgument, taskNotFound } from './errors.js';
 import { newTaskId } from './ids.js';
 import type { ClaimInput, FailInput, HeartbeatInput, ListInput, StartInput, SubmitInput } from './inputs.js';
 import * as limits from './limits.js';
+import type { LifecycleObserver } from './observer.js';
 import { decodePageToken, encodePageToken } from './pageToken.js';
 import type { TaskStore } from './store.js';
 import type {
@@ -18,6 +19,8 @@ import { WakeBoard } from './wakeBoard.js';
 
 export interface LifecycleOptions {
   maxPayloadBytes: number;
+  /** Told about every change this replica makes (metrics). */
+  observer?: LifecycleObserver;
 }
 
 /** A waiting claim re-checks at least this often, in case a wake-up was lost with a Redis connection. */
@@ -45,6 +48,7 @@ export class Lifecycle {
     await this.store.rememberQueue(task.queue);
     const [result] = await this.store.submit(task.queue, [task], true);
     if (!result) throw new Error('submit returned no result');
+    if (result.created) this.options.observer?.tasksCreated(task.queue, [result.task]);
     return result;
   }
 
@@ -74,6 +78,8 @@ export class Lifecycle {
           group.map((g) => g.task),
           returnTasks,
         );
+        const created = results.filter((result) => result.created).map((result) => result.task);
+        if (created.length > 0) this.options.observer?.tasksCreated(queue, created);
         results.forEach((result, i) => {
           const item = group[i];
           if (item) outcomes[item.index] = result;
@@ -112,7 +118,9 @@ export class Lifecycle {
   }
 
   async cancel(queue: string, taskId: string): Promise<Task> {
-    return this.store.cancel(check.checkQueue(queue), check.checkTaskId(taskId));
+    const task = await this.store.cancel(check.checkQueue(queue), check.checkTaskId(taskId));
+    this.options.observer?.taskCancelled(task);
+    return task;
   }
 
   async retry(queue: string, taskId: string): Promise<Task> {
@@ -154,6 +162,9 @@ export class Lifecycle {
             leaseDurationMs,
           });
           claimed.push(...outcome.claimed);
+          if (outcome.claimed.length > 0) {
+            this.options.observer?.tasksLeased(queue, outcome.claimed.map((c) => c.task), 'claim');
+          }
           if (outcome.nextDueTime !== undefined) nextDueTime = Math.min(nextDueTime, outcome.nextDueTime);
           if (claimed.length >= maxTasks) break;
         }
@@ -172,12 +183,16 @@ export class Lifecycle {
       throw invalidArgument('lease_token', `is at most ${limits.LEASE_TOKEN_MAX_LENGTH} characters`);
     }
     await this.store.rememberQueue(task.queue);
-    return this.store.start(task, {
+    const started = await this.store.start(task, {
       workerId,
       leaseDurationMs: this.optionalLease(input.leaseDurationMs),
       leaseToken: input.leaseToken,
       force: input.force,
     });
+    if (started.created) this.options.observer?.tasksCreated(task.queue, [started.task]);
+    // The caller's own token back means its lease was extended, not a new lease granted.
+    if (started.leaseToken !== input.leaseToken) this.options.observer?.tasksLeased(task.queue, [started.task], 'start');
+    return started;
   }
 
   async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
@@ -201,7 +216,9 @@ export class Lifecycle {
     check.checkTaskId(taskId);
     check.checkLeaseToken(leaseToken);
     check.checkBytes(result, 'result', this.options.maxPayloadBytes);
-    return this.store.complete(queue, taskId, leaseToken, result);
+    const task = await this.store.complete(queue, taskId, leaseToken, result);
+    this.options.observer?.taskCompleted(task);
+    return task;
   }
 
   async fail(input: FailInput): Promise<Task> {
@@ -212,13 +229,15 @@ export class Lifecycle {
       input.retryDelayMs === undefined
         ? undefined
         : check.checkDuration(input.retryDelayMs, 'retry_delay', 0, limits.RETRY_DELAY_MAX_MS);
-    return this.store.fail(input.queue, input.taskId, input.leaseToken, {
+    const task = await this.store.fail(input.queue, input.taskId, input.leaseToken, {
       type: check.truncate(input.error.type || 'Error', limits.ERROR_TYPE_MAX_LENGTH),
       message: check.truncate(input.error.message, limits.ERROR_MESSAGE_MAX_LENGTH),
       details: check.truncate(input.error.details, limits.ERROR_DETAILS_MAX_LENGTH),
       permanent: input.permanent,
       ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
     });
+    this.options.observer?.taskFailed(task);
+    return task;
   }
 
   private optionalLease(leaseDurationMs: number | undefined): number {

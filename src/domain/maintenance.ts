@@ -1,3 +1,4 @@
+import type { LifecycleObserver } from './observer.js';
 import type { TaskStore } from './store.js';
 
 export interface MaintenanceOptions {
@@ -9,6 +10,8 @@ export interface MaintenanceOptions {
   /** Tasks handled per step per reap call. */
   batchLimit: number;
   onError: (error: unknown) => void;
+  /** Told the queues found and each reap's outcome (metrics). */
+  observer?: LifecycleObserver;
 }
 
 // New queues are picked up this quickly, so their first leases are watched too.
@@ -43,7 +46,9 @@ export class Maintenance {
   /** Runs one pass over the queues that are due now. Public so tests can drive it deterministically. */
   async runOnce(now = Date.now()): Promise<void> {
     if (now - this.queuesRefreshedAt >= QUEUE_LIST_REFRESH_MS) {
-      for (const queue of await this.store.knownQueues()) {
+      const queues = await this.store.knownQueues();
+      this.options.observer?.queuesKnown(queues);
+      for (const queue of queues) {
         if (!this.nextRunAt.has(queue)) this.nextRunAt.set(queue, 0);
       }
       this.queuesRefreshedAt = now;
@@ -55,6 +60,7 @@ export class Maintenance {
   private async reap(queue: string): Promise<void> {
     const { retentionMs, batchLimit, maxIntervalMs } = this.options;
     const outcome = await this.store.reap(queue, batchLimit, retentionMs);
+    this.options.observer?.queueReaped(queue, outcome);
     const hitLimit = [outcome.leasesExpired, outcome.tasksExpired, outcome.tasksPromoted, outcome.tasksDeleted].some(
       (count) => count >= batchLimit,
     );

@@ -1,0 +1,30 @@
+import type { ReapOutcome } from './store.js';
+import type { Task } from './task.js';
+
+/**
+ * Told what the lifecycle and maintenance did, after storage did it (metrics implement it; the domain knows no
+ * metrics library). Calls are synchronous and must be cheap and must not throw. Tasks are as storage returned
+ * them, so their times are Redis server times.
+ *
+ * Reported per call of this replica; a repeated CompleteTask or CancelTask that storage answers idempotently is
+ * reported again, because storage does not say whether the call changed anything.
+ */
+export interface LifecycleObserver {
+  /** Queues that exist cluster-wide, as maintenance lists them. */
+  queuesKnown(queues: readonly string[]): void;
+  /** Tasks this call created; a submit of an id that exists already is not reported. */
+  tasksCreated(queue: string, tasks: readonly Task[]): void;
+  /** New leases: granted by ClaimTasks (`claim`) or StartTask (`start`); the tasks are ACTIVE. */
+  tasksLeased(queue: string, tasks: readonly Task[], via: 'claim' | 'start'): void;
+  /** CompleteTask succeeded; the task is SUCCEEDED. */
+  taskCompleted(task: Task): void;
+  /**
+   * FailTask succeeded. The task is SCHEDULED or PENDING when it will run again, else FAILED (permanent),
+   * EXHAUSTED (no attempts left) or CANCELLED (a cancel was requested); its last error is this failure.
+   */
+  taskFailed(task: Task): void;
+  /** CancelTask succeeded: the task is CANCELLED, or still ACTIVE with cancelRequested set. */
+  taskCancelled(task: Task): void;
+  /** One maintenance pass over one queue. */
+  queueReaped(queue: string, outcome: ReapOutcome): void;
+}
