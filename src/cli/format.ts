@@ -75,7 +75,7 @@ export function taskText(task: Task__Output): string {
   const rows: [string, string | undefined][] = [
     ['queue', task.queue],
     ['id', task.id],
-    ['state', shortState(task.state) + (task.cancel_requested ? ' (cancel requested)' : '')],
+    ['state', shortState(task.state) + (task.cancel_requested && task.state === 'TASK_STATE_ACTIVE' ? ' (cancel requested)' : '')],
     ['attempt', `${task.attempt} of ${task.max_attempts}`],
     ['priority', String(task.priority)],
     ['payload', bytesText(task.payload)],

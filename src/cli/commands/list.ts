@@ -31,13 +31,13 @@ export const list: Command = {
     }
     const rows = page.tasks.map((task) => [
       task.id,
-      shortState(task.state) + (task.cancel_requested ? '*' : ''),
+      shortState(task.state) + (task.cancel_requested && task.state === 'TASK_STATE_ACTIVE' ? '*' : ''),
       `${task.attempt}/${task.max_attempts}`,
       String(task.priority),
       task.update_time ? new Date(task.update_time.seconds * 1000).toISOString().replace('.000Z', 'Z') : '',
     ]);
     println(ctx.io.stdout, table(['ID', 'STATE', 'ATTEMPT', 'PRIORITY', 'UPDATED'], rows));
-    if (page.tasks.some((task) => task.cancel_requested)) println(ctx.io.stdout, '* cancel requested');
+    if (page.tasks.some((task) => task.cancel_requested && task.state === 'TASK_STATE_ACTIVE')) println(ctx.io.stdout, '* cancel requested');
     if (page.next_page_token) {
       println(ctx.io.stderr, `more: baton list ${queue} --page-token ${page.next_page_token}`);
     }
