@@ -275,7 +275,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
             lease_duration: durationFromMs(this.leaseMs),
             wait_timeout: durationFromMs(this.pollMs),
           },
-          { signal: this.claimAbort.signal },
+          // The loop backs off and reports failures itself.
+          { signal: this.claimAbort.signal, retry: false },
         );
         failures = 0;
       } catch (error) {
@@ -305,12 +306,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      const signal = this.claimAbort.signal;
       const done = (): void => {
         clearTimeout(timer);
+        signal.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.claimAbort.signal.addEventListener('abort', done, { once: true });
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 
