@@ -6,8 +6,9 @@
 --
 -- The pending task that entered PENDING first has the lowest enqueue sequence in its priority band (scores are
 -- (9 - priority) * PRIORITY_BAND + sequence), so the first member of each band is a candidate. It has been
--- claimable since its schedule time, or since its last error when that is later: a lease that expired requeues
--- the task without moving its schedule time, and records a LEASE_EXPIRED error when it does.
+-- claimable since the latest of its creation, its schedule time (a client may set one in the past) and its last
+-- error: a lease that expired requeues the task without moving its schedule time, and records a LEASE_EXPIRED
+-- error when it does.
 --@include queue
 
 local now = nowMs()
@@ -34,7 +35,7 @@ end
 local age = -1
 if oldestId then
   local t = loadTask(oldestId)
-  local since = t.sc
+  local since = math.max(t.ct, t.sc)
   if t.e then
     local errors = cjson.decode(t.e)
     local last = errors[#errors]
