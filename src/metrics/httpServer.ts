@@ -1,0 +1,65 @@
+import { createServer } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+
+export interface MetricsServer {
+  /** host:port actually bound (the port is real even when 0 was asked for). */
+  address: string;
+  close(): Promise<void>;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`metrics address "${address}" is not host:port`);
+  }
+  return { host, port };
+}
+
+/** Serves the registry at GET /metrics on its own port, apart from gRPC. */
+export async function startMetricsServer(address: string, registry: Registry, log: Logger): Promise<MetricsServer> {
+  const { host, port } = splitAddress(address);
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?', 1)[0];
+    if (path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics are at /metrics\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    registry.metrics().then(
+      (body) => {
+        response.writeHead(200, { 'content-type': registry.contentType });
+        response.end(request.method === 'HEAD' ? undefined : body);
+      },
+      (error: unknown) => {
+        log.error('metrics collection failed', { error: error instanceof Error ? error.stack : String(error) });
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics collection failed\n');
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('metrics server has no TCP address');
+  return {
+    address: bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        // Prometheus keeps its connection open between scrapes.
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,65 @@
+import type * as grpc from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
+import type { LifecycleObserver } from '../domain/observer.js';
+import type { TaskStore } from '../domain/store.js';
+import { loadProtos } from '../grpc/protos.js';
+import type { Logger } from '../log.js';
+import { registerDefaultMetrics } from './defaults.js';
+import { GrpcMetrics } from './grpc.js';
+import { QueueGauges } from './queueGauges.js';
+import { InstrumentedTaskStore, RedisMetrics } from './redis.js';
+import type { RedisConnection } from './redis.js';
+import { TaskMetrics } from './tasks.js';
+
+/** How long one read of the queue gauges from Redis serves scrapes. */
+export const QUEUE_STATS_CACHE_MS = 2_000;
+
+export interface MetricsOptions {
+  /** Queues that get a `queue` label value of their own; events of the rest count under queue="_other". */
+  maxQueues: number;
+  /** The Redis client the store uses, watched for its connection state and errors. */
+  redis: RedisConnection;
+  store: TaskStore;
+  log: Logger;
+  queueStatsCacheMs?: number;
+}
+
+/** Baton's Prometheus metrics, in a registry of their own, and the hooks that feed them. */
+export interface BatonMetrics {
+  registry: Registry;
+  /** The store with each Redis call timed: give this one to the lifecycle and maintenance. */
+  store: TaskStore;
+  /** Counts task events; pass it to the lifecycle and maintenance. */
+  observer: LifecycleObserver;
+  /** Install on the gRPC server: counts and times every call. */
+  grpcInterceptor: grpc.ServerInterceptor;
+}
+
+export function createMetrics(options: MetricsOptions): BatonMetrics {
+  const { log } = options;
+  const registry = new Registry();
+  registerDefaultMetrics(registry);
+
+  const grpcMetrics = new GrpcMetrics(registry);
+  const protos = loadProtos();
+  grpcMetrics.initialize([
+    protos.baton.v1.TaskService.service,
+    protos.baton.v1.WorkerService.service,
+    protos.health.v1.Health.service,
+  ]);
+
+  const store = new InstrumentedTaskStore(options.store, new RedisMetrics(registry, options.redis));
+  const tasks = new TaskMetrics(registry, options.maxQueues, (queue) => {
+    log.warn('metrics: more queues than BATON_METRICS_MAX_QUEUES; further queues are counted as queue="_other"', {
+      maxQueues: options.maxQueues,
+      queue,
+    });
+  });
+  new QueueGauges(registry, store, tasks.queues, options.queueStatsCacheMs ?? QUEUE_STATS_CACHE_MS, (error) => {
+    log.warn('metrics: reading queue gauges from Redis failed; they are left out until a read succeeds', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  });
+
+  return { registry, store, observer: tasks, grpcInterceptor: grpcMetrics.interceptor };
+}
