@@ -1,8 +1,11 @@
+import { DEFAULT_METRICS_MAX_QUEUES } from './config.js';
 import type { Config } from './config.js';
 import { Lifecycle } from './domain/lifecycle.js';
 import { Maintenance } from './domain/maintenance.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { Logger } from './log.js';
+import { startMetricsServer } from './metrics/httpServer.js';
+import { createMetrics } from './metrics/metrics.js';
 import { createBareClient, createRedisClient } from './store/redis.js';
 import type { RedisClient, RedisConfig } from './store/redis.js';
 import { RedisTaskStore } from './store/redisTaskStore.js';
@@ -10,6 +13,8 @@ import { RedisTaskStore } from './store/redisTaskStore.js';
 export interface Baton {
   /** host:port the gRPC server listens on. */
   grpcAddress: string;
+  /** host:port of the Prometheus /metrics endpoint. */
+  metricsAddress: string;
   /** Graceful: stop accepting, end long polls, let calls in flight finish (up to the grace), close Redis. */
   stop(): Promise<void>;
 }
@@ -52,8 +57,14 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
   });
   await waitUntilReady(client, 10_000);
 
-  const store = new RedisTaskStore(client, () => createBareClient(redisConfig, 'baton-subscriber'));
-  const lifecycle = new Lifecycle(store, { maxPayloadBytes: config.maxPayloadBytes });
+  const metrics = createMetrics({
+    maxQueues: config.metricsMaxQueues ?? DEFAULT_METRICS_MAX_QUEUES,
+    redis: client,
+    store: new RedisTaskStore(client, () => createBareClient(redisConfig, 'baton-subscriber')),
+    log,
+  });
+  const store = metrics.store;
+  const lifecycle = new Lifecycle(store, { maxPayloadBytes: config.maxPayloadBytes, observer: metrics.observer });
   const unsubscribe = await store.subscribeToWakeups((queue) => {
     lifecycle.wakeBoard.ring(queue);
   });
@@ -62,22 +73,26 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     tickMs: options.maintenanceTickMs ?? 100,
     maxIntervalMs: 1_000,
     batchLimit: 500,
+    observer: metrics.observer,
     onError: (error) => {
       log.warn('maintenance pass failed', { error: error instanceof Error ? error.message : String(error) });
     },
   });
   maintenance.start();
-  const server = await startGrpcServer(config.grpcAddress, lifecycle, log);
-  log.info('baton serving', { grpc: server.address });
+  const server = await startGrpcServer(config.grpcAddress, lifecycle, log, [metrics.grpcInterceptor]);
+  const metricsServer = await startMetricsServer(config.metricsAddress, metrics.registry, log);
+  log.info('baton serving', { grpc: server.address, metrics: metricsServer.address });
 
   return {
     grpcAddress: server.address,
+    metricsAddress: metricsServer.address,
     stop: async () => {
       lifecycle.close();
       await server.shutdown(config.shutdownGraceMs);
       await maintenance.stop();
       await unsubscribe();
       await client.quit().catch(() => undefined);
+      await metricsServer.close();
       log.info('baton stopped');
     },
   };

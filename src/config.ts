@@ -4,6 +4,8 @@ import type { RedisConfig } from './store/redis.js';
 export interface Config {
   grpcAddress: string;
   metricsAddress: string;
+  /** Queues with a `queue` metrics label of their own (default DEFAULT_METRICS_MAX_QUEUES). */
+  metricsMaxQueues?: number;
   /** Undefined: no Redis configured, start a local redis-server for development. */
   redis: RedisConfig | undefined;
   retentionMs: number;
@@ -24,6 +26,11 @@ const SETTINGS = {
     flag: '--metrics-addr',
     env: 'BATON_METRICS_ADDR',
     help: 'Prometheus /metrics listen address (default 0.0.0.0:9464)',
+  },
+  metricsMaxQueues: {
+    flag: '--metrics-max-queues',
+    env: 'BATON_METRICS_MAX_QUEUES',
+    help: 'queues with their own metrics label; the rest count as queue="_other" (default 1000)',
   },
   redisUrl: { flag: '--redis-url', env: 'BATON_REDIS_URL', help: 'single Redis, e.g. redis://127.0.0.1:6379/0' },
   redisCluster: {
@@ -67,6 +74,8 @@ export function usage(): string {
 }
 
 export class ConfigError extends Error {}
+
+export const DEFAULT_METRICS_MAX_QUEUES = 1000;
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -126,9 +135,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 1 || maxPayloadBytes > 32 * 1_048_576) {
     throw new ConfigError('BATON_MAX_PAYLOAD_BYTES: must be an integer from 1 to 33554432');
   }
+  const metricsMaxQueues = Number(get(SETTINGS.metricsMaxQueues) ?? DEFAULT_METRICS_MAX_QUEUES);
+  if (!Number.isInteger(metricsMaxQueues) || metricsMaxQueues < 0 || metricsMaxQueues > 100_000) {
+    throw new ConfigError('BATON_METRICS_MAX_QUEUES: must be an integer from 0 to 100000');
+  }
   return {
     grpcAddress: get(SETTINGS.grpcAddress) ?? '0.0.0.0:50051',
     metricsAddress: get(SETTINGS.metricsAddress) ?? '0.0.0.0:9464',
+    metricsMaxQueues,
     redis,
     retentionMs: parseDuration(get(SETTINGS.retention) ?? '24h', 'BATON_RETENTION'),
     maxPayloadBytes,

@@ -17,11 +17,18 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export async function startGrpcServer(address: string, lifecycle: Lifecycle, log: Logger): Promise<GrpcServer> {
+/** `interceptors` see every call of every service (metrics). */
+export async function startGrpcServer(
+  address: string,
+  lifecycle: Lifecycle,
+  log: Logger,
+  interceptors: grpc.ServerInterceptor[] = [],
+): Promise<GrpcServer> {
   const protos = loadProtos();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
+    interceptors,
   });
   const health = new HealthService(SERVICE_NAMES);
   server.addService(protos.baton.v1.TaskService.service, taskServiceHandlers(lifecycle, log));
