@@ -45,7 +45,7 @@ interface JsonTask {
   cancel_requested: boolean;
 }
 
-void describe('baton CLI', () => {
+describe('baton CLI', () => {
   let redis: TestRedis;
   let server: TestServer;
   let address: string;
@@ -62,7 +62,7 @@ void describe('baton CLI', () => {
     await redis.stop();
   });
 
-  void it('submit prints the new task id, and --json the whole task', async () => {
+  it('submit prints the new task id, and --json the whole task', async () => {
     const queue = uniqueQueue('cli-submit');
     const text = await baton('submit', queue, 'hello');
     assert.equal(text.code, 0, text.stderr);
@@ -78,7 +78,7 @@ void describe('baton CLI', () => {
     assert.equal(task.priority, 3);
   });
 
-  void it('submit --payload-file - sends stdin byte for byte', async () => {
+  it('submit --payload-file - sends stdin byte for byte', async () => {
     const queue = uniqueQueue('cli-stdin');
     const bytes = Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0xc3, 0x28]);
     const run = await cli(['submit', queue, '--payload-file', '-', '--id', 'binary', '--server', address], { stdin: bytes });
@@ -87,7 +87,7 @@ void describe('baton CLI', () => {
     assert.deepEqual(task?.payload, bytes);
   });
 
-  void it('submit with an id that exists changes nothing and says so', async () => {
+  it('submit with an id that exists changes nothing and says so', async () => {
     const queue = uniqueQueue('cli-idem');
     assert.equal((await baton('submit', queue, 'first', '--id', 'once')).code, 0);
     const again = await baton('submit', queue, 'second', '--id', 'once');
@@ -96,7 +96,7 @@ void describe('baton CLI', () => {
     assert.match(again.stdout, /payload +"first"/);
   });
 
-  void it('get shows a task as text and as JSON', async () => {
+  it('get shows a task as text and as JSON', async () => {
     const queue = uniqueQueue('cli-get');
     await server.client.submitTask({ queue, task_id: 'g1', payload: Buffer.from('data'), metadata: { a: 'b' } });
     const text = await baton('get', queue, 'g1');
@@ -113,14 +113,14 @@ void describe('baton CLI', () => {
     assert.equal(task.state, 'TASK_STATE_PENDING');
   });
 
-  void it('get of an unknown task exits 1 naming NOT_FOUND', async () => {
+  it('get of an unknown task exits 1 naming NOT_FOUND', async () => {
     const run = await baton('get', uniqueQueue('cli-missing'), 'nope');
     assert.equal(run.code, 1);
     assert.equal(run.stdout, '');
     assert.match(run.stderr, /^baton get: NOT_FOUND: /);
   });
 
-  void it('list shows a table newest first, filters by --state and pages with --limit/--page-token', async () => {
+  it('list shows a table newest first, filters by --state and pages with --limit/--page-token', async () => {
     const queue = uniqueQueue('cli-list');
     for (const id of ['l1', 'l2', 'l3']) await server.client.submitTask({ queue, task_id: id });
     await server.client.cancelTask({ queue, task_id: 'l2' });
@@ -149,7 +149,7 @@ void describe('baton CLI', () => {
     assert.deepEqual(seen, ['l3', 'l2', 'l1']);
   });
 
-  void it('cancel ends a pending task at once and asks an active one to stop', async () => {
+  it('cancel ends a pending task at once and asks an active one to stop', async () => {
     const queue = uniqueQueue('cli-cancel');
     await server.client.submitTask({ queue, task_id: 'waiting' });
     const pending = await baton('cancel', queue, 'waiting');
@@ -165,7 +165,7 @@ void describe('baton CLI', () => {
     assert.equal(task.cancel_requested, true);
   });
 
-  void it('retry makes a cancelled task pending again, and refuses a pending one with exit 1', async () => {
+  it('retry makes a cancelled task pending again, and refuses a pending one with exit 1', async () => {
     const queue = uniqueQueue('cli-retry');
     await server.client.submitTask({ queue, task_id: 'r1' });
     await server.client.cancelTask({ queue, task_id: 'r1' });
@@ -178,13 +178,13 @@ void describe('baton CLI', () => {
     assert.match(again.stderr, /^baton retry: FAILED_PRECONDITION: /);
   });
 
-  void it('a request the server rejects exits 1 naming INVALID_ARGUMENT', async () => {
+  it('a request the server rejects exits 1 naming INVALID_ARGUMENT', async () => {
     const run = await baton('submit', 'no spaces allowed', 'x');
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^baton submit: INVALID_ARGUMENT: queue/);
   });
 
-  void it('an unreachable server exits 1 naming UNAVAILABLE, and BATON_SERVER picks the server', async () => {
+  it('an unreachable server exits 1 naming UNAVAILABLE, and BATON_SERVER picks the server', async () => {
     const down = await cli(['get', 'q', 'id', '--server', '127.0.0.1:1', '--timeout', '3s']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^baton get: UNAVAILABLE: /);
@@ -193,7 +193,7 @@ void describe('baton CLI', () => {
     assert.match(viaEnv.stderr, /NOT_FOUND/, 'reached the server named by BATON_SERVER');
   });
 
-  void it('usage errors exit 2 with a message on stderr and nothing on stdout', async () => {
+  it('usage errors exit 2 with a message on stderr and nothing on stdout', async () => {
     const cases: [string[], RegExp][] = [
       [[], /Usage: baton <command>/],
       [['frobnicate'], /unknown command "frobnicate"/],
@@ -216,7 +216,7 @@ void describe('baton CLI', () => {
     });
   });
 
-  void it('--help works for baton and for every command, exits 0 and talks to no server', async () => {
+  it('--help works for baton and for every command, exits 0 and talks to no server', async () => {
     const main = await cli(['--help']);
     assert.equal(main.code, 0);
     const commands = ['submit', 'get', 'list', 'cancel', 'retry'];

@@ -24,7 +24,7 @@ function awkwardPayload(i: number): Buffer {
   return Buffer.concat([Buffer.from([i & 0xff, 0x00, 0xff, 0xfe, 0xc3, 0x28, 0x80]), randomBytes(16 + (i % 7))]);
 }
 
-void describe('workers in TypeScript, Python and Go on one Baton', () => {
+describe('workers in TypeScript, Python and Go on one Baton', () => {
   let redis: TestRedis;
   let server: TestServer;
   let build: PolyglotBuild;
@@ -82,7 +82,7 @@ void describe('workers in TypeScript, Python and Go on one Baton', () => {
     return task.id;
   }
 
-  void it('every task is completed exactly once, by one of the three, with its result byte-exact', TEST_TIMEOUT, async () => {
+  it('every task is completed exactly once, by one of the three, with its result byte-exact', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('mixed');
     const py = python(queue, 'py-1');
     const golang = go(queue, 'go-1');
@@ -117,7 +117,7 @@ void describe('workers in TypeScript, Python and Go on one Baton', () => {
     assert.deepEqual(completions.sort(), [...ids].sort(), 'each task was completed once, none twice');
   });
 
-  void it('a Python worker killed with SIGKILL mid-task has its task requeued and finished by a Go worker', TEST_TIMEOUT, async () => {
+  it('a Python worker killed with SIGKILL mid-task has its task requeued and finished by a Go worker', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('killed');
     const py = python(queue, 'py-doomed');
     const payload = awkwardPayload(200);
@@ -137,7 +137,7 @@ void describe('workers in TypeScript, Python and Go on one Baton', () => {
     assert.equal(golang.named('completed').length, 1);
   });
 
-  void it('a cancel reaches a Go worker through its heartbeat; it stops and the task ends CANCELLED', TEST_TIMEOUT, async () => {
+  it('a cancel reaches a Go worker through its heartbeat; it stops and the task ends CANCELLED', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('cancel-go');
     const golang = go(queue, 'go-cancel', 1.5);
     const id = await submit(queue, Buffer.from('a long job'), 20_000);
@@ -159,7 +159,7 @@ void describe('workers in TypeScript, Python and Go on one Baton', () => {
     assert.deepEqual((await waitForState(queue, next, 'TASK_STATE_SUCCEEDED')).result, demoResult('go-cancel', Buffer.from('next')));
   });
 
-  void it('Python and Go workers exit 0 on SIGTERM, giving back the task they hold for another worker at once', TEST_TIMEOUT, async () => {
+  it('Python and Go workers exit 0 on SIGTERM, giving back the task they hold for another worker at once', TEST_TIMEOUT, async () => {
     for (const start of [python, go]) {
       const queue = uniqueQueue('sigterm');
       const quitter = start(queue, 'quitter');

@@ -29,7 +29,7 @@ function aborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-void describe('createWorker', () => {
+describe('createWorker', () => {
   let redis: TestRedis;
   let server: TestServer;
   const workers: Worker[] = [];
@@ -81,7 +81,7 @@ void describe('createWorker', () => {
     }, timeoutMs);
   }
 
-  void it('never runs more handlers at once than its concurrency', TEST_TIMEOUT, async () => {
+  it('never runs more handlers at once than its concurrency', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('concurrency');
     const ids = await submit(queue, Array.from({ length: 12 }, (_, i) => `t${i}`));
     let running = 0;
@@ -101,7 +101,7 @@ void describe('createWorker', () => {
     assert.equal(most, 3, 'three handlers ran side by side, never four');
   });
 
-  void it('completes the task with the bytes the handler returns', TEST_TIMEOUT, async () => {
+  it('completes the task with the bytes the handler returns', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('result');
     const [id] = await submit(queue, ['abc']);
     assert.ok(id);
@@ -114,7 +114,7 @@ void describe('createWorker', () => {
     assert.deepEqual(task.result, Buffer.from([0x61, 0x62, 0x63, 0x00, 0xff, 0xfe]));
   });
 
-  void it('keeps a handler that runs for several lease durations alive with heartbeats', TEST_TIMEOUT, async () => {
+  it('keeps a handler that runs for several lease durations alive with heartbeats', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('long');
     const [id] = await submit(queue, ['long']);
     assert.ok(id);
@@ -135,7 +135,7 @@ void describe('createWorker', () => {
     assert.equal(aborted, false);
   });
 
-  void it('reports progress through the heartbeat at once', TEST_TIMEOUT, async () => {
+  it('reports progress through the heartbeat at once', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('progress');
     const [id] = await submit(queue, ['p']);
     assert.ok(id);
@@ -154,7 +154,7 @@ void describe('createWorker', () => {
     await finished(queue, [id]);
   });
 
-  void it('aborts a handler whose lease ran out while it blocked the event loop, and drops its late result', TEST_TIMEOUT, async () => {
+  it('aborts a handler whose lease ran out while it blocked the event loop, and drops its late result', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('blocked');
     const [id] = await submit(queue, ['block']);
     assert.ok(id);
@@ -182,7 +182,7 @@ void describe('createWorker', () => {
     assert.equal(task.errors.length, 1, 'the first attempt is recorded as a lost lease');
   });
 
-  void it('aborts the handler when no heartbeat gets through before the lease runs out', TEST_TIMEOUT, async () => {
+  it('aborts the handler when no heartbeat gets through before the lease runs out', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('unreachable');
     const [id] = await submit(queue, ['x']);
     assert.ok(id);
@@ -223,7 +223,7 @@ void describe('createWorker', () => {
     client.close();
   });
 
-  void it('aborts the handler when the task is cancelled, and the task ends CANCELLED', TEST_TIMEOUT, async () => {
+  it('aborts the handler when the task is cancelled, and the task ends CANCELLED', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('cancel');
     const [id] = await submit(queue, ['c']);
     assert.ok(id);
@@ -245,7 +245,7 @@ void describe('createWorker', () => {
     assert.equal(task.error?.type, 'TaskCancelledError');
   });
 
-  void it('retries a task whose handler threw, and records the error', TEST_TIMEOUT, async () => {
+  it('retries a task whose handler threw, and records the error', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('retry');
     const [id] = await submit(queue, ['flaky']);
     assert.ok(id);
@@ -266,7 +266,7 @@ void describe('createWorker', () => {
     assert.match(firstError.details, /at .*sdk-worker\.test\.ts/);
   });
 
-  void it('fails the task for good when the handler throws a PermanentError', TEST_TIMEOUT, async () => {
+  it('fails the task for good when the handler throws a PermanentError', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('permanent');
     const [id] = await submit(queue, ['bad input']);
     assert.ok(id);
@@ -283,7 +283,7 @@ void describe('createWorker', () => {
     assert.equal(task.error.message, 'payload is not an image');
   });
 
-  void it('loses nothing on graceful shutdown: finishes quick handlers, gives slow tasks back at once', TEST_TIMEOUT, async () => {
+  it('loses nothing on graceful shutdown: finishes quick handlers, gives slow tasks back at once', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('shutdown');
     // The slow tasks go first (higher priority), so the first worker is surely holding them when it closes.
     const slow = await submit(queue, ['slow', 'slow'], { priority: 1 });
