@@ -126,8 +126,13 @@ export class TaskMetrics implements LifecycleObserver {
     this.runSeconds.observe(labels, Math.max(0, endTime - task.startTime) / 1000);
   }
 
-  /** A counter that first appears at 1 is missed by increase(): every counter of a new queue starts at 0. */
+  /**
+   * A series that first appears at 1 is missed by increase() and rate(): every counter and histogram of a queue
+   * starts at 0 as soon as the queue is known, before its first event.
+   */
   private startAtZero(queue: string): void {
+    this.waitSeconds.zero({ queue });
+    this.runSeconds.zero({ queue });
     for (const counter of [
       this.submitted,
       this.claimed,
