@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { TASK_STATES } from '../../src/domain/task.js';
 import type { TaskState } from '../../src/domain/task.js';
 import { claimOne, duration, rejectsWith, submit, timestamp } from '../support/api.js';
@@ -311,6 +312,20 @@ describe('GET /metrics', () => {
     const { status, output } = promtoolCheckMetrics(exposition);
     assert.equal(output, '', `promtool check metrics found problems:\n${output}`);
     assert.equal(status, 0, `promtool check metrics exited ${String(status)}`);
+  });
+});
+
+describe('BATON_METRICS_MAX_QUEUES', () => {
+  it('defaults to 1000 and is read from the flag --metrics-max-queues or the environment', () => {
+    assert.equal(loadConfig([], {}).metricsMaxQueues, 1000);
+    assert.equal(loadConfig([], { BATON_METRICS_MAX_QUEUES: '50' }).metricsMaxQueues, 50);
+    assert.equal(loadConfig(['--metrics-max-queues', '7'], { BATON_METRICS_MAX_QUEUES: '50' }).metricsMaxQueues, 7);
+  });
+
+  it('rejects a value that is not a whole number from 0 to 100000', () => {
+    for (const value of ['-1', '1.5', 'many', '100001']) {
+      assert.throws(() => loadConfig([], { BATON_METRICS_MAX_QUEUES: value }), ConfigError);
+    }
   });
 });
 
