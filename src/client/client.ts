@@ -23,6 +23,8 @@ import type { HeartbeatRequest } from '../grpc/generated/baton/v1/HeartbeatReque
 import type { HeartbeatResponse__Output } from '../grpc/generated/baton/v1/HeartbeatResponse.js';
 import type { CompleteTaskRequest } from '../grpc/generated/baton/v1/CompleteTaskRequest.js';
 import type { CompleteTaskResponse__Output } from '../grpc/generated/baton/v1/CompleteTaskResponse.js';
+import type { CompleteTasksRequest } from '../grpc/generated/baton/v1/CompleteTasksRequest.js';
+import type { CompleteTasksResponse__Output } from '../grpc/generated/baton/v1/CompleteTasksResponse.js';
 import type { FailTaskRequest } from '../grpc/generated/baton/v1/FailTaskRequest.js';
 import type { Duration } from '../grpc/generated/google/protobuf/Duration.js';
 import type { Timestamp } from '../grpc/generated/google/protobuf/Timestamp.js';
@@ -163,6 +165,11 @@ export class BatonClient {
 
   completeTask(request: CompleteTaskRequest, options?: CallOptions): Promise<CompleteTaskResponse__Output> {
     return call((o, cb) => this.workers.CompleteTask(request, o, cb), options ?? {}, true);
+  }
+
+  /** Completes a batch of tasks in one round trip; each result says whether its item succeeded. */
+  completeTasks(request: CompleteTasksRequest, options?: CallOptions): Promise<CompleteTasksResponse__Output> {
+    return call((o, cb) => this.workers.CompleteTasks(request, o, cb), options ?? {}, true);
   }
 
   failTask(request: FailTaskRequest, options?: CallOptions): Promise<FailTaskResponse__Output> {

@@ -51,6 +51,13 @@ export interface HeartbeatInput {
   progress?: { current: number; total: number; message: string };
 }
 
+export interface CompleteInput {
+  queue: string;
+  taskId: string;
+  leaseToken: string;
+  result: Buffer;
+}
+
 export interface FailInput {
   queue: string;
   taskId: string;

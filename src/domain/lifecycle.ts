@@ -1,10 +1,10 @@
 import { BatonError, invalidArgument, taskNotFound } from './errors.js';
 import { newTaskId } from './ids.js';
-import type { ClaimInput, FailInput, HeartbeatInput, ListInput, StartInput, SubmitInput } from './inputs.js';
+import type { ClaimInput, CompleteInput, FailInput, HeartbeatInput, ListInput, StartInput, SubmitInput } from './inputs.js';
 import * as limits from './limits.js';
 import type { LifecycleObserver } from './observer.js';
 import { decodePageToken, encodePageToken } from './pageToken.js';
-import type { TaskStore } from './store.js';
+import type { Completion, ItemOutcome, TaskStore, TaskView } from './store.js';
 import type {
   ClaimedTask,
   HeartbeatResult,
@@ -27,6 +27,49 @@ export interface LifecycleOptions {
 const SAFETY_RECHECK_MS = 2_000;
 
 export type SubmitOutcome = SubmitResult | { error: BatonError };
+
+function checkBatchSize(items: readonly unknown[], max: number): void {
+  if (items.length === 0 || items.length > max) {
+    throw invalidArgument('requests', `must hold 1 to ${max} items, got ${items.length}`);
+  }
+}
+
+/**
+ * Runs a batch as one storage call per queue, keeping the callers' order: each item is prepared (validated) alone,
+ * and an item that fails preparation gets its error, prefixed with its index, in its place.
+ */
+async function inBatchesByQueue<Input, Prepared extends { queue: string }, Outcome>(
+  inputs: readonly Input[],
+  prepare: (input: Input) => Prepared,
+  store: (queue: string, items: Prepared[]) => Promise<Outcome[]>,
+): Promise<(Outcome | { error: BatonError })[]> {
+  const outcomes = new Array<Outcome | { error: BatonError }>(inputs.length);
+  const byQueue = new Map<string, { index: number; item: Prepared }[]>();
+  inputs.forEach((input, index) => {
+    try {
+      const item = prepare(input);
+      const group = byQueue.get(item.queue) ?? [];
+      group.push({ index, item });
+      byQueue.set(item.queue, group);
+    } catch (error) {
+      if (!(error instanceof BatonError)) throw error;
+      outcomes[index] = { error: new BatonError(error.code, `requests[${index}].${error.message}`) };
+    }
+  });
+  await Promise.all(
+    [...byQueue].map(async ([queue, group]) => {
+      const results = await store(
+        queue,
+        group.map((g) => g.item),
+      );
+      results.forEach((result, i) => {
+        const entry = group[i];
+        if (entry) outcomes[entry.index] = result;
+      });
+    }),
+  );
+  return outcomes;
+}
 
 /** The task lifecycle rules: validation, defaults and the order of operations. Storage does each step atomically. */
 export class Lifecycle {
@@ -54,39 +97,14 @@ export class Lifecycle {
 
   /** One outcome per input, in order; an invalid item fails alone. Items are stored in one script call per queue. */
   async submitMany(inputs: SubmitInput[], returnTasks: boolean): Promise<SubmitOutcome[]> {
-    if (inputs.length === 0 || inputs.length > limits.SUBMIT_BATCH_MAX) {
-      throw invalidArgument('requests', `must hold 1 to ${limits.SUBMIT_BATCH_MAX} items, got ${inputs.length}`);
-    }
-    const outcomes: SubmitOutcome[] = new Array<SubmitOutcome>(inputs.length);
-    const byQueue = new Map<string, { index: number; task: NewTask }[]>();
-    inputs.forEach((input, index) => {
-      try {
-        const task = this.toNewTask(input);
-        const group = byQueue.get(task.queue) ?? [];
-        group.push({ index, task });
-        byQueue.set(task.queue, group);
-      } catch (error) {
-        if (!(error instanceof BatonError)) throw error;
-        outcomes[index] = { error: new BatonError(error.code, `requests[${index}].${error.message}`) };
-      }
+    checkBatchSize(inputs, limits.SUBMIT_BATCH_MAX);
+    return inBatchesByQueue(inputs, (input) => this.toNewTask(input), async (queue, tasks) => {
+      await this.store.rememberQueue(queue);
+      const results = await this.store.submit(queue, tasks, returnTasks);
+      const created = results.filter((result) => result.created).map((result) => result.task);
+      if (created.length > 0) this.options.observer?.tasksCreated(queue, created);
+      return results;
     });
-    await Promise.all(
-      [...byQueue].map(async ([queue, group]) => {
-        await this.store.rememberQueue(queue);
-        const results = await this.store.submit(
-          queue,
-          group.map((g) => g.task),
-          returnTasks,
-        );
-        const created = results.filter((result) => result.created).map((result) => result.task);
-        if (created.length > 0) this.options.observer?.tasksCreated(queue, created);
-        results.forEach((result, i) => {
-          const item = group[i];
-          if (item) outcomes[item.index] = result;
-        });
-      }),
-    );
-    return outcomes;
   }
 
   async get(queue: string, taskId: string): Promise<Task> {
@@ -212,13 +230,29 @@ export class Lifecycle {
   }
 
   async complete(queue: string, taskId: string, leaseToken: string, result: Buffer): Promise<Task> {
-    check.checkQueue(queue);
-    check.checkTaskId(taskId);
-    check.checkLeaseToken(leaseToken);
-    check.checkBytes(result, 'result', this.options.maxPayloadBytes);
-    const task = await this.store.complete(queue, taskId, leaseToken, result);
-    this.options.observer?.taskCompleted(task);
-    return task;
+    const completion = this.toCompletion({ queue, taskId, leaseToken, result });
+    const [outcome] = await this.store.complete(queue, [completion], 'full');
+    if (!outcome) throw new Error('complete returned no result');
+    if ('error' in outcome) throw outcome.error;
+    this.options.observer?.taskCompleted(outcome.task);
+    return outcome.task;
+  }
+
+  /**
+   * Completes many tasks in one call (a worker finishing a batch); each item succeeds or fails alone, in order.
+   * One script call per queue: this is what lets a busy worker pay one round trip for many tasks.
+   */
+  async completeMany(inputs: CompleteInput[], view: TaskView): Promise<ItemOutcome[]> {
+    checkBatchSize(inputs, limits.COMPLETE_BATCH_MAX);
+    return inBatchesByQueue(
+      inputs,
+      (input) => this.toCompletion(input),
+      async (queue, completions) => {
+        const outcomes = await this.store.complete(queue, completions, view);
+        for (const outcome of outcomes) if ('task' in outcome) this.options.observer?.taskCompleted(outcome.task);
+        return outcomes;
+      },
+    );
   }
 
   async fail(input: FailInput): Promise<Task> {
@@ -238,6 +272,15 @@ export class Lifecycle {
     });
     this.options.observer?.taskFailed(task);
     return task;
+  }
+
+  private toCompletion(input: CompleteInput): Completion & { queue: string } {
+    return {
+      queue: check.checkQueue(input.queue),
+      id: check.checkTaskId(input.taskId),
+      leaseToken: check.checkLeaseToken(input.leaseToken),
+      result: check.checkBytes(input.result, 'result', this.options.maxPayloadBytes),
+    };
   }
 
   private optionalLease(leaseDurationMs: number | undefined): number {

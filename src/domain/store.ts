@@ -1,3 +1,4 @@
+import type { BatonError } from './errors.js';
 import type {
   ClaimedTask,
   FailureReport,
@@ -20,7 +21,8 @@ export interface TaskStore {
   claim(queue: string, request: ClaimQuery): Promise<ClaimOutcome>;
   start(task: NewTask, request: StartQuery): Promise<StartResult>;
   heartbeat(queue: string, id: string, leaseToken: string, update: HeartbeatUpdate): Promise<HeartbeatResult>;
-  complete(queue: string, id: string, leaseToken: string, result: Buffer): Promise<Task>;
+  /** Completes tasks of one queue; each item succeeds or fails alone. Results in input order. */
+  complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]>;
   fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task>;
   cancel(queue: string, id: string): Promise<Task>;
   retry(queue: string, id: string): Promise<Task>;
@@ -40,6 +42,18 @@ export interface QueueStats {
   /** How long the longest-waiting pending task has been claimable; undefined when no task is pending. */
   oldestPendingAgeMs?: number;
 }
+
+/** How much of a task a write returns: all of it, all but payload and result, or only its state and times. */
+export type TaskView = 'full' | 'meta' | 'brief';
+
+export interface Completion {
+  id: string;
+  leaseToken: string;
+  result: Buffer;
+}
+
+/** One item of a batch: the task as it is now, or why this item was refused. */
+export type ItemOutcome = { task: Task } | { error: BatonError };
 
 export interface ListQuery {
   state?: TaskState;

@@ -23,3 +23,9 @@ export function toStatus(error: unknown, method: string, log: Logger): Partial<g
   log.error('unexpected error', { method, error: error instanceof Error ? error.stack : String(error) });
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
+
+/** The status of one refused item of a batch, in the batch response instead of failing the whole call. */
+export function itemError(error: unknown, method: string, log: Logger): { code: number; message: string } {
+  const status = toStatus(error, method, log);
+  return { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? '' };
+}

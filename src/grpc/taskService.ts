@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { stateFromProto, stateToProto, submitInputFromProto, taskToProto } from './convert.js';
 import type { TaskServiceHandlers } from './generated/baton/v1/TaskService.js';
 import type { SubmitTasksResult } from './generated/baton/v1/SubmitTasksResult.js';
-import { toStatus } from './status.js';
+import { itemError } from './status.js';
 import { unary } from './unary.js';
 
 const SERVICE = 'baton.v1.TaskService';
@@ -21,10 +21,7 @@ export function taskServiceHandlers(lifecycle: Lifecycle, log: Logger): TaskServ
         request.return_tasks,
       );
       const results = outcomes.map((outcome): SubmitTasksResult => {
-        if ('error' in outcome) {
-          const status = toStatus(outcome.error, `${SERVICE}/SubmitTasks`, log);
-          return { error: { code: status.code ?? 13, message: status.details ?? '' } };
-        }
+        if ('error' in outcome) return { error: itemError(outcome.error, `${SERVICE}/SubmitTasks`, log) };
         const { task, created } = outcome;
         return {
           task_id: task.id,

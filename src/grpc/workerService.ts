@@ -1,6 +1,7 @@
 import type { Lifecycle } from '../domain/lifecycle.js';
 import type { Logger } from '../log.js';
-import { durationToMs, msToTimestamp, submitInputFromProto, taskToProto } from './convert.js';
+import { durationToMs, msToTimestamp, stateToProto, submitInputFromProto, taskToProto } from './convert.js';
+import { itemError } from './status.js';
 import type { WorkerServiceHandlers } from './generated/baton/v1/WorkerService.js';
 import { unary } from './unary.js';
 
@@ -54,6 +55,29 @@ export function workerServiceHandlers(lifecycle: Lifecycle, log: Logger): Worker
     CompleteTask: unary(`${SERVICE}/CompleteTask`, log, async (request) => ({
       task: taskToProto(await lifecycle.complete(request.queue, request.task_id, request.lease_token, request.result)),
     })),
+
+    CompleteTasks: unary(`${SERVICE}/CompleteTasks`, log, async (request) => {
+      const outcomes = await lifecycle.completeMany(
+        request.requests.map((item) => ({
+          queue: item.queue,
+          taskId: item.task_id,
+          leaseToken: item.lease_token,
+          result: item.result,
+        })),
+        request.return_tasks ? 'meta' : 'brief',
+      );
+      return {
+        results: outcomes.map((outcome, i) =>
+          'error' in outcome
+            ? { task_id: request.requests[i]?.task_id ?? '', error: itemError(outcome.error, `${SERVICE}/CompleteTasks`, log) }
+            : {
+                task_id: outcome.task.id,
+                state: stateToProto(outcome.task.state),
+                task: request.return_tasks ? taskToProto(outcome.task) : null,
+              },
+        ),
+      };
+    }),
 
     FailTask: unary(`${SERVICE}/FailTask`, log, async (request) => ({
       task: taskToProto(

@@ -1,16 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { BatonError } from '../domain/errors.js';
-import type {
-  ClaimOutcome,
-  ClaimQuery,
-  HeartbeatUpdate,
-  ListQuery,
-  QueueStats,
-  ReapOutcome,
-  StartQuery,
-  TaskStore,
-} from '../domain/store.js';
+import type { ClaimOutcome, ClaimQuery, Completion, TaskView, HeartbeatUpdate, ItemOutcome, ListQuery, QueueStats, ReapOutcome, StartQuery, TaskStore } from '../domain/store.js';
 import type {
   FailureReport,
   HeartbeatResult,
@@ -130,8 +121,8 @@ export class InstrumentedTaskStore implements TaskStore {
     return this.metrics.time('heartbeat', () => this.inner.heartbeat(queue, id, leaseToken, update));
   }
 
-  complete(queue: string, id: string, leaseToken: string, result: Buffer): Promise<Task> {
-    return this.metrics.time('complete', () => this.inner.complete(queue, id, leaseToken, result));
+  complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]> {
+    return this.metrics.time('complete', () => this.inner.complete(queue, items, view));
   }
 
   fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task> {

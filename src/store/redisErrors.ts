@@ -7,7 +7,13 @@ const RedisReplyError = ReplyError as typeof Error;
 /** Reply errors that mean the cluster is between states (failover, resharding, loading), not a bug. */
 const TRANSIENT_REPLIES = ['CLUSTERDOWN', 'TRYAGAIN', 'LOADING', 'MASTERDOWN', 'READONLY', 'BUSY'];
 
-function describeLeaseError(code: string, args: string[], queue: string, id: string): BatonError {
+/** A script's error code with its arguments ('LOCKED worker-1 1700000000000'), as a domain error for people. */
+export function scriptError(codeAndArgs: string, queue: string, id: string): BatonError {
+  const [code = '', ...args] = codeAndArgs.split(' ');
+  return describeScriptError(code, args, queue, id);
+}
+
+function describeScriptError(code: string, args: string[], queue: string, id: string): BatonError {
   switch (code) {
     case 'NOT_FOUND':
       return taskNotFound(queue, id);
@@ -46,7 +52,7 @@ function describeLeaseError(code: string, args: string[], queue: string, id: str
 export function translateRedisError(error: unknown, queue: string, id = ''): unknown {
   if (error instanceof RedisReplyError) {
     const [word = '', code = '', ...args] = error.message.split(' ');
-    if (word === 'BATON') return describeLeaseError(code, args, queue, id);
+    if (word === 'BATON') return describeScriptError(code, args, queue, id);
     if (TRANSIENT_REPLIES.includes(word)) return new BatonError('UNAVAILABLE', `Redis is not ready: ${error.message}`);
     return error;
   }

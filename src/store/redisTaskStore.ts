@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type {
   ClaimOutcome,
+  Completion,
+  TaskView,
+  ItemOutcome,
   ClaimQuery,
   HeartbeatUpdate,
   ListQuery,
@@ -23,7 +26,7 @@ import type {
 } from '../domain/task.js';
 import { QUEUES_KEY, WAKE_CHANNEL, queueKeys, queueOfTasksKey } from './keys.js';
 import type { RedisClient } from './redis.js';
-import { translateRedisError } from './redisErrors.js';
+import { scriptError, translateRedisError } from './redisErrors.js';
 import { asArray, asNumber, asString, decodeTask, encodeNewTask, stateNumber } from './taskCodec.js';
 import type { Reply } from './taskCodec.js';
 
@@ -132,9 +135,17 @@ export class RedisTaskStore implements TaskStore {
     return { leaseExpireTime: asNumber(leaseExpiry), cancelRequested: asNumber(cancelRequested) === 1 };
   }
 
-  async complete(queue: string, id: string, leaseToken: string, result: Buffer): Promise<Task> {
-    const reply = await this.call(queue, id, (keys) => this.client.batonCompleteBuffer(...keys, id, leaseToken, result));
-    return decodeTask(queue, reply);
+  async complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]> {
+    const args = items.flatMap((item) => [item.id, item.leaseToken, item.result]);
+    const reply = await this.call(queue, items.length === 1 ? (items[0]?.id ?? '') : '', (keys) =>
+      this.client.batonCompleteBuffer(...keys, items.length, view, ...args),
+    );
+    return asArray(reply).map((itemReply, i): ItemOutcome => {
+      const [ok, value] = asArray(itemReply);
+      return asNumber(ok) === 1
+        ? { task: decodeTask(queue, value ?? null) }
+        : { error: scriptError(asString(value), queue, items[i]?.id ?? '') };
+    });
   }
 
   async fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task> {

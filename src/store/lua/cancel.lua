@@ -23,4 +23,4 @@ elseif t.s == ACTIVE then
 elseif t.s ~= CANCELLED then
   return reject('TERMINAL', STATE_NAMES[t.s])
 end
-return taskReply(id, t, false)
+return taskReply(id, t, 'meta')

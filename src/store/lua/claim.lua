@@ -40,7 +40,7 @@ while #claimed < max do
     else
       local token = tokenPrefix .. (#claimed + 1)
       grantLease(id, t, workerId, leaseMs, token, now)
-      claimed[#claimed + 1] = { token, taskReply(id, t, true) }
+      claimed[#claimed + 1] = { token, taskReply(id, t, 'full') }
     end
     saveTask(id, t)
   end

@@ -1,27 +1,32 @@
--- Completes the caller's task with a result. Repeating the call with the same token after success returns the
--- task again, so a worker may retry over a flaky network.
+-- Completes tasks of one queue with their results; each item succeeds or fails alone. Repeating a completion with
+-- the same token after success returns the task again, so a worker may retry over a flaky network.
 -- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
--- ARGV[1] task id
--- ARGV[2] lease token
--- ARGV[3] result bytes
--- Returns the task reply (with payload and result).
--- Errors: BATON NOT_FOUND | TOKEN_MISMATCH <state> | LEASE_EXPIRED <state>
+-- ARGV[1] number of items n
+-- ARGV[2] reply view of each task: 'full', 'meta' or 'brief' (see taskReply)
+-- ARGV[3..] n triples: task id, lease token, result bytes
+-- Returns, per item: { 1, task reply } or { 0, 'NOT_FOUND' | 'TOKEN_MISMATCH <state>' | 'LEASE_EXPIRED <state>' }.
 --@include queue
 
-local id, token = ARGV[1], ARGV[2]
+local n, view = tonumber(ARGV[1]), ARGV[2]
 local now = nowMs()
-local t = loadTask(id)
-if not t then
-  return reject('NOT_FOUND')
+local results = {}
+for i = 0, n - 1 do
+  local id, token, result = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
+  local t = loadTask(id)
+  if not t then
+    results[#results + 1] = { 0, 'NOT_FOUND' }
+  elseif t.s == SUCCEEDED and t.lt == token then
+    results[#results + 1] = { 1, taskReply(id, t, view) }
+  else
+    local leaseError = checkLease(id, t, token, now)
+    if leaseError then
+      results[#results + 1] = { 0, string.sub(leaseError.err, 7) }
+    else
+      t.r = result
+      moveTo(id, t, SUCCEEDED, now)
+      saveTask(id, t)
+      results[#results + 1] = { 1, taskReply(id, t, view) }
+    end
+  end
 end
-if t.s == SUCCEEDED and t.lt == token then
-  return taskReply(id, t, true)
-end
-local leaseError = checkLease(id, t, token, now)
-if leaseError then
-  return leaseError
-end
-t.r = ARGV[3]
-moveTo(id, t, SUCCEEDED, now)
-saveTask(id, t)
-return taskReply(id, t, true)
+return results

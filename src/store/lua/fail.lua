@@ -45,4 +45,4 @@ else
   end
 end
 saveTask(id, t)
-return taskReply(id, t, true)
+return taskReply(id, t, 'full')

@@ -8,4 +8,4 @@ local t = loadTask(ARGV[1])
 if not t then
   return nil
 end
-return taskReply(ARGV[1], t, true)
+return taskReply(ARGV[1], t, 'full')

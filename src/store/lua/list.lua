@@ -18,7 +18,7 @@ for i = 1, #entries, 2 do
   local id = entries[i]
   local t = loadTask(id)
   if state == 0 or t.s == state then
-    tasks[#tasks + 1] = taskReply(id, t, withBytes)
+    tasks[#tasks + 1] = taskReply(id, t, withBytes and 'full' or 'meta')
     if #tasks == pageSize then
       next = entries[i + 1]
       break

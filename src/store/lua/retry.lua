@@ -26,4 +26,4 @@ end
 moveTo(id, t, PENDING, now)
 saveTask(id, t)
 wakeClaimers()
-return taskReply(id, t, false)
+return taskReply(id, t, 'meta')

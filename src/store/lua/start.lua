@@ -23,7 +23,7 @@ if not t then
   id, t = newTask(6, now)
   grantLease(id, t, workerId, leaseMs, newToken, now)
   saveTask(id, t)
-  return { created, newToken, taskReply(id, t, true) }
+  return { created, newToken, taskReply(id, t, 'full') }
 end
 
 if t.s == ACTIVE and t.lx <= now then
@@ -40,7 +40,7 @@ if t.s == ACTIVE then
   t.lx, t.ut = now + t.ll, now
   redis.call('ZADD', K.active, int(t.lx), id)
   saveTask(id, t)
-  return { created, t.lt, taskReply(id, t, true) }
+  return { created, t.lt, taskReply(id, t, 'full') }
 end
 if isTerminal(t.s) then
   if not force then
@@ -56,4 +56,4 @@ if isTerminal(t.s) then
 end
 grantLease(id, t, workerId, leaseMs, newToken, now)
 saveTask(id, t)
-return { created, newToken, taskReply(id, t, true) }
+return { created, newToken, taskReply(id, t, 'full') }

@@ -12,10 +12,10 @@
 --@include queue
 
 local now = nowMs()
-local counts = redis.call('HMGET', K.meta, 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8')
-local reply = {}
-for i = 1, 8 do
-  reply[i] = tonumber(counts[i]) or 0
+local counts = redis.call('HMGET', K.meta, 'n4', 'n5', 'n6', 'n7', 'n8')
+local reply = { redis.call('ZCARD', K.scheduled), redis.call('ZCARD', K.pending), redis.call('ZCARD', K.active) }
+for i = 1, 5 do
+  reply[i + 3] = tonumber(counts[i]) or 0
 end
 
 local oldestSeq, oldestId = nil, nil

@@ -26,7 +26,7 @@ for i = 0, n - 1 do
     saveTask(id, t)
   end
   if full then
-    results[#results + 1] = { created, taskReply(id, t, true) }
+    results[#results + 1] = { created, taskReply(id, t, 'full') }
   else
     results[#results + 1] = { created, { 'id', id, 's', t.s } }
   end

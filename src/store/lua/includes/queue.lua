@@ -8,7 +8,8 @@
 --   KEYS[5] deadlines  zset   task id, score = expire_time (ms), for unfinished tasks with a deadline
 --   KEYS[6] done       zset   task id, score = end time (ms), finished tasks within retention
 --   KEYS[7] index      zset   task id, score = creation sequence (ListTasks order)
---   KEYS[8] meta       hash   seq (sequence counter), n<state> (exact count per state)
+--   KEYS[8] meta       hash   seq (sequence counter), n<state> (exact count per terminal state; the count of a
+--                             live state is the ZCARD of its index)
 --
 -- Task record fields (short names keep the record small; absent means unset):
 --   s state, p payload, m metadata (JSON), pr priority, a attempt, ab attempts before the last operator retry,
@@ -64,7 +65,7 @@ local function reject(code, ...)
   return redis.error_reply(table.concat({ 'BATON', code, ... }, ' '))
 end
 
--- Moves a task between state indexes and keeps the per-state counts exact. The caller saves the task.
+-- Moves a task between state indexes and keeps the terminal-state counts exact. The caller saves the task.
 local function moveTo(id, t, state, now)
   local old = t.s
   if old == SCHEDULED then
@@ -75,11 +76,8 @@ local function moveTo(id, t, state, now)
     redis.call('ZREM', K.active, id)
   elseif old ~= nil and isTerminal(old) then
     redis.call('ZREM', K.done, id)
-  end
-  if old ~= nil then
     redis.call('HINCRBY', K.meta, 'n' .. old, -1)
   end
-  redis.call('HINCRBY', K.meta, 'n' .. state, 1)
 
   if old == ACTIVE and state ~= ACTIVE then
     t.w, t.lx, t.ll = nil, nil, nil
@@ -94,7 +92,10 @@ local function moveTo(id, t, state, now)
   else
     t.et = now
     redis.call('ZADD', K.done, int(now), id)
-    redis.call('ZREM', K.deadlines, id)
+    redis.call('HINCRBY', K.meta, 'n' .. state, 1)
+    if t.xt then
+      redis.call('ZREM', K.deadlines, id)
+    end
   end
 end
 
@@ -150,11 +151,22 @@ local function grantLease(id, t, workerId, leaseMs, token, now)
   moveTo(id, t, ACTIVE, now)
 end
 
--- Flat reply: id, then field/value pairs. Never the lease token; payload and result only when asked for.
-local function taskReply(id, t, withBytes)
+-- Flat reply: id, then field/value pairs. Never the lease token. `view`: 'full' with payload and result, 'meta'
+-- without them, 'brief' with only the state and times (enough for a batch result and for metrics).
+local BRIEF_FIELDS = { 's', 'a', 'ct', 'ut', 'sc', 'st', 'et' }
+local function taskReply(id, t, view)
   local out = { 'id', id }
+  if view == 'brief' then
+    for _, k in ipairs(BRIEF_FIELDS) do
+      if t[k] ~= nil then
+        out[#out + 1] = k
+        out[#out + 1] = t[k]
+      end
+    end
+    return out
+  end
   for k, v in pairs(t) do
-    if k ~= 'lt' and (withBytes or (k ~= 'p' and k ~= 'r')) then
+    if k ~= 'lt' and (view == 'full' or (k ~= 'p' and k ~= 'r')) then
       out[#out + 1] = k
       out[#out + 1] = v
     end
