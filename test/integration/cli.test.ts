@@ -149,6 +149,29 @@ describe('baton CLI', () => {
     assert.deepEqual(seen, ['l3', 'l2', 'l1']);
   });
 
+  it('claim prints id, lease token and payload; complete finishes the task with a result', async () => {
+    const queue = uniqueQueue('cli-claim');
+    const empty = await baton('claim', queue);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.equal(empty.stdout, '', 'nothing claimable prints nothing');
+    await server.client.submitTask({ queue, task_id: 'job-1', payload: Buffer.from('hello') });
+    const claimed = await baton('claim', queue, '--worker', 'shell-1', '--lease', '30s');
+    assert.equal(claimed.code, 0, claimed.stderr);
+    const [id = '', token = '', payload = ''] = claimed.stdout.trim().split('\t');
+    assert.equal(id, 'job-1');
+    assert.equal(payload, '"hello" (5 bytes)');
+    const read = await server.client.getTask({ queue, task_id: 'job-1' });
+    assert.equal(read.task?.lease?.worker_id, 'shell-1');
+    const stale = await baton('complete', queue, 'job-1', 'not-the-token');
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /ABORTED/);
+    const done = await baton('complete', queue, 'job-1', token, '--result', 'world');
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(done.stdout, 'completed job-1 (SUCCEEDED)\n');
+    const finished = await server.client.getTask({ queue, task_id: 'job-1' });
+    assert.equal(finished.task?.result.toString(), 'world');
+  });
+
   it('cancel ends a pending task at once and asks an active one to stop', async () => {
     const queue = uniqueQueue('cli-cancel');
     await server.client.submitTask({ queue, task_id: 'waiting' });

@@ -175,6 +175,38 @@ export function lifecycleScenarios(server: () => TestServer): void {
     });
   });
 
+  describe('batch complete', () => {
+    it('completes many tasks in one call, and a stale or unknown item fails alone', async () => {
+      const queue = uniqueQueue('complete-batch');
+      for (let i = 0; i < 3; i++) await submit(client(), { queue, task_id: `b${i}` });
+      const claimed = await client().claimTasks({ queues: [queue], worker_id: 'w', max_tasks: 3 });
+      const [first, second, third] = claimed.tasks;
+      assert.ok(first?.task && second?.task && third?.task);
+      const response = await client().completeTasks({
+        requests: [
+          { queue, task_id: first.task.id, lease_token: first.lease_token, result: Buffer.from('r0') },
+          { queue, task_id: second.task.id, lease_token: 'stale-token' },
+          { queue, task_id: 'no-such-task', lease_token: 'x' },
+          { queue, task_id: third.task.id, lease_token: third.lease_token },
+          { queue: 'bad queue', task_id: 'x', lease_token: 'x' },
+        ],
+      });
+      assert.deepEqual(
+        response.results.map((r) => [r.task_id, r.state, r.error?.code ?? 0]),
+        [
+          ['b0', 'TASK_STATE_SUCCEEDED', 0],
+          ['b1', 'TASK_STATE_UNSPECIFIED', grpc.status.ABORTED],
+          ['no-such-task', 'TASK_STATE_UNSPECIFIED', grpc.status.NOT_FOUND],
+          ['b2', 'TASK_STATE_SUCCEEDED', 0],
+          ['x', 'TASK_STATE_UNSPECIFIED', grpc.status.INVALID_ARGUMENT],
+        ],
+      );
+      assert.match(response.results[4]?.error?.message ?? '', /^requests\[4\]\.queue/);
+      assert.equal((await getTask(client(), queue, 'b0')).result.toString(), 'r0');
+      assert.equal((await getTask(client(), queue, 'b1')).state, 'TASK_STATE_ACTIVE', 'the refused item is untouched');
+    });
+  });
+
   describe('ListTasks', () => {
     it('lists newest first, pages with a token, and filters by state', async () => {
       const queue = uniqueQueue('list');

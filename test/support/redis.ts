@@ -18,6 +18,12 @@ export interface RedisNode {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Every redis-server this process started, killed when it exits however it exits, so none is orphaned. */
+const liveServers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveServers) child.kill('SIGKILL');
+});
+
 async function startNode(dir: string, clusterEnabled: boolean): Promise<RedisNode> {
   const port = await freePort();
   const busPort = clusterEnabled ? await freePort() : 0;
@@ -36,6 +42,8 @@ async function startNode(dir: string, clusterEnabled: boolean): Promise<RedisNod
     );
   }
   const child = spawn('redis-server', args, { stdio: 'ignore' });
+  liveServers.add(child);
+  child.once('exit', () => liveServers.delete(child));
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   // Refused connections while the server starts are expected; the loop below retries.
   client.on('error', () => undefined);

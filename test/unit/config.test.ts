@@ -17,7 +17,7 @@ describe('configuration', () => {
       { host: 'r1', port: 7000 },
       { host: 'r2', port: 7001 },
     ]);
-    assert.equal(config.redis?.password, 's3cret');
+    assert.equal(config.redis.password, 's3cret');
   });
 
   it('lets a flag win over its environment variable', () => {
