@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../src/store/localRedis.js';
+import type { RedisConfig } from '../src/store/redis.js';
+
+export interface BatonProcess {
+  address: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Runs the built server (dist/) as its own process, as in production: the gRPC hop is part of what we measure. */
+export async function startBatonProcess(redis: RedisConfig, extraArgs: string[] = []): Promise<BatonProcess> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BATON_GRPC_ADDR: address,
+    BATON_METRICS_ADDR: `127.0.0.1:${await freePort()}`,
+    BATON_LOG_LEVEL: 'info',
+  };
+  if (redis.url) env.BATON_REDIS_URL = redis.url;
+  if (redis.clusterNodes) env.BATON_REDIS_CLUSTER = redis.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
+  const child = spawn(process.execPath, [...extraArgs, join(__dirname, '..', 'dist', 'src', 'main.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('baton serving')) resolve();
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`baton exited with ${String(code)}: ${output}`));
+    });
+  });
+  child.stdout.resume();
+  return {
+    address,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

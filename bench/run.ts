@@ -1,0 +1,167 @@
+/**
+ * npm run bench: Baton against BullMQ on the same Redis, in the same run, interleaved, repeated; medians and
+ * ratios printed as a table and the raw samples written as JSON.
+ *
+ *   npm run bench -- [--redis single|cluster] [--tasks 50000] [--repeats 3] [--bulk 1000000] [--quick]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { startPlainRedis, startRedisCluster } from '../test/support/redis.js';
+import type { TestRedis } from '../test/support/redis.js';
+import { startBatonProcess } from './batonServer.js';
+import { format, median, percentile, table } from './stats.js';
+import { BatonSystem, BullMqSystem } from './systems.js';
+import type { System } from './systems.js';
+
+interface Options {
+  redis: 'single' | 'cluster';
+  tasks: number;
+  repeats: number;
+  bulk: number;
+  latencyTasks: number;
+  memoryTasks: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const value = (name: string, fallback: number): number => {
+    const at = argv.indexOf(`--${name}`);
+    return at >= 0 ? Number(argv[at + 1]) : fallback;
+  };
+  const redisAt = argv.indexOf('--redis');
+  return {
+    redis: redisAt >= 0 && argv[redisAt + 1] === 'cluster' ? 'cluster' : 'single',
+    tasks: value('tasks', quick ? 5_000 : 50_000),
+    repeats: value('repeats', quick ? 1 : 3),
+    bulk: value('bulk', quick ? 100_000 : 1_000_000),
+    latencyTasks: value('latency-tasks', quick ? 1_000 : 5_000),
+    memoryTasks: value('memory-tasks', quick ? 20_000 : 100_000),
+  };
+}
+
+const PAYLOAD = Buffer.alloc(100, 7);
+let queueCounter = 0;
+const freshQueue = (label: string): string => `bench-${label}-${++queueCounter}`;
+
+async function masters(redis: TestRedis): Promise<Redis[]> {
+  return Promise.all(redis.masters.map(async (node) => {
+    const client = new Redis({ port: node.port, host: '127.0.0.1' });
+    await client.ping();
+    return client;
+  }));
+}
+
+async function flush(redis: TestRedis): Promise<void> {
+  for (const client of await masters(redis)) {
+    await client.flushall();
+    client.disconnect();
+  }
+}
+
+async function usedMemory(redis: TestRedis): Promise<number> {
+  let total = 0;
+  for (const client of await masters(redis)) {
+    const info = await client.info('memory');
+    total += Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+    client.disconnect();
+  }
+  return total;
+}
+
+type Samples = Record<string, Record<string, number[]>>;
+
+function record(samples: Samples, metric: string, system: string, value: number): void {
+  samples[metric] ??= {};
+  (samples[metric][system] ??= []).push(value);
+}
+
+/** Redis's own rate for a minimal keyed script, the ceiling any script-per-operation design can reach. */
+function scriptCeiling(port: number): number {
+  const csv = execFileSync('redis-benchmark', [
+    '-p', String(port), '-n', '200000', '-c', '50', '-P', '16', '-q', '--csv',
+    'EVAL', "return redis.call('INCR', KEYS[1])", '1', '{bench}ceiling',
+  ]).toString();
+  const lastLine = csv.trim().split('\n').at(-1) ?? '';
+  return Number(lastLine.split(',')[1]?.replace(/"/g, ''));
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const redis = options.redis === 'cluster' ? await startRedisCluster(3) : await startPlainRedis();
+  const baton = await startBatonProcess(redis.config);
+  const [probe] = await masters(redis);
+  const redisVersion = /redis_version:(\S+)/.exec((await probe?.info('server')) ?? '')?.[1] ?? '?';
+  probe?.disconnect();
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, Redis ${redisVersion} ${options.redis === 'cluster' ? '3-master cluster' : 'single node'}`;
+  console.log(`Baton vs BullMQ — ${machine}`);
+  console.log(`tasks ${options.tasks}, repeats ${options.repeats} (median reported), payload 100 bytes\n`);
+
+  const systems: System[] = [new BatonSystem(baton.address), new BullMqSystem(redis.config)];
+  const samples: Samples = {};
+  const names = systems.map((s) => s.name);
+
+  for (let round = 0; round < options.repeats; round++) {
+    // Alternate who goes first so neither always runs on a warmer machine.
+    const order = round % 2 === 0 ? systems : [...systems].reverse();
+    for (const system of order) {
+      for (const concurrency of [1, 50]) {
+        await flush(redis);
+        const queue = freshQueue(`e2e${concurrency}`);
+        const t0 = performance.now();
+        await system.enqueue(queue, options.tasks, PAYLOAD, 4);
+        const t1 = performance.now();
+        await system.process(queue, options.tasks, concurrency);
+        const t2 = performance.now();
+        if (concurrency === 50) record(samples, 'enqueue (batches of 1,000), tasks/s', system.name, options.tasks / ((t1 - t0) / 1000));
+        record(samples, `processing, concurrency ${concurrency}, tasks/s`, system.name, options.tasks / ((t2 - t1) / 1000));
+        console.log(`  round ${round + 1} ${system.name} c=${concurrency}: enqueue ${Math.round(options.tasks / ((t1 - t0) / 1000))}/s, process ${Math.round(options.tasks / ((t2 - t1) / 1000))}/s`);
+      }
+      await flush(redis);
+      const latencies = await system.dispatchLatency(freshQueue('latency'), options.latencyTasks, 1000);
+      record(samples, 'dispatch latency p50, ms', system.name, percentile(latencies, 50));
+      record(samples, 'dispatch latency p99, ms', system.name, percentile(latencies, 99));
+
+      await flush(redis);
+      const before = await usedMemory(redis);
+      await system.enqueue(freshQueue('memory'), options.memoryTasks, PAYLOAD, 4);
+      const after = await usedMemory(redis);
+      record(samples, 'Redis memory per pending task, bytes', system.name, (after - before) / options.memoryTasks);
+    }
+  }
+
+  await flush(redis);
+  const bulkQueue = freshQueue('bulk');
+  const bulkStart = performance.now();
+  await systems[0]?.enqueue(bulkQueue, options.bulk, PAYLOAD, 8);
+  const bulkSeconds = (performance.now() - bulkStart) / 1000;
+  await flush(redis);
+
+  const ceiling = redis.masters[0] ? scriptCeiling(redis.masters[0].port) : NaN;
+
+  const rows = Object.entries(samples).map(([metric, bySystem]) => {
+    const [baton = NaN, bull = NaN] = names.map((name) => median(bySystem[name] ?? []));
+    return [metric, format(baton, ''), format(bull, ''), format(baton / bull, '×')];
+  });
+  console.log(`\n${table(['figure (median)', 'Baton', 'BullMQ', 'Baton/BullMQ'], rows)}`);
+  console.log(`\nBaton bulk submit of ${options.bulk.toLocaleString('en-US')} tasks: ${format(bulkSeconds, 's')} (${format(options.bulk / bulkSeconds, 'tasks/s')})`);
+  console.log(`Redis ceiling (redis-benchmark, EVAL of a one-command script, 50 clients, pipeline 16, one node): ${format(ceiling, 'calls/s')}`);
+
+  const outDir = join(__dirname, 'results');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `bench-${options.redis}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ machine, options, samples, bulkSeconds, ceiling }, null, 2));
+  console.log(`raw results: ${file}`);
+
+  await Promise.all(systems.map((s) => s.close()));
+  await baton.stop();
+  await redis.stop();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
