@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Python and Go toolchains the polyglot examples and their test need, from Debian packages, when
-# missing. Idempotent and non-interactive; a no-op when everything is there. Needs root (or sudo) for apt-get.
+# Installs what the test suite needs beyond Node and redis-server, from Debian packages, when missing: promtool
+# and prometheus (metrics checks), and the Python and Go toolchains of the polyglot workers. Runs before `npm test`
+# (pretest). Idempotent and non-interactive; a no-op when everything is there. Needs root (or sudo) for apt-get.
 #
+#   Metrics: prometheus (promtool, and the server for the real-consumer test; its daemon is not started)
 #   Python: python3-grpcio, python3-grpc-tools   (used through /usr/bin/python3)
 #   Go:     golang-go, golang-google-grpc-dev, golang-github-golang-protobuf-1-5-dev,
 #           protoc-gen-go, protoc-gen-go-grpc, protobuf-compiler   (built offline in GOPATH mode)
@@ -10,6 +12,7 @@
 set -euo pipefail
 
 packages=(
+  prometheus
   python3-grpcio
   python3-grpc-tools
   golang-go
@@ -28,14 +31,29 @@ for pkg in "${packages[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "polyglot toolchains: all present"
+  echo "test dependencies: all present"
   exit 0
 fi
 
 sudo=()
-if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "test dependencies missing: ${missing[*]}" >&2
+    echo "install them as root: apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
 
-echo "polyglot toolchains: installing ${missing[*]}"
+echo "test dependencies: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Install without starting daemons (prometheus would take port 9090): a policy-rc.d that denies starts.
+created_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${sudo[@]}" chmod +x /usr/sbin/policy-rc.d
+  created_policy=1
+fi
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ "$created_policy" = 1 ]; then "${sudo[@]}" rm -f /usr/sbin/policy-rc.d; fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Go worker and producer fully offline from Debian packages, in GOPATH mode:
 #   golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc
-#   protobuf-compiler   (scripts/install-polyglot-toolchains.sh installs them)
+#   protobuf-compiler   (scripts/install-test-deps.sh installs them)
 # Stubs are generated from the repository's proto/ into .build/gopath (not committed); binaries land in .build/bin.
 #
 #   examples/go/build.sh && examples/go/.build/bin/baton-worker -server localhost:50051 -queue demo
@@ -15,7 +15,7 @@ pkg="batonexample/batonv1"
 
 for tool in go protoc protoc-gen-go protoc-gen-go-grpc; do
   if ! command -v "$tool" >/dev/null; then
-    echo "build.sh: $tool not found; run scripts/install-polyglot-toolchains.sh" >&2
+    echo "build.sh: $tool not found; run scripts/install-test-deps.sh" >&2
     exit 1
   fi
 done

@@ -12,7 +12,7 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 /** Debian's interpreter, which has python3-grpcio; the first python3 on PATH may be another one. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
-const INSTALL_HINT = 'install them with `bash scripts/install-polyglot-toolchains.sh` (Debian packages)';
+const INSTALL_HINT = 'install them with `bash scripts/install-test-deps.sh` (Debian packages)';
 
 function onPath(tool: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => {
