@@ -45,19 +45,32 @@ function handled(samples: readonly Sample[], service: string, method: string, co
   });
 }
 
+/** Stops what started, newest first, even when before() failed half way (a live redis-server keeps the process up). */
+function stopsInReverse(): { add(stop: () => Promise<void>): void; run(): Promise<void> } {
+  const stops: (() => Promise<void>)[] = [];
+  return {
+    add: (stop) => {
+      stops.unshift(stop);
+    },
+    run: async () => {
+      for (const stop of stops.splice(0)) await stop();
+    },
+  };
+}
+
 const PROTO_STATE = (state: TaskState): `TASK_STATE_${TaskState}` => `TASK_STATE_${state}`;
 
 describe('GET /metrics', () => {
   let redis: TestRedis;
   let server: TestServer;
+  const cleanup = stopsInReverse();
   before(async () => {
     redis = await startRedisCluster();
+    cleanup.add(() => redis.stop());
     server = await startTestServer(redis.config);
+    cleanup.add(() => server.stop());
   });
-  after(async () => {
-    await server.stop();
-    await redis.stop();
-  });
+  after(() => cleanup.run());
 
   it('serves the Prometheus text format on its own address, and nothing but /metrics', async () => {
     assert.notEqual(server.baton.metricsAddress, server.baton.grpcAddress);
@@ -332,14 +345,14 @@ describe('BATON_METRICS_MAX_QUEUES', () => {
 describe('queue label cardinality', () => {
   let redis: TestRedis;
   let server: TestServer;
+  const cleanup = stopsInReverse();
   before(async () => {
     redis = await startRedisCluster();
+    cleanup.add(() => redis.stop());
     server = await startTestServer(redis.config, { metricsMaxQueues: 2 });
+    cleanup.add(() => server.stop());
   });
-  after(async () => {
-    await server.stop();
-    await redis.stop();
-  });
+  after(() => cleanup.run());
 
   it('gives the first BATON_METRICS_MAX_QUEUES queues a label and counts the others as queue="_other"', async () => {
     for (const queue of ['cap-a', 'cap-b', 'cap-c', 'cap-c']) await submit(server.client, { queue });
@@ -363,14 +376,14 @@ describe('queue label cardinality', () => {
 describe('metrics when Redis goes away', () => {
   let redis: TestRedis;
   let server: TestServer;
+  const cleanup = stopsInReverse();
   before(async () => {
     redis = await startPlainRedis();
+    cleanup.add(() => redis.stop());
     server = await startTestServer(redis.config);
+    cleanup.add(() => server.stop());
   });
-  after(async () => {
-    await server.stop();
-    await redis.stop();
-  });
+  after(() => cleanup.run());
 
   it('still serves /metrics, reports baton_redis_connected 0 and counts the errors by kind', async () => {
     const queue = uniqueQueue('metrics-outage');

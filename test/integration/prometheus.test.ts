@@ -13,21 +13,23 @@ import type { TestRedis } from '../support/redis.js';
  * queries the chart's dashboard and alerts are built on give the values Baton recorded.
  */
 describe('Prometheus scraping two Baton replicas', () => {
-  let redis: TestRedis;
   let submitter: TestServer;
   let worker: TestServer;
   let prometheus: TestPrometheus;
+  // Whatever started is stopped, even when before() failed half way (a live redis-server keeps the process up).
+  const stops: (() => Promise<void>)[] = [];
   before(async () => {
-    redis = await startRedisCluster();
+    const redis: TestRedis = await startRedisCluster();
+    stops.unshift(() => redis.stop());
     submitter = await startTestServer(redis.config);
+    stops.unshift(() => submitter.stop());
     worker = await startTestServer(redis.config);
+    stops.unshift(() => worker.stop());
     prometheus = await startPrometheus([submitter.baton.metricsAddress, worker.baton.metricsAddress], 1);
+    stops.unshift(() => prometheus.stop());
   });
   after(async () => {
-    await prometheus.stop();
-    await worker.stop();
-    await submitter.stop();
-    await redis.stop();
+    for (const stop of stops) await stop();
   });
 
   /** The single value of an instant query, polled until `accept` takes it (Prometheus scrapes once a second). */
