@@ -9,6 +9,7 @@ const out = join(root, 'src/grpc/generated');
 const protoFiles = [
   'baton/v1/task_service.proto',
   'baton/v1/worker_service.proto',
+  'baton/v1/queue_service.proto',
   'grpc/health/v1/health.proto',
 ];
 rmSync(out, { recursive: true, force: true });

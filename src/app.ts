@@ -2,6 +2,8 @@ import { DEFAULT_METRICS_MAX_QUEUES } from './config.js';
 import type { Config } from './config.js';
 import { Lifecycle } from './domain/lifecycle.js';
 import { Maintenance } from './domain/maintenance.js';
+import { QueueAdmin } from './domain/queues.js';
+import { WorkerRegistry } from './domain/workers.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { Logger } from './log.js';
 import { startMetricsServer } from './metrics/httpServer.js';
@@ -64,12 +66,21 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     log,
   });
   const store = metrics.store;
-  const lifecycle = new Lifecycle(store, { maxPayloadBytes: config.maxPayloadBytes, observer: metrics.observer });
+  const workers = new WorkerRegistry(store, config.workerLostAfterMs, (error) => {
+    log.warn('worker registry update failed', { error: error instanceof Error ? error.message : String(error) });
+  });
+  const queues = new QueueAdmin(store, config.workerLostAfterMs);
+  const lifecycle = new Lifecycle(store, {
+    maxPayloadBytes: config.maxPayloadBytes,
+    observer: metrics.observer,
+    workers,
+  });
   const unsubscribe = await store.subscribeToWakeups((queue) => {
     lifecycle.wakeBoard.ring(queue);
   });
   const maintenance = new Maintenance(store, {
     retentionMs: config.retentionMs,
+    workerRetentionMs: config.workerRetentionMs,
     tickMs: options.maintenanceTickMs ?? 100,
     maxIntervalMs: 1_000,
     batchLimit: 500,
@@ -79,7 +90,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     },
   });
   maintenance.start();
-  const server = await startGrpcServer(config.grpcAddress, lifecycle, log, [metrics.grpcInterceptor]);
+  const server = await startGrpcServer(config.grpcAddress, { lifecycle, queues, workers }, log, [metrics.grpcInterceptor]);
   const metricsServer = await startMetricsServer(config.metricsAddress, metrics.registry, log);
   log.info('baton serving', { grpc: server.address, metrics: metricsServer.address });
 

@@ -12,6 +12,10 @@ export interface Config {
   maxPayloadBytes: number;
   logLevel: LogLevel;
   shutdownGraceMs: number;
+  /** A worker not seen for this long is reported lost. */
+  workerLostAfterMs: number;
+  /** A worker not seen for this long is forgotten. */
+  workerRetentionMs: number;
 }
 
 interface Setting {
@@ -53,6 +57,16 @@ const SETTINGS = {
     help: 'largest payload or result accepted (default 1048576)',
   },
   logLevel: { flag: '--log-level', env: 'BATON_LOG_LEVEL', help: 'debug, info, warn or error (default info)' },
+  workerLostAfter: {
+    flag: '--worker-lost-after',
+    env: 'BATON_WORKER_LOST_AFTER',
+    help: 'a worker not seen for this long is reported lost (default 30s)',
+  },
+  workerRetention: {
+    flag: '--worker-retention',
+    env: 'BATON_WORKER_RETENTION',
+    help: 'a worker not seen for this long is forgotten (default 24h)',
+  },
   shutdownGrace: {
     flag: '--shutdown-grace',
     env: 'BATON_SHUTDOWN_GRACE',
@@ -148,5 +162,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     maxPayloadBytes,
     logLevel,
     shutdownGraceMs: parseDuration(get(SETTINGS.shutdownGrace) ?? '25s', 'BATON_SHUTDOWN_GRACE'),
+    workerLostAfterMs: parseDuration(get(SETTINGS.workerLostAfter) ?? '30s', 'BATON_WORKER_LOST_AFTER'),
+    workerRetentionMs: parseDuration(get(SETTINGS.workerRetention) ?? '24h', 'BATON_WORKER_RETENTION'),
   };
 }

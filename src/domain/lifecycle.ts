@@ -16,11 +16,14 @@ import type {
 } from './task.js';
 import * as check from './validation.js';
 import { WakeBoard } from './wakeBoard.js';
+import type { WorkerRegistry } from './workers.js';
 
 export interface LifecycleOptions {
   maxPayloadBytes: number;
   /** Told about every change this replica makes (metrics). */
   observer?: LifecycleObserver;
+  /** Told which workers claim, for the operator views. */
+  workers?: WorkerRegistry;
 }
 
 /** A waiting claim re-checks at least this often, in case a wake-up was lost with a Redis connection. */
@@ -166,6 +169,7 @@ export class Lifecycle {
         ? 0
         : check.checkDuration(input.waitTimeoutMs, 'wait_timeout', 0, limits.CLAIM_WAIT_MAX_MS);
 
+    this.options.workers?.noteClaim(workerId, input.queues);
     const deadline = Date.now() + waitMs;
     const stop = AbortSignal.any([signal, this.closing.signal]);
     for (;;) {
@@ -201,6 +205,7 @@ export class Lifecycle {
       throw invalidArgument('lease_token', `is at most ${limits.LEASE_TOKEN_MAX_LENGTH} characters`);
     }
     await this.store.rememberQueue(task.queue);
+    this.options.workers?.noteClaim(workerId, [task.queue]);
     const started = await this.store.start(task, {
       workerId,
       leaseDurationMs: this.optionalLease(input.leaseDurationMs),
@@ -327,13 +332,14 @@ export class Lifecycle {
       priority: check.checkIntRange(input.priority, 'priority', limits.PRIORITY_MIN, limits.PRIORITY_MAX),
       delayMs:
         input.delayMs === undefined ? 0 : check.checkDuration(input.delayMs, 'delay', 0, limits.DELAY_MAX_MS),
+      // 0: the queue's default, resolved by the script that stores the task.
       maxAttempts:
         input.maxAttempts === 0
-          ? limits.DEFAULT_MAX_ATTEMPTS
+          ? 0
           : check.checkIntRange(input.maxAttempts, 'max_attempts', limits.MAX_ATTEMPTS_MIN, limits.MAX_ATTEMPTS_MAX),
       leaseDurationMs:
         input.leaseDurationMs === undefined
-          ? limits.DEFAULT_LEASE_MS
+          ? 0
           : check.checkDuration(input.leaseDurationMs, 'lease_duration', limits.LEASE_MIN_MS, limits.LEASE_MAX_MS),
       retryPolicy: {
         initialBackoffMs,

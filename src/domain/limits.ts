@@ -31,6 +31,7 @@ export const METADATA_VALUE_MAX_LENGTH = 4096;
 
 export const SUBMIT_BATCH_MAX = 1000;
 export const COMPLETE_BATCH_MAX = 1000;
+export const COMPLETED_RING_MAX = 100_000;
 export const CLAIM_MAX_TASKS = 100;
 export const CLAIM_MAX_QUEUES = 10;
 export const CLAIM_WAIT_MAX_MS = 60 * SECOND_MS;

@@ -3,6 +3,8 @@ import type { TaskStore } from './store.js';
 
 export interface MaintenanceOptions {
   retentionMs: number;
+  /** Workers not seen for this long are forgotten (their per-queue counters too). */
+  workerRetentionMs: number;
   /** How often the loop looks for queues that are due. */
   tickMs: number;
   /** Every queue is reaped at least this often, even when nothing in it is known to be due. */
@@ -46,6 +48,7 @@ export class Maintenance {
   /** Runs one pass over the queues that are due now. Public so tests can drive it deterministically. */
   async runOnce(now = Date.now()): Promise<void> {
     if (now - this.queuesRefreshedAt >= QUEUE_LIST_REFRESH_MS) {
+      await this.store.reapWorkers(this.options.workerRetentionMs);
       const queues = await this.store.knownQueues();
       this.options.observer?.queuesKnown(queues);
       for (const queue of queues) {
@@ -58,8 +61,8 @@ export class Maintenance {
   }
 
   private async reap(queue: string): Promise<void> {
-    const { retentionMs, batchLimit, maxIntervalMs } = this.options;
-    const outcome = await this.store.reap(queue, batchLimit, retentionMs);
+    const { retentionMs, batchLimit, maxIntervalMs, workerRetentionMs } = this.options;
+    const outcome = await this.store.reap(queue, { limit: batchLimit, retentionMs, workerRetentionMs });
     this.options.observer?.queueReaped(queue, outcome);
     const hitLimit = [outcome.leasesExpired, outcome.tasksExpired, outcome.tasksPromoted, outcome.tasksDeleted].some(
       (count) => count >= batchLimit,

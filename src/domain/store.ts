@@ -26,8 +26,32 @@ export interface TaskStore {
   fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task>;
   cancel(queue: string, id: string): Promise<Task>;
   retry(queue: string, id: string): Promise<Task>;
-  /** Requeues expired leases, expires deadlines, promotes due tasks, drops old finished tasks. */
-  reap(queue: string, limit: number, retentionMs: number): Promise<ReapOutcome>;
+  /** Requeues expired leases, expires deadlines, promotes due tasks, drops old finished tasks and old workers. */
+  reap(queue: string, settings: ReapSettings): Promise<ReapOutcome>;
+
+  // Operator views and controls (QueueService).
+  queueExists(queue: string): Promise<boolean>;
+  getQueue(queue: string, liveWindowMs: number): Promise<QueueInfo>;
+  /** Tasks under a live lease, optionally of one worker. */
+  activeTasks(queue: string, workerId: string, limit: number): Promise<Task[]>;
+  /** The most recently finished tasks, newest first. */
+  completedTasks(queue: string, limit: number): Promise<Task[]>;
+  workerStats(queue: string): Promise<QueueWorkerStats[]>;
+  /** Deletes up to `limit` scheduled and pending (and finished) tasks; `more` when the caller should repeat. */
+  purge(queue: string, includeFinished: boolean, limit: number): Promise<{ deleted: number; more: boolean }>;
+  /** Retries finished tasks in `states`, scanning `limit` from `offset`; the caller repeats while `more`. */
+  retryMany(
+    queue: string,
+    states: readonly TaskState[],
+    limit: number,
+    offset: number,
+  ): Promise<{ retried: number; offset: number; more: boolean }>;
+  updateQueue(queue: string, changes: QueueChanges): Promise<void>;
+  /** Records a worker as seen now; returns that time. */
+  registerWorker(workerId: string, description: WorkerDescription | undefined, queues: readonly string[]): Promise<number>;
+  listWorkers(): Promise<WorkerRecord[]>;
+  /** Forgets workers not seen for `retentionMs`. */
+  reapWorkers(retentionMs: number): Promise<number>;
   /** Queues ever used, cluster-wide. */
   knownQueues(): Promise<string[]>;
   rememberQueue(queue: string): Promise<void>;
@@ -85,6 +109,58 @@ export interface StartQuery {
 export interface HeartbeatUpdate {
   leaseDurationMs: number;
   progress?: Progress;
+}
+
+export interface ReapSettings {
+  limit: number;
+  /** Used when the queue sets no retention of its own. */
+  retentionMs: number;
+  workerRetentionMs: number;
+}
+
+export interface QueueSettings {
+  maxAttempts: number;
+  leaseDurationMs: number;
+  /** 0: the server's default. */
+  retentionMs: number;
+  completedRingSize: number;
+}
+
+export type QueueChanges = Partial<QueueSettings> & { paused?: boolean };
+
+export interface QueueInfo {
+  name: string;
+  counts: Record<TaskState, number>;
+  /** Undefined when nothing is pending. */
+  oldestPendingAgeMs?: number;
+  paused: boolean;
+  settings: QueueSettings;
+  lastClaimTime?: number;
+  /** Workers seen in this queue within the live window. */
+  liveWorkers: number;
+}
+
+export interface QueueWorkerStats {
+  workerId: string;
+  lastSeen: number;
+  completed: number;
+  failed: number;
+  active: number;
+}
+
+export interface WorkerDescription {
+  hostname?: string;
+  pid?: number;
+  sdkName?: string;
+  sdkVersion?: string;
+  labels?: Record<string, string>;
+}
+
+export interface WorkerRecord extends WorkerDescription {
+  workerId: string;
+  queues: string[];
+  firstSeen: number;
+  lastSeen: number;
 }
 
 export interface ReapOutcome {

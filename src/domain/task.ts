@@ -83,7 +83,9 @@ export interface NewTask {
   scheduleTime?: number;
   /** ... or after this delay from the moment Redis stores the task. */
   delayMs: number;
+  /** 0: the queue's default (5 unless the queue sets one). */
   maxAttempts: number;
+  /** 0: the queue's default (30 s unless the queue sets one). */
   leaseDurationMs: number;
   expireTime?: number;
   retryPolicy: RetryPolicy;

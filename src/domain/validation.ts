@@ -60,18 +60,18 @@ export function checkBytes(bytes: Buffer, field: string, maxBytes: number): Buff
   return bytes;
 }
 
-export function checkMetadata(metadata: Record<string, string>): Record<string, string> {
+export function checkMetadata(metadata: Record<string, string>, field = 'metadata'): Record<string, string> {
   const entries = Object.entries(metadata);
   if (entries.length > limits.METADATA_MAX_ENTRIES) {
-    throw invalidArgument('metadata', `has ${entries.length} entries; the limit is ${limits.METADATA_MAX_ENTRIES}`);
+    throw invalidArgument(field, `has ${entries.length} entries; the limit is ${limits.METADATA_MAX_ENTRIES}`);
   }
   for (const [key, value] of entries) {
     if (key.length === 0 || key.length > limits.METADATA_KEY_MAX_LENGTH) {
-      throw invalidArgument('metadata', `keys must be 1-${limits.METADATA_KEY_MAX_LENGTH} characters`);
+      throw invalidArgument(field, `keys must be 1-${limits.METADATA_KEY_MAX_LENGTH} characters`);
     }
     if (value.length > limits.METADATA_VALUE_MAX_LENGTH) {
       throw invalidArgument(
-        `metadata["${key}"]`,
+        `${field}["${key}"]`,
         `is ${value.length} characters; the limit is ${limits.METADATA_VALUE_MAX_LENGTH}`,
       );
     }

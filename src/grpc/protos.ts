@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as HealthProto } from './generated/health.js';
 import type { ProtoGrpcType as TaskServiceProto } from './generated/task_service.js';
+import type { ProtoGrpcType as QueueServiceProto } from './generated/queue_service.js';
 import type { ProtoGrpcType as WorkerServiceProto } from './generated/worker_service.js';
 
 /** Keep identical to the flags in scripts/gen-proto-types.mjs, or the generated types lie. */
@@ -24,11 +25,16 @@ export function protoDir(): string {
   throw new Error(`proto/ not found above ${__dirname}`);
 }
 
-export const PROTO_FILES = ['baton/v1/task_service.proto', 'baton/v1/worker_service.proto', 'grpc/health/v1/health.proto'];
+export const PROTO_FILES = [
+  'baton/v1/task_service.proto',
+  'baton/v1/worker_service.proto',
+  'baton/v1/queue_service.proto',
+  'grpc/health/v1/health.proto',
+];
 
 export interface BatonProtos {
   packageDefinition: protoLoader.PackageDefinition;
-  baton: TaskServiceProto['baton'] & WorkerServiceProto['baton'];
+  baton: TaskServiceProto['baton'] & WorkerServiceProto['baton'] & QueueServiceProto['baton'];
   health: HealthProto['grpc']['health'];
 }
 
@@ -36,6 +42,7 @@ export function loadProtos(): BatonProtos {
   const packageDefinition = protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
   const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as TaskServiceProto &
     WorkerServiceProto &
+    QueueServiceProto &
     HealthProto;
   return { packageDefinition, baton: loaded.baton, health: loaded.grpc.health };
 }

@@ -1,13 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Lifecycle } from '../domain/lifecycle.js';
+import type { QueueAdmin } from '../domain/queues.js';
+import type { WorkerRegistry } from '../domain/workers.js';
 import type { Logger } from '../log.js';
 import { HealthService } from './health.js';
 import { loadProtos } from './protos.js';
+import { queueServiceHandlers } from './queueService.js';
 import { taskServiceHandlers } from './taskService.js';
 import { workerServiceHandlers } from './workerService.js';
 
-export const SERVICE_NAMES = ['baton.v1.TaskService', 'baton.v1.WorkerService'] as const;
+export const SERVICE_NAMES = ['baton.v1.TaskService', 'baton.v1.WorkerService', 'baton.v1.QueueService'] as const;
 
 export interface GrpcServer {
   /** host:port actually bound (the port is real even when 0 was asked for). */
@@ -18,12 +21,20 @@ export interface GrpcServer {
 }
 
 /** `interceptors` see every call of every service (metrics). */
+/** The domain services the transport serves. */
+export interface Services {
+  lifecycle: Lifecycle;
+  queues: QueueAdmin;
+  workers: WorkerRegistry;
+}
+
 export async function startGrpcServer(
   address: string,
-  lifecycle: Lifecycle,
+  services: Services,
   log: Logger,
   interceptors: grpc.ServerInterceptor[] = [],
 ): Promise<GrpcServer> {
+  const { lifecycle } = services;
   const protos = loadProtos();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -33,6 +44,10 @@ export async function startGrpcServer(
   const health = new HealthService(SERVICE_NAMES);
   server.addService(protos.baton.v1.TaskService.service, taskServiceHandlers(lifecycle, log));
   server.addService(protos.baton.v1.WorkerService.service, workerServiceHandlers(lifecycle, log));
+  server.addService(
+    protos.baton.v1.QueueService.service,
+    queueServiceHandlers(services.queues, services.workers, log),
+  );
   server.addService(protos.health.v1.Health.service, health.handlers());
   new ReflectionService(protos.packageDefinition).addToServer(server);
 

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { registerDefaultMetrics } from './defaults.js';
 import { GrpcMetrics } from './grpc.js';
 import { QueueGauges } from './queueGauges.js';
-import { InstrumentedTaskStore, RedisMetrics } from './redis.js';
+import { instrumentStore, RedisMetrics } from './redis.js';
 import type { RedisConnection } from './redis.js';
 import { TaskMetrics } from './tasks.js';
 
@@ -48,7 +48,7 @@ export function createMetrics(options: MetricsOptions): BatonMetrics {
     protos.health.v1.Health.service,
   ]);
 
-  const store = new InstrumentedTaskStore(options.store, new RedisMetrics(registry, options.redis));
+  const store = instrumentStore(options.store, new RedisMetrics(registry, options.redis));
   const tasks = new TaskMetrics(registry, options.maxQueues, (queue) => {
     log.warn('metrics: more queues than BATON_METRICS_MAX_QUEUES; further queues are counted as queue="_other"', {
       maxQueues: options.maxQueues,

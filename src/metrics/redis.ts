@@ -1,16 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { BatonError } from '../domain/errors.js';
-import type { ClaimOutcome, ClaimQuery, Completion, TaskView, HeartbeatUpdate, ItemOutcome, ListQuery, QueueStats, ReapOutcome, StartQuery, TaskStore } from '../domain/store.js';
-import type {
-  FailureReport,
-  HeartbeatResult,
-  ListTasksPage,
-  NewTask,
-  StartResult,
-  SubmitResult,
-  Task,
-} from '../domain/task.js';
+import type { TaskStore } from '../domain/store.js';
 import { REDIS_SECONDS_BUCKETS } from './buckets.js';
 
 const ERROR_KINDS = ['connection', 'unavailable', 'unexpected'] as const;
@@ -90,71 +81,38 @@ export class RedisMetrics {
   }
 }
 
-/** The store with every Redis round trip timed. Each method is one script (named as its Lua file) or command. */
-export class InstrumentedTaskStore implements TaskStore {
-  constructor(
-    private readonly inner: TaskStore,
-    private readonly metrics: RedisMetrics,
-  ) {}
+/** Methods that make no Redis round trip worth timing: a long-lived subscription. */
+const UNTIMED: ReadonlySet<string> = new Set(['subscribeToWakeups']);
+/** Answered from memory nearly always (each queue is remembered once per process): errors counted, not timed. */
+const ERRORS_ONLY: ReadonlySet<string> = new Set(['rememberQueue']);
 
-  submit(queue: string, tasks: NewTask[], returnTasks: boolean): Promise<SubmitResult[]> {
-    return this.metrics.time('submit', () => this.inner.submit(queue, tasks, returnTasks));
-  }
+/** The operation label is the Lua file or Redis command a method runs, where that differs from its name. */
+const OPERATION: Readonly<Record<string, string>> = { knownQueues: 'smembers', queueStats: 'stats', queueExists: 'sismember' };
 
-  get(queue: string, id: string): Promise<Task | undefined> {
-    return this.metrics.time('get', () => this.inner.get(queue, id));
-  }
+type StoreMethod = (...args: unknown[]) => Promise<unknown>;
 
-  list(queue: string, query: ListQuery): Promise<ListTasksPage> {
-    return this.metrics.time('list', () => this.inner.list(queue, query));
-  }
-
-  claim(queue: string, request: ClaimQuery): Promise<ClaimOutcome> {
-    return this.metrics.time('claim', () => this.inner.claim(queue, request));
-  }
-
-  start(task: NewTask, request: StartQuery): Promise<StartResult> {
-    return this.metrics.time('start', () => this.inner.start(task, request));
-  }
-
-  heartbeat(queue: string, id: string, leaseToken: string, update: HeartbeatUpdate): Promise<HeartbeatResult> {
-    return this.metrics.time('heartbeat', () => this.inner.heartbeat(queue, id, leaseToken, update));
-  }
-
-  complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]> {
-    return this.metrics.time('complete', () => this.inner.complete(queue, items, view));
-  }
-
-  fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task> {
-    return this.metrics.time('fail', () => this.inner.fail(queue, id, leaseToken, failure));
-  }
-
-  cancel(queue: string, id: string): Promise<Task> {
-    return this.metrics.time('cancel', () => this.inner.cancel(queue, id));
-  }
-
-  retry(queue: string, id: string): Promise<Task> {
-    return this.metrics.time('retry', () => this.inner.retry(queue, id));
-  }
-
-  reap(queue: string, limit: number, retentionMs: number): Promise<ReapOutcome> {
-    return this.metrics.time('reap', () => this.inner.reap(queue, limit, retentionMs));
-  }
-
-  knownQueues(): Promise<string[]> {
-    return this.metrics.time('smembers', () => this.inner.knownQueues());
-  }
-
-  /** Not timed: the store remembers each queue once per process, so nearly every call is answered from memory. */
-  rememberQueue(queue: string): Promise<void> {
-    return this.metrics.countErrors(() => this.inner.rememberQueue(queue));
-  }
-
-  queueStats(queue: string): Promise<QueueStats> {
-    return this.metrics.time('stats', () => this.inner.queueStats(queue));
-  }
-
-  subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>> {
-    return this.inner.subscribeToWakeups(onWake);
-  }
+/**
+ * The store with every Redis round trip timed under the name of its method (each is one script, named like its
+ * Lua file, or one command), so a new store operation is instrumented without touching this file.
+ */
+export function instrumentStore(inner: TaskStore, metrics: RedisMetrics): TaskStore {
+  const wrapped = new Map<string, StoreMethod>();
+  return new Proxy(inner, {
+    get(target, property, receiver): unknown {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      let wrapper = wrapped.get(property);
+      if (!wrapper) {
+        // Methods run on the store itself, never on the proxy: their own calls inside are not timed twice.
+        const method = value as StoreMethod;
+        wrapper = UNTIMED.has(property)
+          ? (...args) => method.apply(target, args)
+          : ERRORS_ONLY.has(property)
+          ? (...args) => metrics.countErrors(() => method.apply(target, args))
+          : (...args) => metrics.time(OPERATION[property] ?? property, () => method.apply(target, args));
+        wrapped.set(property, wrapper);
+      }
+      return wrapper;
+    },
+  });
 }

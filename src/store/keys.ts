@@ -16,9 +16,17 @@ export function queueKeys(queue: string): string[] {
     `${base}:done`,
     `${base}:index`,
     `${base}:meta`,
+    `${base}:completed`,
+    `${base}:workers`,
   ];
 }
-export const QUEUE_KEY_COUNT = 8;
+export const QUEUE_KEY_COUNT = 10;
+
+/** The worker registry: its own slot, written once per worker per second at most by each replica. */
+export function registryKeys(): string[] {
+  return [`${PREFIX}:{w}:workers`, `${PREFIX}:{w}:seen`];
+}
+export const REGISTRY_KEY_COUNT = 2;
 
 /** Names of all queues ever used (its own slot; written once per queue per process). */
 export const QUEUES_KEY = `${PREFIX}:queues`;

@@ -2,6 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type {
   ClaimOutcome,
   Completion,
+  QueueChanges,
+  QueueInfo,
+  QueueWorkerStats,
+  ReapSettings,
+  WorkerDescription,
+  WorkerRecord,
   TaskView,
   ItemOutcome,
   ClaimQuery,
@@ -24,11 +30,22 @@ import type {
   Task,
   TaskState,
 } from '../domain/task.js';
-import { QUEUES_KEY, WAKE_CHANNEL, queueKeys, queueOfTasksKey } from './keys.js';
+import { QUEUES_KEY, WAKE_CHANNEL, queueKeys, queueOfTasksKey, registryKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
 import { scriptError, translateRedisError } from './redisErrors.js';
 import { asArray, asNumber, asString, decodeTask, encodeNewTask, stateNumber } from './taskCodec.js';
 import type { Reply } from './taskCodec.js';
+
+/** A registry entry as registerWorker.lua stores it (cjson turns an empty labels map into []). */
+interface StoredWorker {
+  hostname?: string;
+  pid?: number;
+  sdk_name?: string;
+  sdk_version?: string;
+  labels?: Record<string, string> | [];
+  queues?: string[];
+  first_seen: number;
+}
 
 /** Lease tokens are unguessable: 128 random bits, minted per claim call. */
 function newTokenNonce(): string {
@@ -173,8 +190,10 @@ export class RedisTaskStore implements TaskStore {
     return decodeTask(queue, await this.call(queue, id, (keys) => this.client.batonRetryBuffer(...keys, id)));
   }
 
-  async reap(queue: string, limit: number, retentionMs: number): Promise<ReapOutcome> {
-    const reply = await this.call(queue, '', (keys) => this.client.batonReapBuffer(...keys, limit, retentionMs));
+  async reap(queue: string, settings: ReapSettings): Promise<ReapOutcome> {
+    const reply = await this.call(queue, '', (keys) =>
+      this.client.batonReapBuffer(...keys, settings.limit, settings.retentionMs, settings.workerRetentionMs),
+    );
     const [leasesExpired, tasksExpired, tasksPromoted, tasksDeleted, nextDue] = asArray(reply).map(asNumber);
     const outcome: ReapOutcome = {
       leasesExpired: leasesExpired ?? 0,
@@ -184,6 +203,150 @@ export class RedisTaskStore implements TaskStore {
     };
     if (nextDue !== undefined && nextDue >= 0) outcome.nextDueInMs = nextDue;
     return outcome;
+  }
+
+  async queueExists(queue: string): Promise<boolean> {
+    try {
+      return (await this.client.sismember(QUEUES_KEY, queue)) === 1;
+    } catch (error) {
+      throw translateRedisError(error, queue);
+    }
+  }
+
+  async getQueue(queue: string, liveWindowMs: number): Promise<QueueInfo> {
+    const reply = asArray(await this.call(queue, '', (keys) => this.client.batonGetQueueBuffer(...keys, liveWindowMs)));
+    const n = (i: number): number => asNumber(reply[i]);
+    const counts = Object.fromEntries(TASK_STATES.map((state, i) => [state, n(i)])) as Record<TaskState, number>;
+    const info: QueueInfo = {
+      name: queue,
+      counts,
+      paused: n(9) === 1,
+      settings: { maxAttempts: n(10), leaseDurationMs: n(11), retentionMs: n(12), completedRingSize: n(13) },
+      liveWorkers: n(15),
+    };
+    if (n(8) >= 0) info.oldestPendingAgeMs = n(8);
+    if (n(14) > 0) info.lastClaimTime = n(14);
+    return info;
+  }
+
+  async activeTasks(queue: string, workerId: string, limit: number): Promise<Task[]> {
+    const reply = await this.call(queue, '', (keys) => this.client.batonActiveTasksBuffer(...keys, workerId, limit));
+    return asArray(reply).map((task) => decodeTask(queue, task));
+  }
+
+  async completedTasks(queue: string, limit: number): Promise<Task[]> {
+    const reply = await this.call(queue, '', (keys) => this.client.batonCompletedTasksBuffer(...keys, limit));
+    return asArray(reply).map((task) => decodeTask(queue, task));
+  }
+
+  async workerStats(queue: string): Promise<QueueWorkerStats[]> {
+    const flat = asArray(await this.call(queue, '', (keys) => this.client.batonWorkerStatsBuffer(...keys)));
+    const stats: QueueWorkerStats[] = [];
+    for (let i = 0; i + 4 < flat.length; i += 5) {
+      stats.push({
+        workerId: asString(flat[i]),
+        lastSeen: asNumber(flat[i + 1]),
+        completed: asNumber(flat[i + 2]),
+        failed: asNumber(flat[i + 3]),
+        active: asNumber(flat[i + 4]),
+      });
+    }
+    return stats;
+  }
+
+  async purge(queue: string, includeFinished: boolean, limit: number): Promise<{ deleted: number; more: boolean }> {
+    const reply = asArray(
+      await this.call(queue, '', (keys) => this.client.batonPurgeBuffer(...keys, includeFinished ? '1' : '0', limit)),
+    );
+    return { deleted: asNumber(reply[0]), more: asNumber(reply[1]) === 1 };
+  }
+
+  async retryMany(
+    queue: string,
+    states: readonly TaskState[],
+    limit: number,
+    offset: number,
+  ): Promise<{ retried: number; offset: number; more: boolean }> {
+    const reply = asArray(
+      await this.call(queue, '', (keys) =>
+        this.client.batonRetryManyBuffer(...keys, states.map(stateNumber).join(','), limit, offset),
+      ),
+    );
+    return { retried: asNumber(reply[0]), offset: asNumber(reply[1]), more: asNumber(reply[2]) === 1 };
+  }
+
+  async updateQueue(queue: string, changes: QueueChanges): Promise<void> {
+    const fields: (string | number)[] = [];
+    if (changes.paused !== undefined) fields.push('paused', changes.paused ? 1 : 0);
+    if (changes.maxAttempts !== undefined) fields.push('ma', changes.maxAttempts);
+    if (changes.leaseDurationMs !== undefined) fields.push('ld', changes.leaseDurationMs);
+    if (changes.retentionMs !== undefined) fields.push('rt', changes.retentionMs);
+    if (changes.completedRingSize !== undefined) fields.push('ring', changes.completedRingSize);
+    if (fields.length === 0) return;
+    await this.call(queue, '', (keys) => this.client.batonUpdateQueueBuffer(...keys, ...fields));
+  }
+
+  async registerWorker(
+    workerId: string,
+    description: WorkerDescription | undefined,
+    queues: readonly string[],
+  ): Promise<number> {
+    const stored = description && {
+      hostname: description.hostname,
+      pid: description.pid,
+      sdk_name: description.sdkName,
+      sdk_version: description.sdkVersion,
+      labels: description.labels,
+    };
+    try {
+      return asNumber(
+        (await this.client.batonRegisterWorkerBuffer(
+          ...registryKeys(),
+          workerId,
+          stored ? JSON.stringify(stored) : '',
+          JSON.stringify(queues),
+        )) as Reply,
+      );
+    } catch (error) {
+      throw translateRedisError(error, '');
+    }
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    const [workersKey = '', seenKey = ''] = registryKeys();
+    try {
+      const [stored, seen] = await Promise.all([
+        this.client.hgetall(workersKey),
+        this.client.zrange(seenKey, 0, -1, 'WITHSCORES'),
+      ]);
+      const lastSeen = new Map<string, number>();
+      for (let i = 0; i + 1 < seen.length; i += 2) lastSeen.set(seen[i] ?? '', Number(seen[i + 1]));
+      return Object.entries(stored).map(([workerId, json]) => {
+        const w = JSON.parse(json) as StoredWorker;
+        const record: WorkerRecord = {
+          workerId,
+          queues: Array.isArray(w.queues) ? w.queues : [],
+          firstSeen: w.first_seen,
+          lastSeen: lastSeen.get(workerId) ?? w.first_seen,
+        };
+        if (w.hostname !== undefined) record.hostname = w.hostname;
+        if (w.pid !== undefined) record.pid = w.pid;
+        if (w.sdk_name !== undefined) record.sdkName = w.sdk_name;
+        if (w.sdk_version !== undefined) record.sdkVersion = w.sdk_version;
+        if (w.labels !== undefined && !Array.isArray(w.labels)) record.labels = w.labels;
+        return record;
+      });
+    } catch (error) {
+      throw translateRedisError(error, '');
+    }
+  }
+
+  async reapWorkers(retentionMs: number): Promise<number> {
+    try {
+      return asNumber((await this.client.batonReapWorkersBuffer(...registryKeys(), retentionMs)) as Reply);
+    } catch (error) {
+      throw translateRedisError(error, '');
+    }
   }
 
   async knownQueues(): Promise<string[]> {

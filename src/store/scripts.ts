@@ -1,10 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
-import { QUEUE_KEY_COUNT } from './keys.js';
+import { QUEUE_KEY_COUNT, REGISTRY_KEY_COUNT } from './keys.js';
+
+/** Scripts on the worker registry's keys rather than a queue's keyset. */
+const REGISTRY_SCRIPTS: ReadonlySet<string> = new Set(['registerWorker', 'reapWorkers']);
 
 /** One Lua file per atomic operation, in ./lua. Each is registered as command `baton<Name>`. */
 const SCRIPT_NAMES = [
+  'getQueue',
+  'activeTasks',
+  'completedTasks',
+  'workerStats',
+  'purge',
+  'retryMany',
+  'updateQueue',
+  'registerWorker',
+  'reapWorkers',
   'submit',
   'claim',
   'start',
@@ -24,6 +36,15 @@ type ScriptCommand<Context extends ClientContext> = (...args: RedisArg[]) => Res
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
+    batonGetQueueBuffer: ScriptCommand<Context>;
+    batonActiveTasksBuffer: ScriptCommand<Context>;
+    batonCompletedTasksBuffer: ScriptCommand<Context>;
+    batonWorkerStatsBuffer: ScriptCommand<Context>;
+    batonPurgeBuffer: ScriptCommand<Context>;
+    batonRetryManyBuffer: ScriptCommand<Context>;
+    batonUpdateQueueBuffer: ScriptCommand<Context>;
+    batonRegisterWorkerBuffer: ScriptCommand<Context>;
+    batonReapWorkersBuffer: ScriptCommand<Context>;
     batonSubmitBuffer: ScriptCommand<Context>;
     batonClaimBuffer: ScriptCommand<Context>;
     batonStartBuffer: ScriptCommand<Context>;
@@ -57,6 +78,7 @@ export function readScript(name: string): string {
 export function defineScripts(client: Redis | Cluster): void {
   for (const name of SCRIPT_NAMES) {
     const command = `baton${name[0]?.toUpperCase() ?? ''}${name.slice(1)}`;
-    client.defineCommand(command, { numberOfKeys: QUEUE_KEY_COUNT, lua: readScript(name) });
+    const numberOfKeys = REGISTRY_SCRIPTS.has(name) ? REGISTRY_KEY_COUNT : QUEUE_KEY_COUNT;
+    client.defineCommand(command, { numberOfKeys, lua: readScript(name) });
   }
 }

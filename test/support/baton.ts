@@ -21,6 +21,8 @@ export async function startTestServer(redis: RedisConfig, overrides: Partial<Con
     maxPayloadBytes: 1_048_576,
     logLevel: 'error',
     shutdownGraceMs: 2_000,
+    workerLostAfterMs: 30_000,
+    workerRetentionMs: 24 * 3_600_000,
     ...overrides,
   };
   const baton = await startBaton(config, redis, silentLogger, { maintenanceTickMs: 50 });

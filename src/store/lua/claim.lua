@@ -6,11 +6,17 @@
 -- ARGV[2] max tasks to claim
 -- ARGV[3] lease length ms (0: each task's default)
 -- ARGV[4] token prefix: a random nonce from the caller; the i-th claimed task gets token prefix .. i
--- Returns { next schedule time ms of a scheduled task or -1, { token, task reply with payload }... }.
+-- Returns { next schedule time ms of a scheduled task or -1, { token, task reply with payload }... }; a paused
+-- queue claims nothing and reports no due time (its resume wakes waiting claims).
 --@include queue
 
 local workerId, max, leaseMs, tokenPrefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local now = nowMs()
+touchWorker(workerId, now)
+redis.call('HSET', K.meta, 'lc', int(now))
+if queueSetting('paused', 0) == 1 then
+  return { -1, {} }
+end
 
 local leaseExpired = redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, 100)
 for _, id in ipairs(leaseExpired) do

@@ -7,6 +7,9 @@
 -- Returns, per item: { 1, task reply } or { 0, 'NOT_FOUND' | 'TOKEN_MISMATCH <state>' | 'LEASE_EXPIRED <state>' }.
 --@include queue
 
+-- Completions counted per worker and written once per worker, since a batch usually comes from one worker.
+local completedBy = {}
+
 local n, view = tonumber(ARGV[1]), ARGV[2]
 local now = nowMs()
 local results = {}
@@ -23,10 +26,14 @@ for i = 0, n - 1 do
       results[#results + 1] = { 0, string.sub(leaseError.err, 7) }
     else
       t.r = result
+      completedBy[t.w] = (completedBy[t.w] or 0) + 1
       moveTo(id, t, SUCCEEDED, now)
       saveTask(id, t)
       results[#results + 1] = { 1, taskReply(id, t, view) }
     end
   end
+end
+for worker, count in pairs(completedBy) do
+  redis.call('HINCRBY', K.meta, 'p:' .. worker, count)
 end
 return results

@@ -23,6 +23,7 @@ if leaseError then
   return leaseError
 end
 appendError(t, ARGV[3], ARGV[4], ARGV[5], now)
+countWorkerFailure(t)
 if t.cr then
   moveTo(id, t, CANCELLED, now)
 elseif permanent then

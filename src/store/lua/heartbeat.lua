@@ -23,6 +23,7 @@ if leaseMs > 0 then
 end
 t.lx = now + t.ll
 redis.call('ZADD', K.active, int(t.lx), id)
+touchWorker(t.w, now)
 if ARGV[4] == '1' then
   t.pc, t.pt, t.pm = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 end

@@ -3,12 +3,14 @@
 -- older than the retention. Each step handles at most `limit` tasks per call.
 -- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
 -- ARGV[1] limit per step
--- ARGV[2] retention of finished tasks, ms
+-- ARGV[2] retention of finished tasks, ms, unless the queue sets its own
+-- ARGV[3] how long a worker not seen in this queue keeps its entry and counters here, ms
 -- Returns { leases expired, tasks expired, tasks promoted, tasks deleted, ms until the next known due time or -1 }.
 --@include queue
 
-local limit, retention = tonumber(ARGV[1]), tonumber(ARGV[2])
+local limit, workerRetention = tonumber(ARGV[1]), tonumber(ARGV[3])
 local now = nowMs()
+local retention = queueSetting('rt', tonumber(ARGV[2]))
 local woke = false
 
 local leaseExpired = redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, limit)
@@ -50,6 +52,12 @@ end
 
 if woke then
   wakeClaimers()
+end
+
+local goneWorkers = redis.call('ZRANGEBYSCORE', K.workers, '-inf', int(now - workerRetention), 'LIMIT', 0, limit)
+for _, worker in ipairs(goneWorkers) do
+  redis.call('ZREM', K.workers, worker)
+  redis.call('HDEL', K.meta, 'p:' .. worker, 'f:' .. worker)
 end
 
 local nextDue = -1

@@ -15,14 +15,8 @@ end
 if not isTerminal(t.s) or t.s == SUCCEEDED then
   return reject('NOT_RETRYABLE', STATE_NAMES[t.s])
 end
-t.ab, t.cr, t.et, t.sc = t.a, nil, nil, now
-if t.xt then
-  if t.xt <= now then
-    t.xt = nil
-  else
-    redis.call('ZADD', K.deadlines, int(t.xt), id)
-  end
-end
+reopen(id, t, now)
+t.sc = now
 moveTo(id, t, PENDING, now)
 saveTask(id, t)
 wakeClaimers()

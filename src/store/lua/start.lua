@@ -16,6 +16,7 @@
 local workerId, leaseMs, callerToken, force, newToken = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4] == '1', ARGV[5]
 local now = nowMs()
 local id = ARGV[6]
+touchWorker(workerId, now)
 local t = loadTask(id)
 local created = 0
 if not t then
@@ -47,12 +48,8 @@ if isTerminal(t.s) then
     saveTask(id, t)
     return reject('NOT_RESTARTABLE', STATE_NAMES[t.s])
   end
-  t.ab, t.cr, t.et, t.r = t.a, nil, nil, nil
-  if t.xt and t.xt <= now then
-    t.xt = nil
-  elseif t.xt then
-    redis.call('ZADD', K.deadlines, int(t.xt), id)
-  end
+  reopen(id, t, now)
+  t.r = nil
 end
 grantLease(id, t, workerId, leaseMs, newToken, now)
 saveTask(id, t)

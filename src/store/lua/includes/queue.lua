@@ -9,7 +9,11 @@
 --   KEYS[6] done       zset   task id, score = end time (ms), finished tasks within retention
 --   KEYS[7] index      zset   task id, score = creation sequence (ListTasks order)
 --   KEYS[8] meta       hash   seq (sequence counter), n<state> (exact count per terminal state; the count of a
---                             live state is the ZCARD of its index)
+--                             live state is the ZCARD of its index), queue settings (paused, ma max attempts,
+--                             ld lease ms, rt retention ms, ring completed-ring size), lc last claim time (ms),
+--                             p:<worker> / f:<worker> tasks that worker completed / failed here
+--   KEYS[9] completed  list   ids of the most recently finished tasks, newest first, at most `ring` long
+--   KEYS[10] workers   zset   worker id, score = when it last claimed or heartbeated in this queue (ms)
 --
 -- Task record fields (short names keep the record small; absent means unset):
 --   s state, p payload, m metadata (JSON), pr priority, a attempt, ab attempts before the last operator retry,
@@ -20,13 +24,15 @@
 
 local K = {
   tasks = KEYS[1], pending = KEYS[2], scheduled = KEYS[3], active = KEYS[4],
-  deadlines = KEYS[5], done = KEYS[6], index = KEYS[7], meta = KEYS[8],
+  deadlines = KEYS[5], done = KEYS[6], index = KEYS[7], meta = KEYS[8], completed = KEYS[9], workers = KEYS[10],
 }
 
 local SCHEDULED, PENDING, ACTIVE, SUCCEEDED, FAILED, EXHAUSTED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5, 6, 7, 8
 local STATE_NAMES = { 'SCHEDULED', 'PENDING', 'ACTIVE', 'SUCCEEDED', 'FAILED', 'EXHAUSTED', 'CANCELLED', 'EXPIRED' }
 local WAKE_CHANNEL = 'baton:wake'
 local MAX_ERRORS_KEPT = 100
+-- Defaults when neither the task nor the queue sets one; the same values as src/domain/limits.ts.
+local DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_RING_SIZE = 5, 30000, 1000
 -- Pending score = (9 - priority) * band + sequence: ZPOPMIN takes the highest priority first, FIFO within it.
 local PRIORITY_BAND = 140737488355328 -- 2^47; (18 * 2^47 + seq) stays exact below 2^53
 
@@ -56,6 +62,15 @@ local function saveTask(id, t)
   redis.call('HSET', K.tasks, id, cmsgpack.pack(t))
 end
 
+-- A queue setting from meta, read once per script run.
+local settingsCache = {}
+local function queueSetting(field, fallback)
+  if settingsCache[field] == nil then
+    settingsCache[field] = tonumber(redis.call('HGET', K.meta, field)) or false
+  end
+  return settingsCache[field] or fallback
+end
+
 local function nextSequence()
   return redis.call('HINCRBY', K.meta, 'seq', 1)
 end
@@ -77,6 +92,7 @@ local function moveTo(id, t, state, now)
   elseif old ~= nil and isTerminal(old) then
     redis.call('ZREM', K.done, id)
     redis.call('HINCRBY', K.meta, 'n' .. old, -1)
+    redis.call('LREM', K.completed, 1, id)
   end
 
   if old == ACTIVE and state ~= ACTIVE then
@@ -96,6 +112,17 @@ local function moveTo(id, t, state, now)
     if t.xt then
       redis.call('ZREM', K.deadlines, id)
     end
+    local ringSize = queueSetting('ring', DEFAULT_RING_SIZE)
+    if redis.call('LPUSH', K.completed, id) > ringSize then
+      redis.call('LTRIM', K.completed, 0, ringSize - 1)
+    end
+  end
+end
+
+-- The worker holding a task's lease failed it (or let the lease run out): counted against that worker here.
+local function countWorkerFailure(t)
+  if t.w then
+    redis.call('HINCRBY', K.meta, 'f:' .. t.w, 1)
   end
 end
 
@@ -119,6 +146,7 @@ end
 -- requested, cancelled. Returns the new state.
 local function expireLease(id, t, now)
   appendError(t, 'LEASE_EXPIRED', 'lease of worker ' .. (t.w or '?') .. ' expired without a heartbeat', '', now)
+  countWorkerFailure(t)
   local state = PENDING
   if t.cr then
     state = CANCELLED
@@ -141,6 +169,19 @@ local function checkLease(id, t, token, now)
     return reject('LEASE_EXPIRED', STATE_NAMES[t.s])
   end
   return nil
+end
+
+-- Opens a finished task for a new round of attempts: the attempt budget is renewed, history kept, and a deadline
+-- already passed is dropped (or the task would expire at once). The caller moves it into its next state.
+local function reopen(id, t, now)
+  t.ab, t.cr, t.et = t.a, nil, nil
+  if t.xt then
+    if t.xt <= now then
+      t.xt = nil
+    else
+      redis.call('ZADD', K.deadlines, int(t.xt), id)
+    end
+  end
 end
 
 local function grantLease(id, t, workerId, leaseMs, token, now)
@@ -175,16 +216,19 @@ local function taskReply(id, t, view)
 end
 
 -- The fields of one new task in ARGV, starting at `base` (the order TaskFields in src/store/scripts.ts writes):
---   id, payload, metadata JSON, priority, delay ms (-1: none), schedule time ms (0: none), max attempts,
---   default lease ms, expire time ms (0: none), initial backoff ms, max backoff ms, multiplier x1000, jitter x1000.
+--   id, payload, metadata JSON, priority, delay ms (-1: none), schedule time ms (0: none), max attempts (0: the
+--   queue's default), default lease ms (0: the queue's default), expire time ms (0: none), initial backoff ms, max backoff ms, multiplier x1000, jitter x1000.
 local TASK_FIELDS = 13
 
 -- Builds a new task and records it in the index; the caller moves it into its first state and saves it.
 local function newTask(base, now)
   local id = ARGV[base]
+  local maxAttempts, leaseMs = tonumber(ARGV[base + 6]), tonumber(ARGV[base + 7])
   local t = {
-    p = ARGV[base + 1], pr = tonumber(ARGV[base + 3]), a = 0, ma = tonumber(ARGV[base + 6]),
-    ld = tonumber(ARGV[base + 7]), ct = now, q = nextSequence(),
+    p = ARGV[base + 1], pr = tonumber(ARGV[base + 3]), a = 0,
+    ma = maxAttempts > 0 and maxAttempts or queueSetting('ma', DEFAULT_MAX_ATTEMPTS),
+    ld = leaseMs > 0 and leaseMs or queueSetting('ld', DEFAULT_LEASE_MS),
+    ct = now, q = nextSequence(),
     bi = tonumber(ARGV[base + 9]), bx = tonumber(ARGV[base + 10]),
     bm = tonumber(ARGV[base + 11]), bj = tonumber(ARGV[base + 12]),
   }
@@ -205,6 +249,11 @@ local function newTask(base, now)
   end
   redis.call('ZADD', K.index, int(t.q), id)
   return id, t
+end
+
+-- Records that a worker was active in this queue now.
+local function touchWorker(workerId, now)
+  redis.call('ZADD', K.workers, int(now), workerId)
 end
 
 local function wakeClaimers()

@@ -1,0 +1,45 @@
+-- Queue statistics shared by the metrics read (stats.lua) and GetQueue (getQueue.lua). Needs includes/queue.lua.
+
+-- Exact count per state, indexed by state number: live states are the sizes of their indexes, terminal states
+-- are counted as tasks enter and leave them.
+local function stateCounts()
+  local counts = { redis.call('ZCARD', K.scheduled), redis.call('ZCARD', K.pending), redis.call('ZCARD', K.active) }
+  local finished = redis.call('HMGET', K.meta, 'n4', 'n5', 'n6', 'n7', 'n8')
+  for i = 1, 5 do
+    counts[i + 3] = tonumber(finished[i]) or 0
+  end
+  return counts
+end
+
+-- How long the longest-waiting pending task has been claimable (ms), or -1 when none is pending.
+-- The pending task that entered PENDING first has the lowest enqueue sequence in its priority band (scores are
+-- (9 - priority) * PRIORITY_BAND + sequence), so the first member of each band is a candidate. It has been
+-- claimable since the latest of its creation, its schedule time (a client may set one in the past) and its last
+-- error: a lease that expired requeues the task without moving its schedule time, and records a LEASE_EXPIRED
+-- error when it does.
+local function oldestPendingAgeMs(now)
+  if redis.call('ZCARD', K.pending) == 0 then
+    return -1
+  end
+  local oldestSeq, oldestId = nil, nil
+  for band = 0, 18 do
+    local low = band * PRIORITY_BAND
+    local first = redis.call('ZRANGEBYSCORE', K.pending, int(low), '(' .. int(low + PRIORITY_BAND), 'WITHSCORES', 'LIMIT', 0, 1)
+    if #first > 0 then
+      local seq = tonumber(first[2]) - low
+      if oldestSeq == nil or seq < oldestSeq then
+        oldestSeq, oldestId = seq, first[1]
+      end
+    end
+  end
+  local t = loadTask(oldestId)
+  local since = math.max(t.ct, t.sc)
+  if t.e then
+    local errors = cjson.decode(t.e)
+    local last = errors[#errors]
+    if last and last.t > since then
+      since = last.t
+    end
+  end
+  return math.max(0, now - since)
+end
