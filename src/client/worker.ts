@@ -81,6 +81,10 @@ const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_POLL_MS = 10_000;
 const DEFAULT_SHUTDOWN_MS = 10_000;
 const MAX_CLAIM = 100;
+/** CompleteTasks takes at most this many items; a bigger turn's worth goes out as several calls. */
+const MAX_COMPLETE_BATCH = 1000;
+/** ...and a call carries at most about this many result bytes, well under the servers' message size limit. */
+const MAX_COMPLETE_BYTES = 4 * 1024 * 1024;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -100,6 +104,16 @@ const LEASE_GONE_CODES = new Set<grpc.status>([
 ]);
 
 type Outcome = { ok: true; result: Buffer } | { ok: false; error: unknown };
+
+/** What the server said about one item of a CompleteTasks call: the task afterwards, or this item's own error. */
+type Completion = { task: Task } | { error: unknown };
+
+/** A finished task waiting for this event-loop turn's CompleteTasks call. */
+interface PendingCompletion {
+  entry: Running;
+  result: Buffer;
+  settle: (completion: Completion) => void;
+}
 
 /** One claimed task while this worker holds it. */
 interface Running {
@@ -141,6 +155,15 @@ function toTaskError(error: unknown): TaskError {
   return { type: typeof error, message: String(error), details: '' };
 }
 
+/** One refused item of a batch as the error a unary call would have thrown, so it is handled the same way. */
+function itemStatusError(error: { code: number; message: string }): Error & Pick<grpc.ServiceError, 'details' | 'metadata'> & { code: number } {
+  return Object.assign(new Error(`${error.code} ${grpc.status[error.code] ?? 'UNKNOWN'}: ${error.message}`), {
+    code: error.code,
+    details: error.message,
+    metadata: new grpc.Metadata(),
+  });
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -173,6 +196,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly shutdownMs: number;
   private readonly running = new Map<string, Running>();
   private readonly claimAbort = new AbortController();
+  /** Finished tasks to complete together at the end of this event-loop turn. */
+  private completions: PendingCompletion[] = [];
+  private completionsScheduled = false;
   private slotFreed: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -406,7 +432,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (entry.lost) return undefined;
       try {
         if (outcome.ok) {
-          return (await this.client.completeTask({ ...base, result: outcome.result }, { retry: false })).task ?? undefined;
+          const completion = await this.completeInBatch(entry, outcome.result);
+          if ('error' in completion) throw completion.error;
+          return completion.task;
         }
         const failed = await this.client.failTask(
           {
@@ -434,6 +462,75 @@ export class Worker extends EventEmitter<WorkerEvents> {
         }
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
+    }
+  }
+
+  /**
+   * Completes the task together with every other task that finished in this event-loop turn: one CompleteTasks
+   * call instead of one CompleteTask each. Resolves with this task's own result: the server's copy afterwards, or
+   * the error the server gave this item (or the whole call), for the caller to handle as for a single completion.
+   */
+  private completeInBatch(entry: Running, result: Buffer): Promise<Completion> {
+    return new Promise((settle) => {
+      this.completions.push({ entry, result, settle });
+      if (this.completionsScheduled) return;
+      this.completionsScheduled = true;
+      setImmediate(() => {
+        this.flushCompletions();
+      });
+    });
+  }
+
+  private flushCompletions(): void {
+    this.completionsScheduled = false;
+    const pending = this.completions;
+    this.completions = [];
+    let batch: PendingCompletion[] = [];
+    let bytes = 0;
+    for (const item of pending) {
+      if (batch.length === MAX_COMPLETE_BATCH || (batch.length > 0 && bytes + item.result.length > MAX_COMPLETE_BYTES)) {
+        void this.sendCompletions(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(item);
+      bytes += item.result.length;
+    }
+    if (batch.length > 0) void this.sendCompletions(batch);
+  }
+
+  /** One CompleteTasks call; settles every item, never rejects. */
+  private async sendCompletions(batch: PendingCompletion[]): Promise<void> {
+    // The whole task afterwards costs the server more; ask for it only when someone listens for it.
+    const returnTasks = this.listenerCount('completed') > 0;
+    try {
+      const reply = await this.client.completeTasks(
+        {
+          requests: batch.map(({ entry, result }) => ({
+            queue: entry.task.queue,
+            task_id: entry.task.id,
+            lease_token: entry.token,
+            result,
+          })),
+          return_tasks: returnTasks,
+        },
+        // finishTask retries each item that failed for a transient reason, in a later batch.
+        { retry: false },
+      );
+      batch.forEach(({ entry, result, settle }, i) => {
+        const item = reply.results[i];
+        if (!item) {
+          settle({ error: new Error(`CompleteTasks answered ${reply.results.length} of ${batch.length} items`) });
+        } else if (item.error) {
+          settle({ error: itemStatusError(item.error) });
+        } else {
+          // The server's copy leaves out payload and result (they are what we hold); without it, ours updated.
+          const after = item.task ?? { ...entry.task, state: item.state };
+          settle({ task: { ...after, payload: entry.task.payload, result } });
+        }
+      });
+    } catch (error) {
+      for (const { settle } of batch) settle({ error });
     }
   }
 
