@@ -29,6 +29,31 @@ import type { FailTaskRequest } from '../grpc/generated/baton/v1/FailTaskRequest
 import type { Duration } from '../grpc/generated/google/protobuf/Duration.js';
 import type { Timestamp } from '../grpc/generated/google/protobuf/Timestamp.js';
 import type { FailTaskResponse__Output } from '../grpc/generated/baton/v1/FailTaskResponse.js';
+import type { QueueServiceClient } from '../grpc/generated/baton/v1/QueueService.js';
+import type { GetQueueRequest } from '../grpc/generated/baton/v1/GetQueueRequest.js';
+import type { GetQueueResponse__Output } from '../grpc/generated/baton/v1/GetQueueResponse.js';
+import type { ListQueuesRequest } from '../grpc/generated/baton/v1/ListQueuesRequest.js';
+import type { ListQueuesResponse__Output } from '../grpc/generated/baton/v1/ListQueuesResponse.js';
+import type { PauseQueueRequest } from '../grpc/generated/baton/v1/PauseQueueRequest.js';
+import type { PauseQueueResponse__Output } from '../grpc/generated/baton/v1/PauseQueueResponse.js';
+import type { ResumeQueueRequest } from '../grpc/generated/baton/v1/ResumeQueueRequest.js';
+import type { ResumeQueueResponse__Output } from '../grpc/generated/baton/v1/ResumeQueueResponse.js';
+import type { PurgeQueueRequest } from '../grpc/generated/baton/v1/PurgeQueueRequest.js';
+import type { PurgeQueueResponse__Output } from '../grpc/generated/baton/v1/PurgeQueueResponse.js';
+import type { RetryTasksRequest } from '../grpc/generated/baton/v1/RetryTasksRequest.js';
+import type { RetryTasksResponse__Output } from '../grpc/generated/baton/v1/RetryTasksResponse.js';
+import type { UpdateQueueRequest } from '../grpc/generated/baton/v1/UpdateQueueRequest.js';
+import type { UpdateQueueResponse__Output } from '../grpc/generated/baton/v1/UpdateQueueResponse.js';
+import type { ListActiveTasksRequest } from '../grpc/generated/baton/v1/ListActiveTasksRequest.js';
+import type { ListActiveTasksResponse__Output } from '../grpc/generated/baton/v1/ListActiveTasksResponse.js';
+import type { ListCompletedTasksRequest } from '../grpc/generated/baton/v1/ListCompletedTasksRequest.js';
+import type { ListCompletedTasksResponse__Output } from '../grpc/generated/baton/v1/ListCompletedTasksResponse.js';
+import type { RegisterWorkerRequest } from '../grpc/generated/baton/v1/RegisterWorkerRequest.js';
+import type { RegisterWorkerResponse__Output } from '../grpc/generated/baton/v1/RegisterWorkerResponse.js';
+import type { ListWorkersRequest } from '../grpc/generated/baton/v1/ListWorkersRequest.js';
+import type { ListWorkersResponse__Output } from '../grpc/generated/baton/v1/ListWorkersResponse.js';
+import type { GetWorkerRequest } from '../grpc/generated/baton/v1/GetWorkerRequest.js';
+import type { GetWorkerResponse__Output } from '../grpc/generated/baton/v1/GetWorkerResponse.js';
 
 export interface CallOptions {
   /** Milliseconds until the call fails with DEADLINE_EXCEEDED, retries included. */
@@ -113,12 +138,15 @@ export function timestampToMs(timestamp: Timestamp | null | undefined): number |
 export class BatonClient {
   readonly tasks: TaskServiceClient;
   readonly workers: WorkerServiceClient;
+  /** Operator views and queue controls (QueueService). */
+  readonly queues: QueueServiceClient;
 
   /** `address` is host:port of any Baton replica; plaintext unless `credentials` say otherwise. */
   constructor(readonly address: string, credentials = grpc.credentials.createInsecure()) {
     const { baton } = loadProtos();
     this.tasks = new baton.v1.TaskService(address, credentials);
     this.workers = new baton.v1.WorkerService(address, credentials, { channelOverride: this.tasks.getChannel() });
+    this.queues = new baton.v1.QueueService(address, credentials, { channelOverride: this.tasks.getChannel() });
   }
 
   close(): void {
@@ -174,5 +202,65 @@ export class BatonClient {
 
   failTask(request: FailTaskRequest, options?: CallOptions): Promise<FailTaskResponse__Output> {
     return call((o, cb) => this.workers.FailTask(request, o, cb), options ?? {}, false);
+  }
+
+  /** One queue's counts, oldest pending age, settings and live workers. */
+  getQueue(request: GetQueueRequest, options?: CallOptions): Promise<GetQueueResponse__Output> {
+    return call((o, cb) => this.queues.GetQueue(request, o, cb), options ?? {}, true);
+  }
+
+  /** One page of queues, by name. */
+  listQueues(request: ListQueuesRequest, options?: CallOptions): Promise<ListQueuesResponse__Output> {
+    return call((o, cb) => this.queues.ListQueues(request, o, cb), options ?? {}, true);
+  }
+
+  /** Claims get nothing from the queue until it is resumed; submits are still accepted. */
+  pauseQueue(request: PauseQueueRequest, options?: CallOptions): Promise<PauseQueueResponse__Output> {
+    return call((o, cb) => this.queues.PauseQueue(request, o, cb), options ?? {}, true);
+  }
+
+  /** Claims resume; claims waiting on the queue wake at once. */
+  resumeQueue(request: ResumeQueueRequest, options?: CallOptions): Promise<ResumeQueueResponse__Output> {
+    return call((o, cb) => this.queues.ResumeQueue(request, o, cb), options ?? {}, true);
+  }
+
+  /** Deletes scheduled and pending tasks (and finished ones with include_finished). Never retried. */
+  purgeQueue(request: PurgeQueueRequest, options?: CallOptions): Promise<PurgeQueueResponse__Output> {
+    return call((o, cb) => this.queues.PurgeQueue(request, o, cb), options ?? {}, false);
+  }
+
+  /** Makes finished tasks in the given states PENDING again (default FAILED and EXHAUSTED). Never retried. */
+  retryTasks(request: RetryTasksRequest, options?: CallOptions): Promise<RetryTasksResponse__Output> {
+    return call((o, cb) => this.queues.RetryTasks(request, o, cb), options ?? {}, false);
+  }
+
+  /** Changes a queue's defaults; fields left at zero or unset stay as they are. */
+  updateQueue(request: UpdateQueueRequest, options?: CallOptions): Promise<UpdateQueueResponse__Output> {
+    return call((o, cb) => this.queues.UpdateQueue(request, o, cb), options ?? {}, true);
+  }
+
+  /** What each worker holds now under a live lease, grouped by worker. */
+  listActiveTasks(request: ListActiveTasksRequest, options?: CallOptions): Promise<ListActiveTasksResponse__Output> {
+    return call((o, cb) => this.queues.ListActiveTasks(request, o, cb), options ?? {}, true);
+  }
+
+  /** The most recently finished tasks of a queue, newest first. */
+  listCompletedTasks(request: ListCompletedTasksRequest, options?: CallOptions): Promise<ListCompletedTasksResponse__Output> {
+    return call((o, cb) => this.queues.ListCompletedTasks(request, o, cb), options ?? {}, true);
+  }
+
+  /** Announces a worker; calling it periodically keeps an idle worker visible. */
+  registerWorker(request: RegisterWorkerRequest, options?: CallOptions): Promise<RegisterWorkerResponse__Output> {
+    return call((o, cb) => this.queues.RegisterWorker(request, o, cb), options ?? {}, true);
+  }
+
+  /** Workers, most recently seen first (alive ones only unless include_lost). */
+  listWorkers(request: ListWorkersRequest, options?: CallOptions): Promise<ListWorkersResponse__Output> {
+    return call((o, cb) => this.queues.ListWorkers(request, o, cb), options ?? {}, true);
+  }
+
+  /** One worker. */
+  getWorker(request: GetWorkerRequest, options?: CallOptions): Promise<GetWorkerResponse__Output> {
+    return call((o, cb) => this.queues.GetWorker(request, o, cb), options ?? {}, true);
   }
 }
