@@ -62,7 +62,12 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
   const metrics = createMetrics({
     maxQueues: config.metricsMaxQueues ?? DEFAULT_METRICS_MAX_QUEUES,
     redis: client,
-    store: new RedisTaskStore(client, () => createBareClient(redisConfig, 'baton-subscriber')),
+    store: new RedisTaskStore(
+      client,
+      () => createBareClient(redisConfig, 'baton-subscriber'),
+      redisConfig.commandTimeoutMs,
+    ),
+    liveWindowMs: config.workerLostAfterMs,
     log,
   });
   const store = metrics.store;

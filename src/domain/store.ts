@@ -56,15 +56,8 @@ export interface TaskStore {
   knownQueues(): Promise<string[]>;
   rememberQueue(queue: string): Promise<void>;
   /** Exact task counts per state and the oldest pending task's wait, cluster-wide; read-only (for metrics). */
-  queueStats(queue: string): Promise<QueueStats>;
   /** Calls `onWake(queue)` whenever tasks may have become claimable in that queue, on any replica. */
   subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>>;
-}
-
-export interface QueueStats {
-  counts: Record<TaskState, number>;
-  /** How long the longest-waiting pending task has been claimable; undefined when no task is pending. */
-  oldestPendingAgeMs?: number;
 }
 
 /** How much of a task a write returns: all of it, all but payload and result, or only its state and times. */

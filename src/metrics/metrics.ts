@@ -22,6 +22,8 @@ export interface MetricsOptions {
   store: TaskStore;
   log: Logger;
   queueStatsCacheMs?: number;
+  /** A worker seen in a queue within this window counts as live there. */
+  liveWindowMs: number;
 }
 
 /** Baton's Prometheus metrics, in a registry of their own, and the hooks that feed them. */
@@ -55,7 +57,8 @@ export function createMetrics(options: MetricsOptions): BatonMetrics {
       queue,
     });
   });
-  new QueueGauges(registry, store, tasks.queues, options.queueStatsCacheMs ?? QUEUE_STATS_CACHE_MS, (error) => {
+  const cacheMs = options.queueStatsCacheMs ?? QUEUE_STATS_CACHE_MS;
+  new QueueGauges(registry, store, tasks.queues, cacheMs, options.liveWindowMs, (error) => {
     log.warn('metrics: reading queue gauges from Redis failed; they are left out until a read succeeds', {
       error: error instanceof Error ? error.message : String(error),
     });

@@ -1,16 +1,16 @@
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { QueueStats } from '../domain/store.js';
+import type { QueueInfo } from '../domain/store.js';
 import { TASK_STATES } from '../domain/task.js';
 import type { QueueLabels } from './queueLabels.js';
 
 /** Where the gauges read from: the store (through its instrumentation, so these reads are timed too). */
 export interface QueueStatsSource {
   knownQueues(): Promise<string[]>;
-  queueStats(queue: string): Promise<QueueStats>;
+  getQueue(queue: string, liveWindowMs: number): Promise<QueueInfo>;
 }
 
-type Snapshot = ReadonlyMap<string, QueueStats>;
+type Snapshot = ReadonlyMap<string, QueueInfo>;
 
 /**
  * Queue depth gauges, read from Redis when scraped. One read of every labelled queue serves all scrapes for
@@ -26,6 +26,8 @@ export class QueueGauges {
     private readonly source: QueueStatsSource,
     private readonly queues: QueueLabels,
     private readonly cacheMs: number,
+    /** A worker seen in a queue within this window counts as live there. */
+    private readonly liveWindowMs: number,
     private readonly onReadError: (error: unknown) => void,
   ) {
     const read = (): Promise<Snapshot> => this.snapshot();
@@ -55,6 +57,19 @@ export class QueueGauges {
         for (const [queue, stats] of snapshot) this.set({ queue }, (stats.oldestPendingAgeMs ?? 0) / 1000);
       },
     });
+    new Gauge({
+      name: 'baton_queue_live_workers',
+      help:
+        'Workers that claimed or heartbeated in the queue within the lost-worker window; cluster-wide ' +
+        '(use max by (queue)).',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+      async collect() {
+        const snapshot = await read();
+        this.reset();
+        for (const [queue, stats] of snapshot) this.set({ queue }, stats.liveWorkers);
+      },
+    });
   }
 
   private snapshot(): Promise<Snapshot> {
@@ -67,13 +82,13 @@ export class QueueGauges {
 
   /** Never fails: a queue that cannot be read is left out of this scrape, and the first failure of a run is reported. */
   private async read(): Promise<Snapshot> {
-    const snapshot = new Map<string, QueueStats>();
+    const snapshot = new Map<string, QueueInfo>();
     let firstError: unknown;
     try {
       const known = await this.source.knownQueues();
       this.queues.admitAll(known);
       const labelled = known.filter((queue) => this.queues.has(queue));
-      const results = await Promise.allSettled(labelled.map((queue) => this.source.queueStats(queue)));
+      const results = await Promise.allSettled(labelled.map((queue) => this.source.getQueue(queue, this.liveWindowMs)));
       results.forEach((result, i) => {
         const queue = labelled[i];
         if (queue === undefined) return;

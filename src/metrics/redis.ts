@@ -87,7 +87,7 @@ const UNTIMED: ReadonlySet<string> = new Set(['subscribeToWakeups']);
 const ERRORS_ONLY: ReadonlySet<string> = new Set(['rememberQueue']);
 
 /** The operation label is the Lua file or Redis command a method runs, where that differs from its name. */
-const OPERATION: Readonly<Record<string, string>> = { knownQueues: 'smembers', queueStats: 'stats', queueExists: 'sismember' };
+const OPERATION: Readonly<Record<string, string>> = { knownQueues: 'smembers', queueExists: 'sismember' };
 
 type StoreMethod = (...args: unknown[]) => Promise<unknown>;
 

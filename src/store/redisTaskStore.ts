@@ -13,7 +13,6 @@ import type {
   ClaimQuery,
   HeartbeatUpdate,
   ListQuery,
-  QueueStats,
   ReapOutcome,
   StartQuery,
   TaskStore,
@@ -30,6 +29,7 @@ import type {
   Task,
   TaskState,
 } from '../domain/task.js';
+import { BatonError } from '../domain/errors.js';
 import { QUEUES_KEY, WAKE_CHANNEL, queueKeys, queueOfTasksKey, registryKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
 import { scriptError, translateRedisError } from './redisErrors.js';
@@ -59,14 +59,32 @@ export class RedisTaskStore implements TaskStore {
     private readonly client: RedisClient,
     /** Opens a separate connection for subscribing. */
     private readonly openSubscriber: () => RedisClient,
+    /**
+     * Every round trip fails with UNAVAILABLE after this long. ioredis's own command timeout starts only once a
+     * command is sent; with every cluster node down, commands wait in its offline queue and would never time out.
+     */
+    private readonly timeoutMs: number,
   ) {}
 
-  private async call(queue: string, id: string, invoke: (keys: string[]) => Promise<unknown>): Promise<Reply> {
+  /** One Redis round trip: bounded in time, its errors translated for the domain. */
+  private async run<T>(queue: string, id: string, operation: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new BatonError('UNAVAILABLE', `Redis did not answer within ${this.timeoutMs}ms`));
+      }, this.timeoutMs);
+    });
     try {
-      return (await invoke(queueKeys(queue))) as Reply;
+      return await Promise.race([operation(), timeout]);
     } catch (error) {
-      throw translateRedisError(error, queue, id);
+      throw error instanceof BatonError ? error : translateRedisError(error, queue, id);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private async call(queue: string, id: string, invoke: (keys: string[]) => Promise<unknown>): Promise<Reply> {
+    return (await this.run(queue, id, () => invoke(queueKeys(queue)))) as Reply;
   }
 
   async submit(queue: string, tasks: NewTask[], returnTasks: boolean): Promise<SubmitResult[]> {
@@ -206,11 +224,7 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async queueExists(queue: string): Promise<boolean> {
-    try {
-      return (await this.client.sismember(QUEUES_KEY, queue)) === 1;
-    } catch (error) {
-      throw translateRedisError(error, queue);
-    }
+    return (await this.run(queue, '', () => this.client.sismember(QUEUES_KEY, queue))) === 1;
   }
 
   async getQueue(queue: string, liveWindowMs: number): Promise<QueueInfo> {
@@ -298,83 +312,56 @@ export class RedisTaskStore implements TaskStore {
       sdk_version: description.sdkVersion,
       labels: description.labels,
     };
-    try {
-      return asNumber(
-        (await this.client.batonRegisterWorkerBuffer(
-          ...registryKeys(),
-          workerId,
-          stored ? JSON.stringify(stored) : '',
-          JSON.stringify(queues),
-        )) as Reply,
-      );
-    } catch (error) {
-      throw translateRedisError(error, '');
-    }
+    const reply = await this.run('', '', () =>
+      this.client.batonRegisterWorkerBuffer(
+        ...registryKeys(),
+        workerId,
+        stored ? JSON.stringify(stored) : '',
+        JSON.stringify(queues),
+      ),
+    );
+    return asNumber(reply as Reply);
   }
 
   async listWorkers(): Promise<WorkerRecord[]> {
     const [workersKey = '', seenKey = ''] = registryKeys();
-    try {
-      const [stored, seen] = await Promise.all([
-        this.client.hgetall(workersKey),
-        this.client.zrange(seenKey, 0, -1, 'WITHSCORES'),
-      ]);
-      const lastSeen = new Map<string, number>();
-      for (let i = 0; i + 1 < seen.length; i += 2) lastSeen.set(seen[i] ?? '', Number(seen[i + 1]));
-      return Object.entries(stored).map(([workerId, json]) => {
-        const w = JSON.parse(json) as StoredWorker;
-        const record: WorkerRecord = {
-          workerId,
-          queues: Array.isArray(w.queues) ? w.queues : [],
-          firstSeen: w.first_seen,
-          lastSeen: lastSeen.get(workerId) ?? w.first_seen,
-        };
-        if (w.hostname !== undefined) record.hostname = w.hostname;
-        if (w.pid !== undefined) record.pid = w.pid;
-        if (w.sdk_name !== undefined) record.sdkName = w.sdk_name;
-        if (w.sdk_version !== undefined) record.sdkVersion = w.sdk_version;
-        if (w.labels !== undefined && !Array.isArray(w.labels)) record.labels = w.labels;
-        return record;
-      });
-    } catch (error) {
-      throw translateRedisError(error, '');
-    }
+    const [stored, seen] = await this.run('', '', () =>
+      Promise.all([this.client.hgetall(workersKey), this.client.zrange(seenKey, 0, -1, 'WITHSCORES')]),
+    );
+    const lastSeen = new Map<string, number>();
+    for (let i = 0; i + 1 < seen.length; i += 2) lastSeen.set(seen[i] ?? '', Number(seen[i + 1]));
+    return Object.entries(stored).map(([workerId, json]) => {
+      const w = JSON.parse(json) as StoredWorker;
+      const record: WorkerRecord = {
+        workerId,
+        queues: Array.isArray(w.queues) ? w.queues : [],
+        firstSeen: w.first_seen,
+        lastSeen: lastSeen.get(workerId) ?? w.first_seen,
+      };
+      if (w.hostname !== undefined) record.hostname = w.hostname;
+      if (w.pid !== undefined) record.pid = w.pid;
+      if (w.sdk_name !== undefined) record.sdkName = w.sdk_name;
+      if (w.sdk_version !== undefined) record.sdkVersion = w.sdk_version;
+      if (w.labels !== undefined && !Array.isArray(w.labels)) record.labels = w.labels;
+      return record;
+    });
   }
 
   async reapWorkers(retentionMs: number): Promise<number> {
-    try {
-      return asNumber((await this.client.batonReapWorkersBuffer(...registryKeys(), retentionMs)) as Reply);
-    } catch (error) {
-      throw translateRedisError(error, '');
-    }
+    return asNumber((await this.run('', '', () => this.client.batonReapWorkersBuffer(...registryKeys(), retentionMs))) as Reply);
   }
 
   async knownQueues(): Promise<string[]> {
-    try {
-      return await this.client.smembers(QUEUES_KEY);
-    } catch (error) {
-      throw translateRedisError(error, '');
-    }
+    return this.run('', '', () => this.client.smembers(QUEUES_KEY));
   }
 
   async rememberQueue(queue: string): Promise<void> {
     if (this.rememberedQueues.has(queue)) return;
-    try {
-      await this.client.sadd(QUEUES_KEY, queue);
-    } catch (error) {
-      throw translateRedisError(error, queue);
-    }
+    await this.run(queue, '', () => this.client.sadd(QUEUES_KEY, queue));
     this.rememberedQueues.add(queue);
   }
 
-  async queueStats(queue: string): Promise<QueueStats> {
-    const reply = asArray(await this.call(queue, '', (keys) => this.client.batonStats(...keys)));
-    const counts = Object.fromEntries(
-      TASK_STATES.map((state, i) => [state, asNumber(reply[i])]),
-    ) as Record<TaskState, number>;
-    const age = asNumber(reply[TASK_STATES.length]);
-    return age < 0 ? { counts } : { counts, oldestPendingAgeMs: age };
-  }
+
 
   async subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>> {
     const subscriber = this.openSubscriber();

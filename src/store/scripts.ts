@@ -28,7 +28,6 @@ const SCRIPT_NAMES = [
   'reap',
   'get',
   'list',
-  'stats',
 ] as const;
 
 type RedisArg = string | Buffer | number;
@@ -56,7 +55,6 @@ declare module 'ioredis' {
     batonReapBuffer: ScriptCommand<Context>;
     batonGetBuffer: ScriptCommand<Context>;
     batonListBuffer: ScriptCommand<Context>;
-    batonStats: ScriptCommand<Context>;
   }
 }
 

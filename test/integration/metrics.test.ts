@@ -287,6 +287,7 @@ describe('GET /metrics', () => {
     assert.equal(samplesOf(samples, 'baton_queue_tasks', { queue }).length, TASK_STATES.length);
     const age = valueOf(samples, 'baton_queue_oldest_pending_age_seconds', { queue }) ?? NaN;
     assert.ok(age > 0 && age <= (Date.now() - firstPendingAt) / 1000 + 0.5, `oldest pending age ${age}s`);
+    assert.equal(valueOf(samples, 'baton_queue_live_workers', { queue }), 1, 'the one worker that claimed');
 
     // A queue with nothing pending reports 0.
     const idle = uniqueQueue('metrics-idle');
@@ -299,7 +300,7 @@ describe('GET /metrics', () => {
 
   it('times Redis calls by script and reports the connection as up', async () => {
     const samples = await metricsOf(server);
-    for (const operation of ['submit', 'claim', 'complete', 'fail', 'cancel', 'get', 'list', 'reap', 'stats', 'smembers']) {
+    for (const operation of ['submit', 'claim', 'complete', 'fail', 'cancel', 'get', 'list', 'reap', 'getQueue', 'smembers']) {
       const count = valueOf(samples, 'baton_redis_command_seconds_count', { operation }) ?? 0;
       assert.ok(count > 0, `baton_redis_command_seconds_count{operation="${operation}"} is ${count}`);
     }

@@ -1,4 +1,4 @@
--- Queue statistics shared by the metrics read (stats.lua) and GetQueue (getQueue.lua). Needs includes/queue.lua.
+-- Queue statistics for GetQueue and the metrics gauges (getQueue.lua). Needs includes/queue.lua.
 
 -- Exact count per state, indexed by state number: live states are the sizes of their indexes, terminal states
 -- are counted as tasks enter and leave them.
