@@ -637,6 +637,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const code = statusOf(error);
       if (code !== undefined && LEASE_GONE_CODES.has(code)) {
         entry.beating = false;
+        // While the outcome is on its way, a refused heartbeat usually means it got there first: its own answer
+        // says whether the lease was lost. Beat no more either way.
+        if (entry.phase === 'reporting') return;
         this.loseLease(entry, new LeaseLostError(`the server refused a heartbeat: ${describe(error)}`, { cause: error }));
         return;
       }

@@ -283,6 +283,52 @@ describe('createWorker', () => {
     assert.equal(task.error.message, 'payload is not an image');
   });
 
+  it('completes the tasks that finish together with one CompleteTasks call, and loses only the lease of a refused item', TEST_TIMEOUT, async () => {
+    const queue = uniqueQueue('batch');
+    const ids = await submit(queue, Array.from({ length: 20 }, (_, i) => `b${i}`));
+    const client = new BatonClient(server.baton.grpcAddress);
+    const batches: number[] = [];
+    let spoiled: string | undefined;
+    const completeTasks = client.completeTasks.bind(client);
+    client.completeTasks = (request, options) => {
+      const requests = request.requests ?? [];
+      batches.push(requests.length);
+      // Spoil one lease token of the first batch: the server refuses that item alone.
+      const victim = spoiled === undefined ? requests[0] : undefined;
+      if (victim) {
+        spoiled = victim.task_id ?? '';
+        victim.lease_token = 'spoiled';
+      }
+      return completeTasks(request, options);
+    };
+    const lost: string[] = [];
+    const completed: Task[] = [];
+    const worker = startWorker({ client, queues: queue, concurrency: 20, leaseDuration: 3_000, handler: () => 'ok' });
+    worker.on('lost', (task, error) => {
+      assert.ok(error instanceof LeaseLostError);
+      lost.push(task.id);
+    });
+    worker.on('completed', (task) => completed.push(task));
+    const tasks = await finished(queue, ids);
+    await worker.close(0);
+    client.close();
+
+    assert.deepEqual(new Set(tasks.map((t) => t.state)), new Set(['TASK_STATE_SUCCEEDED']));
+    assert.ok(batches.length < ids.length, `${ids.length} tasks took ${batches.length} CompleteTasks calls`);
+    assert.ok(batches.some((size) => size > 1), `batch sizes ${batches.join(', ')}`);
+    assert.deepEqual(lost, [spoiled], 'only the refused item lost its lease');
+    // The spoiled task ran again once its lease ran out (3 s, longer than a 1 s poll, so the worker's own
+    // conservative lease deadline, counted from when it sent the claim, is not already past); every task was
+    // reported completed exactly once.
+    assert.equal(tasks.find((t) => t.id === spoiled)?.attempt, 2);
+    assert.deepEqual(completed.map((t) => t.id).sort(), [...ids].sort());
+    for (const task of completed) {
+      assert.equal(task.state, 'TASK_STATE_SUCCEEDED');
+      assert.equal(task.result.toString(), 'ok');
+      assert.ok(task.payload.toString().startsWith('b'));
+    }
+  });
+
   it('loses nothing on graceful shutdown: finishes quick handlers, gives slow tasks back at once', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('shutdown');
     // The slow tasks go first (higher priority), so the first worker is surely holding them when it closes.
