@@ -22,7 +22,9 @@ export async function startBatonProcess(redis: RedisConfig, extraArgs: string[] 
   };
   if (redis.url) env.BATON_REDIS_URL = redis.url;
   if (redis.clusterNodes) env.BATON_REDIS_CLUSTER = redis.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
-  const child = spawn(process.execPath, [...extraArgs, join(__dirname, '..', 'dist', 'src', 'main.js')], {
+  // BATON_BENCH_MAIN runs another build (e.g. a copy of dist/ from before a change) for an A/B comparison.
+  const main = process.env.BATON_BENCH_MAIN ?? join(__dirname, '..', 'dist', 'src', 'main.js');
+  const child = spawn(process.execPath, [...extraArgs, main], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,0 +1,132 @@
+/**
+ * Server CPU per task, by phase: the figure to compare before and after a change to the server's hot path.
+ * Starts its own Redis and a built Baton (dist/), runs the bench's Baton workload, and reads the server's CPU time
+ * (user + system, from /proc) around each phase. Less noisy than throughput on a shared machine, since it counts
+ * the server's own work rather than wall time.
+ *
+ *   npm run build && node --import tsx bench/profile.ts [--tasks 20000] [--repeats 3] [--cpu-prof DIR]
+ *     [--concurrency 50,1] [--no-latency] [--split]
+ *
+ * --split counts system time only. BATON_BENCH_MAIN=/path/to/other/dist/src/main.js profiles another build (A/B).
+ *
+ * With --cpu-prof the server writes a V8 CPU profile into DIR on exit, and the heaviest functions by self time
+ * are printed.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startPlainRedis } from '../test/support/redis.js';
+import { startBatonProcess } from './batonServer.js';
+import { median } from './stats.js';
+import { BatonSystem } from './systems.js';
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+const SPLIT = process.argv.includes('--split');
+
+function cpuMs(pid: number): number {
+  // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (SPLIT) return (Number(fields[12]) * 1000) / CLOCK_TICKS; // system time only
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+function topSelf(dir: string, limit: number): void {
+  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
+  if (!file) return;
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (!node) return;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)') return;
+    const where = url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
+    const key = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  console.log(`\n${file}: ${(total / 1000).toFixed(0)} ms busy`);
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const value = (name: string): string | undefined => {
+    const at = argv.indexOf(`--${name}`);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const tasks = Number(value('tasks') ?? 20_000);
+  const repeats = Number(value('repeats') ?? 3);
+  const profDir = value('cpu-prof');
+  const levels = (value('concurrency') ?? '50,1').split(',').map(Number);
+  const latency = !argv.includes('--no-latency');
+  const redis = await startPlainRedis();
+  const baton = await startBatonProcess(redis.config, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
+  const pid = baton.process.pid ?? 0;
+  const system = new BatonSystem(baton.address);
+  const payload = Buffer.alloc(100, 7);
+  const phases: Record<string, number[]> = {};
+  const note = (name: string, value: number): void => {
+    (phases[name] ??= []).push(value);
+  };
+  try {
+    // Warm up the JIT on both paths.
+    await system.enqueue('warm', 2_000, payload, 4);
+    await system.process('warm', 2_000, 50);
+    for (let round = 0; round < repeats; round++) {
+      for (const concurrency of levels) {
+        const queue = `profile-${concurrency}-${round}`;
+        const n = concurrency === 1 ? Math.min(tasks, 3_000) : tasks;
+        let cpu = cpuMs(pid);
+        let t = performance.now();
+        await system.enqueue(queue, n, payload, 4);
+        if (concurrency === 50) note('enqueue µs CPU/task', ((cpuMs(pid) - cpu) * 1000) / n);
+        cpu = cpuMs(pid);
+        t = performance.now();
+        await system.process(queue, n, concurrency);
+        note(`process c=${concurrency} µs CPU/task`, ((cpuMs(pid) - cpu) * 1000) / n);
+        note(`process c=${concurrency} tasks/s`, n / ((performance.now() - t) / 1000));
+        console.log(`round ${round + 1} c=${concurrency} done`);
+      }
+      if (!latency) continue;
+      const cpu = cpuMs(pid);
+      const latencies = await system.dispatchLatency(`profile-latency-${round}`, 2_000, 1000);
+      note('latency run µs CPU/task', ((cpuMs(pid) - cpu) * 1000) / 2_000);
+      latencies.sort((a, b) => a - b);
+      note('dispatch p50 ms', latencies[Math.floor(latencies.length * 0.5)] ?? NaN);
+      note('dispatch p99 ms', latencies[Math.floor(latencies.length * 0.99)] ?? NaN);
+    }
+  } catch (error) {
+    console.error('profile run failed:', error);
+    throw error;
+  } finally {
+    await system.close();
+    await baton.stop();
+    await redis.stop();
+  }
+  for (const [name, values] of Object.entries(phases)) {
+    console.log(`${name.padEnd(28)} median ${median(values).toFixed(1).padStart(8)}   [${values.map((v) => v.toFixed(1)).join(', ')}]`);
+  }
+  if (profDir) topSelf(profDir, 40);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
