@@ -1,10 +1,21 @@
+import type { Queue__Output } from '../grpc/generated/baton/v1/Queue.js';
+import type { QueueSettings__Output } from '../grpc/generated/baton/v1/QueueSettings.js';
 import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
 import type { TaskState__Output } from '../grpc/generated/baton/v1/TaskState.js';
 import { TaskState } from '../grpc/generated/baton/v1/TaskState.js';
 import { UsageError } from './command.js';
 
 const STATE_PREFIX = 'TASK_STATE_';
-const DURATION_FIELDS = new Set(['lease_duration', 'initial_backoff', 'max_backoff', 'delay', 'retry_delay', 'wait_timeout']);
+const DURATION_FIELDS = new Set([
+  'lease_duration',
+  'initial_backoff',
+  'max_backoff',
+  'delay',
+  'retry_delay',
+  'wait_timeout',
+  'oldest_pending_age',
+  'retention',
+]);
 
 /** "PENDING" for TASK_STATE_PENDING. */
 export function shortState(state: string): string {
@@ -121,4 +132,69 @@ export function table(header: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** A span for people: "850ms", "4.2s", "3m20s", "2h5m", "3d4h". */
+export function spanText(ms: number): string {
+  if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 60_000) return `${Math.floor(ms / 100) / 10}s`;
+  const pair = (big: number, bigUnit: string, small: number, smallUnit: string): string =>
+    small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit}${small}${smallUnit}`;
+  const s = Math.floor(ms / 1_000);
+  if (s < 3_600) return pair(Math.floor(s / 60), 'm', s % 60, 's');
+  if (s < 86_400) return pair(Math.floor(s / 3_600), 'h', Math.floor((s % 3_600) / 60), 'm');
+  return pair(Math.floor(s / 86_400), 'd', Math.floor((s % 86_400) / 3_600), 'h');
+}
+
+/** "4.2s ago" for a Timestamp in the past, "" when unset. */
+export function agoText(timestamp: { seconds: number; nanos: number } | null, now = Date.now()): string {
+  if (!timestamp || (timestamp.seconds === 0 && timestamp.nanos === 0)) return '';
+  return `${spanText(now - (timestamp.seconds * 1000 + timestamp.nanos / 1e6))} ago`;
+}
+
+/** Milliseconds of a Duration, or undefined when unset. */
+export function durationMs(duration: { seconds: number; nanos: number } | null): number | undefined {
+  return duration ? duration.seconds * 1000 + duration.nanos / 1e6 : undefined;
+}
+
+/** Aligned "field  value" lines; rows whose value is undefined are left out. */
+export function fieldLines(rows: [string, string | undefined][]): string {
+  const shown = rows.filter((row): row is [string, string] => row[1] !== undefined);
+  const width = Math.max(...shown.map(([field]) => field.length));
+  return shown.map(([field, value]) => `${field.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** A queue's settings as field rows. */
+export function settingsRows(settings: QueueSettings__Output | null): [string, string | undefined][] {
+  const lease = durationMs(settings?.lease_duration ?? null);
+  const retention = durationMs(settings?.retention ?? null);
+  return [
+    ['max attempts', settings ? String(settings.max_attempts) : undefined],
+    ['lease', lease === undefined ? undefined : spanText(lease)],
+    ['retention', retention === undefined ? "server's default" : spanText(retention)],
+    ['ring size', settings ? String(settings.completed_ring_size) : undefined],
+  ];
+}
+
+/** One queue in detail: counts, oldest pending age, workers, last claim and settings. */
+export function queueText(queue: Queue__Output, now = Date.now()): string {
+  const counts = queue.counts;
+  const oldest = durationMs(queue.oldest_pending_age);
+  const lastClaim = when(queue.last_claim_time);
+  return fieldLines([
+    ['queue', queue.name],
+    ['paused', queue.paused ? 'yes' : 'no'],
+    ['scheduled', counts ? String(counts.scheduled) : undefined],
+    ['pending', counts ? String(counts.pending) : undefined],
+    ['active', counts ? String(counts.active) : undefined],
+    ['succeeded', counts ? String(counts.succeeded) : undefined],
+    ['failed', counts ? String(counts.failed) : undefined],
+    ['exhausted', counts ? String(counts.exhausted) : undefined],
+    ['cancelled', counts ? String(counts.cancelled) : undefined],
+    ['expired', counts ? String(counts.expired) : undefined],
+    ['oldest pending', oldest === undefined ? '-' : spanText(oldest)],
+    ['live workers', String(queue.live_workers)],
+    ['last claim', lastClaim === undefined ? 'never' : `${lastClaim} (${agoText(queue.last_claim_time, now)})`],
+    ...settingsRows(queue.settings),
+  ]);
 }

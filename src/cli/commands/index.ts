@@ -1,14 +1,37 @@
 import type { Command } from '../command.js';
+import { active } from './active.js';
 import { cancel } from './cancel.js';
 import { claim } from './claim.js';
 import { complete } from './complete.js';
+import { completed } from './completed.js';
 import { get } from './get.js';
 import { list } from './list.js';
+import { pause } from './pause.js';
+import { purge } from './purge.js';
+import { queueSet } from './queueSet.js';
+import { resume } from './resume.js';
 import { retry } from './retry.js';
+import { retryFailed } from './retryFailed.js';
+import { stats } from './stats.js';
 import { submit } from './submit.js';
+import { workers } from './workers.js';
 
-/**
- * Every command, in the order `baton --help` lists them. Commands for RPCs the server does not have yet (watch,
- * stats, workers, active, completed, pause, resume, purge) are added here when their RPCs land.
- */
-export const COMMANDS: readonly Command[] = [submit, get, list, claim, complete, cancel, retry];
+/** Every command, in the order `baton --help` lists them. `watch` is added when the update stream lands. */
+export const COMMANDS: readonly Command[] = [
+  submit,
+  get,
+  list,
+  claim,
+  complete,
+  cancel,
+  retry,
+  stats,
+  workers,
+  active,
+  completed,
+  pause,
+  resume,
+  purge,
+  retryFailed,
+  queueSet,
+];
