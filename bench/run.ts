@@ -86,7 +86,9 @@ function scriptCeiling(port: number): number {
     'EVAL', "return redis.call('INCR', KEYS[1])", '1', '{bench}ceiling',
   ]).toString();
   const lastLine = csv.trim().split('\n').at(-1) ?? '';
-  return Number(lastLine.split(',')[1]?.replace(/"/g, ''));
+  // Quoted fields; the first one (the command) holds commas of its own.
+  const fields = [...lastLine.matchAll(/"([^"]*)"/g)].map((match) => match[1]);
+  return Number(fields[1]);
 }
 
 async function main(): Promise<void> {
