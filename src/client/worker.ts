@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
@@ -60,6 +62,12 @@ export interface WorkerOptions {
   pollTimeout?: number;
   /** How long `close()` lets running handlers finish before giving their tasks back, in ms. Default 10 s. */
   shutdownTimeout?: number;
+  /**
+   * The worker announces itself (RegisterWorker: hostname, pid, SDK) at start and again every this many ms while it
+   * holds no task, so operator views keep an idle worker alive. Keep it under a third of the server's lost-worker
+   * window (default 30 s). Default 10 s; 0 never registers.
+   */
+  registerInterval?: number;
 }
 
 export interface WorkerEvents {
@@ -80,6 +88,8 @@ export interface WorkerEvents {
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_POLL_MS = 10_000;
 const DEFAULT_SHUTDOWN_MS = 10_000;
+const DEFAULT_REGISTER_MS = 10_000;
+const SDK_NAME = 'baton-ts';
 const MAX_CLAIM = 100;
 /** CompleteTasks takes at most this many items; a bigger turn's worth goes out as several calls. */
 const MAX_COMPLETE_BATCH = 1000;
@@ -168,6 +178,26 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+let packageVersion: string | undefined;
+
+/** This package's version, from the nearest package.json named baton above this file (src/ or dist/src/). */
+function sdkVersion(): string {
+  if (packageVersion !== undefined) return packageVersion;
+  packageVersion = '';
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'baton' && typeof pkg.version === 'string') {
+        packageVersion = pkg.version;
+        break;
+      }
+    } catch {
+      // no package.json here: look further up
+    }
+  }
+  return packageVersion;
+}
+
 function backoff(attempt: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
 }
@@ -194,6 +224,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly shutdownMs: number;
+  private readonly registerMs: number;
+  private registerTimer: NodeJS.Timeout | undefined;
   private readonly running = new Map<string, Running>();
   private readonly claimAbort = new AbortController();
   /** Finished tasks to complete together at the end of this event-loop turn. */
@@ -227,6 +259,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.heartbeatMs = Math.min(options.heartbeatInterval ?? Infinity, this.leaseMs / 3);
     this.pollMs = options.pollTimeout ?? DEFAULT_POLL_MS;
     this.shutdownMs = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
+    this.registerMs = options.registerInterval ?? DEFAULT_REGISTER_MS;
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   }
 
@@ -244,6 +277,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async run(): Promise<void> {
     if (this.loop) throw new Error('worker.run() was already called');
     this.loop = this.claimLoop();
+    this.startRegistering();
     await this.loop;
     await this.close();
     if (this.fatal !== undefined) throw this.fatal;
@@ -260,6 +294,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
+    clearInterval(this.registerTimer);
     this.claimAbort.abort();
     this.slotFreed?.();
     await this.loop;
@@ -275,6 +310,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
       await Promise.all([...this.running.values()].map((entry) => entry.done));
     }
     if (this.ownsClient) this.client.close();
+  }
+
+  /** RegisterWorker now and, while no task is held (heartbeats show a busy worker), every registerInterval. */
+  private startRegistering(): void {
+    if (this.registerMs <= 0) return;
+    const register = (): void => {
+      const request = {
+        worker_id: this.workerId,
+        hostname: hostname(),
+        pid: process.pid,
+        sdk_name: SDK_NAME,
+        sdk_version: sdkVersion(),
+        queues: this.queues,
+      };
+      this.client.registerWorker(request, { retry: false }).catch((error: unknown) => {
+        const code = statusOf(error);
+        // A server without QueueService: stop asking. An outage: the claim loop reports it already.
+        if (code === grpc.status.UNIMPLEMENTED) clearInterval(this.registerTimer);
+        else if (code !== grpc.status.UNAVAILABLE && !this.stopping()) this.report(error);
+      });
+    };
+    register();
+    this.registerTimer = setInterval(() => {
+      if (this.running.size === 0 && !this.stopping()) register();
+    }, this.registerMs);
+    this.registerTimer.unref();
   }
 
   private stopping(): boolean {
