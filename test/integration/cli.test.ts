@@ -1,40 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { durationFromMs } from '../../src/index.js';
 import { startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
+import { cli } from '../support/cli.js';
+import type { Run } from '../support/cli.js';
 import { startTestRedis } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
-
-const ROOT = join(__dirname, '..', '..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI in a child process, as a user's shell would. */
-function cli(args: string[], options: { stdin?: Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, BATON_SERVER: '', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.stdin);
-  });
-}
 
 interface JsonTask {
   id: string;
