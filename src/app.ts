@@ -4,6 +4,8 @@ import { Lifecycle } from './domain/lifecycle.js';
 import { Maintenance } from './domain/maintenance.js';
 import { QueueAdmin } from './domain/queues.js';
 import { WorkerRegistry } from './domain/workers.js';
+import { EVENT_READ_BLOCK_MS, EventHub } from './domain/events.js';
+import { Updates } from './domain/updates.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { Logger } from './log.js';
 import { startMetricsServer } from './metrics/httpServer.js';
@@ -64,7 +66,13 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     redis: client,
     store: new RedisTaskStore(
       client,
-      () => createBareClient(redisConfig, 'baton-subscriber'),
+      // Blocking event reads wait up to EVENT_READ_BLOCK_MS: their connections get that much more time.
+      (purpose) =>
+        purpose === 'events'
+          ? createBareClient(redisConfig, 'baton-events', {
+              commandTimeout: redisConfig.commandTimeoutMs + EVENT_READ_BLOCK_MS,
+            })
+          : createBareClient(redisConfig, 'baton-subscriber'),
       redisConfig.commandTimeoutMs,
     ),
     liveWindowMs: config.workerLostAfterMs,
@@ -95,7 +103,17 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     },
   });
   maintenance.start();
-  const server = await startGrpcServer(config.grpcAddress, { lifecycle, queues, workers }, log, [metrics.grpcInterceptor]);
+  const events = new EventHub(store, (error) => {
+    log.warn('reading an event stream failed; retrying', { error: error instanceof Error ? error.message : String(error) });
+  });
+  const updates = new Updates(store, events, lifecycle, config.workerLostAfterMs);
+  const draining = new AbortController();
+  const server = await startGrpcServer(
+    config.grpcAddress,
+    { lifecycle, queues, workers, updates, shutdown: draining.signal },
+    log,
+    [metrics.grpcInterceptor],
+  );
   const metricsServer = await startMetricsServer(config.metricsAddress, metrics.registry, log);
   log.info('baton serving', { grpc: server.address, metrics: metricsServer.address });
 
@@ -104,7 +122,9 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     metricsAddress: metricsServer.address,
     stop: async () => {
       lifecycle.close();
+      draining.abort();
       await server.shutdown(config.shutdownGraceMs);
+      events.close();
       await maintenance.stop();
       await unsubscribe();
       await client.quit().catch(() => undefined);

@@ -106,6 +106,9 @@ export class QueueAdmin {
     if (changes.retentionMs !== undefined) {
       check.checkDuration(changes.retentionMs, 'settings.retention', limits.SECOND_MS, limits.DELAY_MAX_MS);
     }
+    if (changes.eventRetention !== undefined) {
+      check.checkIntRange(changes.eventRetention, 'settings.event_retention', 10, 1_000_000);
+    }
     if (changes.completedRingSize !== undefined) {
       check.checkIntRange(changes.completedRingSize, 'settings.completed_ring_size', 1, limits.COMPLETED_RING_MAX);
     }

@@ -9,6 +9,7 @@ import type {
   StartResult,
   SubmitResult,
   Task,
+  TaskEvent,
   TaskState,
 } from './task.js';
 
@@ -56,6 +57,12 @@ export interface TaskStore {
   knownQueues(): Promise<string[]>;
   rememberQueue(queue: string): Promise<void>;
   /** Exact task counts per state and the oldest pending task's wait, cluster-wide; read-only (for metrics). */
+  /** Events after `position` ('0-0': from the oldest retained), at most `count`, oldest first. */
+  readEvents(queue: string, position: string, count: number): Promise<TaskEvent[]>;
+  /** The first and last retained event positions; undefined when the stream is empty. */
+  eventBounds(queue: string): Promise<{ first: string; last: string } | undefined>;
+  /** A connection of its own that waits for events, so blocking reads never delay ordinary commands. */
+  openEventReader(queue: string): EventReader;
   /** Calls `onWake(queue)` whenever tasks may have become claimable in that queue, on any replica. */
   subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>>;
 }
@@ -71,6 +78,12 @@ export interface Completion {
 
 /** One item of a batch: the task as it is now, or why this item was refused. */
 export type ItemOutcome = { task: Task } | { error: BatonError };
+
+export interface EventReader {
+  /** Waits up to `blockMs` for events after `position`; resolves empty when none came. */
+  next(position: string, blockMs: number): Promise<TaskEvent[]>;
+  close(): void;
+}
 
 export interface ListQuery {
   state?: TaskState;
@@ -117,6 +130,8 @@ export interface QueueSettings {
   /** 0: the server's default. */
   retentionMs: number;
   completedRingSize: number;
+  /** About how many events the queue's stream keeps. */
+  eventRetention: number;
 }
 
 export type QueueChanges = Partial<QueueSettings> & { paused?: boolean };

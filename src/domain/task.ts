@@ -126,3 +126,40 @@ export interface FailureReport {
   /** Overrides the task's backoff for this retry. */
   retryDelayMs?: number;
 }
+
+/** What a change was, as reported on a queue's update stream. */
+export const TASK_EVENT_TYPES = [
+  'submitted',
+  'claimed',
+  'progress',
+  'succeeded',
+  'failed',
+  'retry_scheduled',
+  'lease_expired',
+  'exhausted',
+  'cancel_requested',
+  'cancelled',
+  'expired',
+  'retried',
+  'paused',
+  'resumed',
+  'purged',
+  'queue_updated',
+] as const;
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+
+/** One change, in the order changes happened in its queue. */
+export interface TaskEvent {
+  /** Position in the queue's stream: resuming after it loses and repeats nothing. */
+  position: string;
+  type: TaskEventType;
+  /** When the change was committed (Redis clock, ms). */
+  time: number;
+  queue: string;
+  /** The task's snapshot after the change (no payload, result or error history); absent for queue events. */
+  task?: Task;
+  /** Who caused it, where relevant. */
+  workerId?: string;
+  /** For `purged`: how many tasks. */
+  count?: number;
+}

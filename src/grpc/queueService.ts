@@ -35,6 +35,7 @@ function queueToProto(info: QueueInfo): Queue {
       lease_duration: msToDuration(settings.leaseDurationMs),
       retention: settings.retentionMs === 0 ? null : msToDuration(settings.retentionMs),
       completed_ring_size: settings.completedRingSize,
+      event_retention: settings.eventRetention,
     },
   };
 }
@@ -67,6 +68,7 @@ function changesFromProto(settings: QueueSettings__Output | null): QueueChanges 
   const retention = durationToMs(settings.retention);
   if (retention !== undefined) changes.retentionMs = retention;
   if (settings.completed_ring_size !== 0) changes.completedRingSize = settings.completed_ring_size;
+  if (settings.event_retention !== 0) changes.eventRetention = settings.event_retention;
   return changes;
 }
 

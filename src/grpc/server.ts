@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Lifecycle } from '../domain/lifecycle.js';
 import type { QueueAdmin } from '../domain/queues.js';
+import type { Updates } from '../domain/updates.js';
 import type { WorkerRegistry } from '../domain/workers.js';
 import type { Logger } from '../log.js';
 import { HealthService } from './health.js';
@@ -24,6 +25,9 @@ export interface GrpcServer {
 /** The domain services the transport serves. */
 export interface Services {
   lifecycle: Lifecycle;
+  updates: Updates;
+  /** Aborted when the server starts draining: update streams end so clients reconnect elsewhere. */
+  shutdown: AbortSignal;
   queues: QueueAdmin;
   workers: WorkerRegistry;
 }
@@ -42,7 +46,7 @@ export async function startGrpcServer(
     interceptors,
   });
   const health = new HealthService(SERVICE_NAMES);
-  server.addService(protos.baton.v1.TaskService.service, taskServiceHandlers(lifecycle, log));
+  server.addService(protos.baton.v1.TaskService.service, taskServiceHandlers(lifecycle, services.updates, services.shutdown, log));
   server.addService(protos.baton.v1.WorkerService.service, workerServiceHandlers(lifecycle, log));
   server.addService(
     protos.baton.v1.QueueService.service,

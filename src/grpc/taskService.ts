@@ -1,14 +1,22 @@
+import { invalidArgument } from '../domain/errors.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
+import type { Updates } from '../domain/updates.js';
 import type { Logger } from '../log.js';
-import { stateFromProto, stateToProto, submitInputFromProto, taskToProto } from './convert.js';
+import { durationToMs, stateFromProto, stateToProto, submitInputFromProto, taskToProto } from './convert.js';
 import type { TaskServiceHandlers } from './generated/baton/v1/TaskService.js';
 import type { SubmitTasksResult } from './generated/baton/v1/SubmitTasksResult.js';
 import { itemError } from './status.js';
 import { unary } from './unary.js';
+import { watchTasksHandler } from './watchTasks.js';
 
 const SERVICE = 'baton.v1.TaskService';
 
-export function taskServiceHandlers(lifecycle: Lifecycle, log: Logger): TaskServiceHandlers {
+export function taskServiceHandlers(
+  lifecycle: Lifecycle,
+  updates: Updates,
+  shutdown: AbortSignal,
+  log: Logger,
+): TaskServiceHandlers {
   return {
     SubmitTask: unary(`${SERVICE}/SubmitTask`, log, async (request) => {
       const { task, created } = await lifecycle.submit(submitInputFromProto(request));
@@ -56,5 +64,23 @@ export function taskServiceHandlers(lifecycle: Lifecycle, log: Logger): TaskServ
     RetryTask: unary(`${SERVICE}/RetryTask`, log, async (request) => ({
       task: taskToProto(await lifecycle.retry(request.queue, request.task_id)),
     })),
+
+    WatchTasks: watchTasksHandler(updates, shutdown, log),
+
+    WaitTask: unary(`${SERVICE}/WaitTask`, log, async (request, signal) => {
+      const outcome = await updates.wait(request.queue, request.task_id, durationToMs(request.timeout) ?? 0, signal);
+      return { task: taskToProto(outcome.task), finished: outcome.finished };
+    }),
+
+    RunTask: unary(`${SERVICE}/RunTask`, log, async (request, signal) => {
+      if (!request.task) throw invalidArgument('task', 'is required');
+      const outcome = await updates.run(
+        submitInputFromProto(request.task),
+        durationToMs(request.timeout) ?? 0,
+        request.require_worker,
+        signal,
+      );
+      return { task: taskToProto(outcome.task), finished: outcome.finished, created: outcome.created };
+    }),
   };
 }

@@ -81,8 +81,8 @@ export class RedisMetrics {
   }
 }
 
-/** Methods that make no Redis round trip worth timing: a long-lived subscription. */
-const UNTIMED: ReadonlySet<string> = new Set(['subscribeToWakeups']);
+/** Methods that make no Redis round trip worth timing: long-lived subscriptions and readers. */
+const UNTIMED: ReadonlySet<string> = new Set(['subscribeToWakeups', 'openEventReader']);
 /** Answered from memory nearly always (each queue is remembered once per process): errors counted, not timed. */
 const ERRORS_ONLY: ReadonlySet<string> = new Set(['rememberQueue']);
 

@@ -18,9 +18,15 @@ export function queueKeys(queue: string): string[] {
     `${base}:meta`,
     `${base}:completed`,
     `${base}:workers`,
+    `${base}:events`,
   ];
 }
-export const QUEUE_KEY_COUNT = 10;
+export const QUEUE_KEY_COUNT = 11;
+
+/** The queue's event stream (the last key of its keyset). */
+export function eventsKey(queue: string): string {
+  return `${PREFIX}:{q:${queue}:0}:events`;
+}
 
 /** The worker registry: its own slot, written once per worker per second at most by each replica. */
 export function registryKeys(): string[] {

@@ -39,8 +39,12 @@ export function createRedisClient(config: RedisConfig, connectionName: string): 
  * A client without scripts, for connections that block or subscribe: a blocking read must never hold up the
  * connection that carries normal commands.
  */
-export function createBareClient(config: RedisConfig, connectionName: string): RedisClient {
-  const options = { ...nodeOptions(config), connectionName };
+export function createBareClient(
+  config: RedisConfig,
+  connectionName: string,
+  overrides: Partial<RedisOptions> = {},
+): RedisClient {
+  const options = { ...nodeOptions(config), connectionName, ...overrides };
   if (config.clusterNodes && config.clusterNodes.length > 0) {
     const clusterOptions: ClusterOptions = {
       redisOptions: options,

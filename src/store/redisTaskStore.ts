@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type {
   ClaimOutcome,
   Completion,
+  EventReader,
   QueueChanges,
   QueueInfo,
   QueueWorkerStats,
@@ -27,13 +28,14 @@ import type {
   StartResult,
   SubmitResult,
   Task,
+  TaskEvent,
   TaskState,
 } from '../domain/task.js';
 import { BatonError } from '../domain/errors.js';
-import { QUEUES_KEY, WAKE_CHANNEL, queueKeys, queueOfTasksKey, registryKeys } from './keys.js';
+import { QUEUES_KEY, WAKE_CHANNEL, eventsKey, queueKeys, queueOfTasksKey, registryKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
 import { scriptError, translateRedisError } from './redisErrors.js';
-import { asArray, asNumber, asString, decodeTask, encodeNewTask, stateNumber } from './taskCodec.js';
+import { asArray, asNumber, asString, decodeEvent, decodeTask, encodeNewTask, stateNumber } from './taskCodec.js';
 import type { Reply } from './taskCodec.js';
 
 /** A registry entry as registerWorker.lua stores it (cjson turns an empty labels map into []). */
@@ -57,8 +59,8 @@ export class RedisTaskStore implements TaskStore {
 
   constructor(
     private readonly client: RedisClient,
-    /** Opens a separate connection for subscribing. */
-    private readonly openSubscriber: () => RedisClient,
+    /** Opens a separate connection: for subscribing, or for blocking reads of events. */
+    private readonly openConnection: (purpose: 'subscriber' | 'events') => RedisClient,
     /**
      * Every round trip fails with UNAVAILABLE after this long. ioredis's own command timeout starts only once a
      * command is sent; with every cluster node down, commands wait in its offline queue and would never time out.
@@ -235,7 +237,13 @@ export class RedisTaskStore implements TaskStore {
       name: queue,
       counts,
       paused: n(9) === 1,
-      settings: { maxAttempts: n(10), leaseDurationMs: n(11), retentionMs: n(12), completedRingSize: n(13) },
+      settings: {
+        maxAttempts: n(10),
+        leaseDurationMs: n(11),
+        retentionMs: n(12),
+        completedRingSize: n(13),
+        eventRetention: n(16),
+      },
       liveWorkers: n(15),
     };
     if (n(8) >= 0) info.oldestPendingAgeMs = n(8);
@@ -296,6 +304,7 @@ export class RedisTaskStore implements TaskStore {
     if (changes.leaseDurationMs !== undefined) fields.push('ld', changes.leaseDurationMs);
     if (changes.retentionMs !== undefined) fields.push('rt', changes.retentionMs);
     if (changes.completedRingSize !== undefined) fields.push('ring', changes.completedRingSize);
+    if (changes.eventRetention !== undefined) fields.push('er', changes.eventRetention);
     if (fields.length === 0) return;
     await this.call(queue, '', (keys) => this.client.batonUpdateQueueBuffer(...keys, ...fields));
   }
@@ -351,6 +360,39 @@ export class RedisTaskStore implements TaskStore {
     return asNumber((await this.run('', '', () => this.client.batonReapWorkersBuffer(...registryKeys(), retentionMs))) as Reply);
   }
 
+  async readEvents(queue: string, position: string, count: number): Promise<TaskEvent[]> {
+    const entries = await this.run(queue, '', () =>
+      this.client.xrangeBuffer(eventsKey(queue), `(${position}`, '+', 'COUNT', count),
+    );
+    return entries.map(([position, fields]) => decodeEvent(queue, position.toString(), fields));
+  }
+
+  async eventBounds(queue: string): Promise<{ first: string; last: string } | undefined> {
+    const key = eventsKey(queue);
+    const [first, last] = await this.run(queue, '', () =>
+      Promise.all([this.client.xrange(key, '-', '+', 'COUNT', 1), this.client.xrevrange(key, '+', '-', 'COUNT', 1)]),
+    );
+    const [firstEntry] = first;
+    const [lastEntry] = last;
+    return firstEntry && lastEntry ? { first: firstEntry[0], last: lastEntry[0] } : undefined;
+  }
+
+  openEventReader(queue: string): EventReader {
+    const connection = this.openConnection('events');
+    connection.on('error', () => undefined);
+    const key = eventsKey(queue);
+    return {
+      next: async (position, blockMs) => {
+        const reply = await connection.xreadBuffer('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', key, position);
+        const entries = reply?.[0]?.[1] ?? [];
+        return entries.map(([id, fields]) => decodeEvent(queue, id.toString(), fields));
+      },
+      close: () => {
+        connection.disconnect();
+      },
+    };
+  }
+
   async knownQueues(): Promise<string[]> {
     return this.run('', '', () => this.client.smembers(QUEUES_KEY));
   }
@@ -364,7 +406,7 @@ export class RedisTaskStore implements TaskStore {
 
 
   async subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>> {
-    const subscriber = this.openSubscriber();
+    const subscriber = this.openConnection('subscriber');
     subscriber.on('message', (_channel: string, tasksKey: string) => {
       const queue = queueOfTasksKey(tasksKey);
       if (queue !== undefined) onWake(queue);

@@ -1,5 +1,5 @@
-import { TASK_STATES } from '../domain/task.js';
-import type { NewTask, Task, TaskErrorRecord, TaskState } from '../domain/task.js';
+import { TASK_EVENT_TYPES, TASK_STATES } from '../domain/task.js';
+import type { NewTask, Task, TaskErrorRecord, TaskEvent, TaskState } from '../domain/task.js';
 
 /** A script reply: bulk strings arrive as Buffers (binary-safe), integers as numbers. */
 export type Reply = Buffer | number | null | Reply[];
@@ -217,4 +217,31 @@ export function encodeNewTask(task: NewTask): (string | Buffer | number)[] {
     Math.round(task.retryPolicy.multiplier * 1000),
     Math.round(task.retryPolicy.jitter * 1000),
   ];
+}
+
+/** Decodes one stream entry written by emit/emitQueueEvent (lua/includes/queue.lua). */
+export function decodeEvent(queue: string, position: string, fields: Reply[]): TaskEvent {
+  let type = '';
+  let workerId: string | undefined;
+  let count: number | undefined;
+  let aboutTask = false;
+  const taskFields: Reply[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = asString(fields[i]);
+    const value = fields[i + 1] ?? null;
+    if (name === 'ev') type = asString(value);
+    else if (name === 'ew') workerId = asString(value);
+    else if (name === 'n') count = asNumber(value);
+    else {
+      if (name === 'id') aboutTask = true;
+      taskFields.push(fields[i] ?? null, value);
+    }
+  }
+  const eventType = TASK_EVENT_TYPES.find((t) => t === type);
+  if (eventType === undefined) throw new Error(`unknown event type "${type}"`);
+  const event: TaskEvent = { position, type: eventType, time: Number(position.split('-')[0]), queue };
+  if (aboutTask) event.task = decodeTask(queue, taskFields);
+  if (workerId !== undefined) event.workerId = workerId;
+  if (count !== undefined) event.count = count;
+  return event;
 }

@@ -15,10 +15,12 @@ end
 if t.s == SCHEDULED or t.s == PENDING then
   moveTo(id, t, CANCELLED, now)
   saveTask(id, t)
+  emit('cancelled', id, t, nil)
 elseif t.s == ACTIVE then
   if not t.cr then
     t.cr, t.ut = 1, now
     saveTask(id, t)
+    emit('cancel_requested', id, t, t.w)
   end
 elseif t.s ~= CANCELLED then
   return reject('TERMINAL', STATE_NAMES[t.s])

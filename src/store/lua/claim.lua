@@ -43,10 +43,12 @@ while #claimed < max do
     local t = loadTask(id)
     if t.xt and t.xt <= now then
       moveTo(id, t, EXPIRED, now)
+      emit('expired', id, t, nil)
     else
       local token = tokenPrefix .. (#claimed + 1)
       grantLease(id, t, workerId, leaseMs, token, now)
       claimed[#claimed + 1] = { token, taskReply(id, t, 'full') }
+      emit('claimed', id, t, workerId)
     end
     saveTask(id, t)
   end

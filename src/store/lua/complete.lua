@@ -26,9 +26,11 @@ for i = 0, n - 1 do
       results[#results + 1] = { 0, string.sub(leaseError.err, 7) }
     else
       t.r = result
-      completedBy[t.w] = (completedBy[t.w] or 0) + 1
+      local worker = t.w
+      completedBy[worker] = (completedBy[worker] or 0) + 1
       moveTo(id, t, SUCCEEDED, now)
       saveTask(id, t)
+      emit('succeeded', id, t, worker)
       results[#results + 1] = { 1, taskReply(id, t, view) }
     end
   end

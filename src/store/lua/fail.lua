@@ -24,12 +24,16 @@ if leaseError then
 end
 appendError(t, ARGV[3], ARGV[4], ARGV[5], now)
 countWorkerFailure(t)
+local worker, kind = t.w, 'retry_scheduled'
 if t.cr then
   moveTo(id, t, CANCELLED, now)
+  kind = 'cancelled'
 elseif permanent then
   moveTo(id, t, FAILED, now)
+  kind = 'failed'
 elseif attemptsLeft(t) <= 0 then
   moveTo(id, t, EXHAUSTED, now)
+  kind = 'exhausted'
 else
   local delay = retryDelay
   if delay < 0 then
@@ -46,4 +50,5 @@ else
   end
 end
 saveTask(id, t)
+emit(kind, id, t, worker)
 return taskReply(id, t, 'full')

@@ -26,6 +26,7 @@ redis.call('ZADD', K.active, int(t.lx), id)
 touchWorker(t.w, now)
 if ARGV[4] == '1' then
   t.pc, t.pt, t.pm = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+  emit('progress', id, t, t.w)
 end
 saveTask(id, t)
 return { t.lx, t.cr or 0 }

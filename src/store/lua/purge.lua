@@ -28,10 +28,12 @@ for _, source in ipairs(sources) do
     deleted = deleted + 1
   end
   if deleted >= limit then
+    emitQueueEvent('purged', 'n', deleted)
     return { deleted, 1 }
   end
 end
 if withFinished then
   redis.call('DEL', K.completed)
 end
+emitQueueEvent('purged', 'n', deleted)
 return { deleted, 0 }

@@ -28,6 +28,7 @@ for _, id in ipairs(pastDeadline) do
   if t and not isTerminal(t.s) then
     moveTo(id, t, EXPIRED, now)
     saveTask(id, t)
+    emit('expired', id, t, nil)
   else
     redis.call('ZREM', K.deadlines, id)
   end

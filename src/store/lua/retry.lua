@@ -19,5 +19,6 @@ reopen(id, t, now)
 t.sc = now
 moveTo(id, t, PENDING, now)
 saveTask(id, t)
+emit('retried', id, t, nil)
 wakeClaimers()
 return taskReply(id, t, 'meta')

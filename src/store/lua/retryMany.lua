@@ -22,6 +22,7 @@ for _, id in ipairs(ids) do
     t.sc = now
     moveTo(id, t, PENDING, now)
     saveTask(id, t)
+    emit('retried', id, t, nil)
     retried = retried + 1
   else
     offset = offset + 1

@@ -24,6 +24,8 @@ if not t then
   id, t = newTask(6, now)
   grantLease(id, t, workerId, leaseMs, newToken, now)
   saveTask(id, t)
+  emit('submitted', id, t, nil)
+  emit('claimed', id, t, workerId)
   return { created, newToken, taskReply(id, t, 'full') }
 end
 
@@ -53,4 +55,5 @@ if isTerminal(t.s) then
 end
 grantLease(id, t, workerId, leaseMs, newToken, now)
 saveTask(id, t)
+emit('claimed', id, t, workerId)
 return { created, newToken, taskReply(id, t, 'full') }

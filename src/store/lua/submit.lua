@@ -24,6 +24,7 @@ for i = 0, n - 1 do
       woke = true
     end
     saveTask(id, t)
+    emit('submitted', id, t, nil)
   end
   if full then
     results[#results + 1] = { created, taskReply(id, t, 'full') }

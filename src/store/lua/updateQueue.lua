@@ -1,14 +1,14 @@
 -- Changes queue settings. Resuming a paused queue wakes the claims waiting on it.
 -- KEYS: the queue keyset (includes/queue.lua).
--- ARGV pairs: setting name (paused, ma, ld, rt, ring), value (a number)
+-- ARGV pairs: setting name (paused, ma, ld, rt, ring, er), value (a number)
 -- Returns 1.
 --@include queue
 
-local resumed = false
+local resumed, paused = false, false
 for i = 1, #ARGV, 2 do
   redis.call('HSET', K.meta, ARGV[i], ARGV[i + 1])
-  if ARGV[i] == 'paused' and ARGV[i + 1] == '0' then
-    resumed = true
+  if ARGV[i] == 'paused' then
+    resumed, paused = ARGV[i + 1] == '0', ARGV[i + 1] == '1'
   end
   if ARGV[i] == 'ring' then
     redis.call('LTRIM', K.completed, 0, tonumber(ARGV[i + 1]) - 1)
@@ -16,5 +16,10 @@ for i = 1, #ARGV, 2 do
 end
 if resumed then
   wakeClaimers()
+  emitQueueEvent('resumed')
+elseif paused then
+  emitQueueEvent('paused')
+else
+  emitQueueEvent('queue_updated', unpack(ARGV))
 end
 return 1

@@ -14,6 +14,8 @@
 --                             p:<worker> / f:<worker> tasks that worker completed / failed here
 --   KEYS[9] completed  list   ids of the most recently finished tasks, newest first, at most `ring` long
 --   KEYS[10] workers   zset   worker id, score = when it last claimed or heartbeated in this queue (ms)
+--   KEYS[11] events    stream one entry per change, appended by the script that makes it (WatchTasks reads it),
+--                             at most about `er` entries long (queue setting, default 10,000)
 --
 -- Task record fields (short names keep the record small; absent means unset):
 --   s state, p payload, m metadata (JSON), pr priority, a attempt, ab attempts before the last operator retry,
@@ -25,6 +27,7 @@
 local K = {
   tasks = KEYS[1], pending = KEYS[2], scheduled = KEYS[3], active = KEYS[4],
   deadlines = KEYS[5], done = KEYS[6], index = KEYS[7], meta = KEYS[8], completed = KEYS[9], workers = KEYS[10],
+  events = KEYS[11],
 }
 
 local SCHEDULED, PENDING, ACTIVE, SUCCEEDED, FAILED, EXHAUSTED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5, 6, 7, 8
@@ -32,7 +35,7 @@ local STATE_NAMES = { 'SCHEDULED', 'PENDING', 'ACTIVE', 'SUCCEEDED', 'FAILED', '
 local WAKE_CHANNEL = 'baton:wake'
 local MAX_ERRORS_KEPT = 100
 -- Defaults when neither the task nor the queue sets one; the same values as src/domain/limits.ts.
-local DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_RING_SIZE = 5, 30000, 1000
+local DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_RING_SIZE, DEFAULT_EVENT_RETENTION = 5, 30000, 1000, 10000
 -- Pending score = (9 - priority) * band + sequence: ZPOPMIN takes the highest priority first, FIFO within it.
 local PRIORITY_BAND = 140737488355328 -- 2^47; (18 * 2^47 + seq) stays exact below 2^53
 
@@ -119,6 +122,39 @@ local function moveTo(id, t, state, now)
   end
 end
 
+-- The task fields an event carries: its snapshot without payload, result, token or error history.
+local EVENT_FIELDS = { 's', 'pr', 'a', 'ab', 'ma', 'ct', 'ut', 'sc', 'st', 'et', 'xt', 'w', 'lx', 'll', 'ld',
+  'bi', 'bx', 'bm', 'bj', 'pc', 'pt', 'pm', 'cr', 'q', 'm' }
+
+-- Appends an event to the queue's stream, in the same script as the change it reports, so no change goes
+-- unreported and none is reported that did not happen. `worker`: who caused it, where relevant.
+local function emit(kind, id, t, worker)
+  local fields = { 'ev', kind, 'id', id }
+  if worker then
+    fields[#fields + 1] = 'ew'
+    fields[#fields + 1] = worker
+  end
+  for _, k in ipairs(EVENT_FIELDS) do
+    local v = t[k]
+    if v ~= nil then
+      fields[#fields + 1] = k
+      fields[#fields + 1] = type(v) == 'number' and int(v) or v
+    end
+  end
+  if t.e then
+    -- Only the last error: the whole history can be large, and GetTask has it.
+    local errors = cjson.decode(t.e)
+    fields[#fields + 1] = 'e'
+    fields[#fields + 1] = cjson.encode({ errors[#errors] })
+  end
+  redis.call('XADD', K.events, 'MAXLEN', '~', queueSetting('er', DEFAULT_EVENT_RETENTION), '*', unpack(fields))
+end
+
+-- A queue-level event (an operator's control), with its details as field/value pairs.
+local function emitQueueEvent(kind, ...)
+  redis.call('XADD', K.events, 'MAXLEN', '~', queueSetting('er', DEFAULT_EVENT_RETENTION), '*', 'ev', kind, ...)
+end
+
 -- The worker holding a task's lease failed it (or let the lease run out): counted against that worker here.
 local function countWorkerFailure(t)
   if t.w then
@@ -147,13 +183,15 @@ end
 local function expireLease(id, t, now)
   appendError(t, 'LEASE_EXPIRED', 'lease of worker ' .. (t.w or '?') .. ' expired without a heartbeat', '', now)
   countWorkerFailure(t)
-  local state = PENDING
+  local state, kind = PENDING, 'lease_expired'
   if t.cr then
-    state = CANCELLED
+    state, kind = CANCELLED, 'cancelled'
   elseif attemptsLeft(t) <= 0 then
-    state = EXHAUSTED
+    state, kind = EXHAUSTED, 'exhausted'
   end
+  local worker = t.w
   moveTo(id, t, state, now)
+  emit(kind, id, t, worker)
   return state
 end
 

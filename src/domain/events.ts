@@ -1,0 +1,188 @@
+import { BatonError, invalidArgument } from './errors.js';
+import type { EventReader, TaskStore } from './store.js';
+import type { TaskEvent, TaskEventType } from './task.js';
+
+/** A blocking read waits this long before it reads again (and notices it was stopped). */
+export const EVENT_READ_BLOCK_MS = 5_000;
+const BACKLOG_PAGE = 1_000;
+const READ_RETRY_MS = 500;
+
+/** Stream positions are "<ms>-<seq>"; true when a comes after b. */
+export function isAfter(a: string, b: string): boolean {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs > bMs || (aMs === bMs && aSeq > bSeq);
+}
+
+type Listener = (events: TaskEvent[]) => void;
+
+/** One reader of one queue's stream on this replica, shared by every watcher of that queue. */
+class QueueFeed {
+  readonly listeners = new Set<Listener>();
+  /** The position the feed reads after; every event after it reaches the listeners. */
+  readonly ready: Promise<string>;
+  private stopped = false;
+  private readonly reader: EventReader;
+
+  constructor(
+    store: TaskStore,
+    queue: string,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.reader = store.openEventReader(queue);
+    this.ready = store.eventBounds(queue).then((bounds) => bounds?.last ?? '0-0');
+    void this.ready.then(
+      (position) => this.loop(position),
+      (error: unknown) => {
+        this.onError(error);
+      },
+    );
+  }
+
+  private async loop(start: string): Promise<void> {
+    let position = start;
+    while (!this.stopped) {
+      try {
+        const events = await this.reader.next(position, EVENT_READ_BLOCK_MS);
+        const last = events.at(-1);
+        if (!last) continue;
+        position = last.position;
+        for (const listener of this.listeners) listener(events);
+      } catch (error) {
+        if (this.stopped) return;
+        this.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.reader.close();
+  }
+}
+
+/** Fans each queue's events out to every watcher on this replica; a feed lives while someone watches. */
+export class EventHub {
+  private readonly feeds = new Map<string, QueueFeed>();
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Returns the feed's start position (every later event reaches `listener`) and an unsubscribe function. */
+  subscribe(queue: string, listener: Listener): { ready: Promise<string>; unsubscribe: () => void } {
+    let feed = this.feeds.get(queue);
+    if (!feed) {
+      feed = new QueueFeed(this.store, queue, this.onError);
+      this.feeds.set(queue, feed);
+    }
+    feed.listeners.add(listener);
+    const current = feed;
+    return {
+      ready: current.ready,
+      unsubscribe: () => {
+        current.listeners.delete(listener);
+        if (current.listeners.size === 0 && this.feeds.get(queue) === current) {
+          current.stop();
+          this.feeds.delete(queue);
+        }
+      },
+    };
+  }
+
+  close(): void {
+    for (const feed of this.feeds.values()) feed.stop();
+    this.feeds.clear();
+  }
+
+  get watchedQueues(): number {
+    return this.feeds.size;
+  }
+}
+
+export type WatchStart = { from: 'now' } | { from: 'oldest' } | { from: 'cursor'; cursor: string };
+
+export interface WatchFilter {
+  taskId?: string;
+  types?: ReadonlySet<TaskEventType>;
+}
+
+/** Cursors are opaque to clients and bound to their queue. */
+export function encodeCursor(queue: string, position: string): string {
+  return Buffer.from(`${queue}|${position}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, queue: string): string {
+  const [cursorQueue, position = ''] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (cursorQueue !== queue || !/^\d+-\d+$/.test(position)) {
+    throw invalidArgument('cursor', `is not a cursor of queue "${queue}"`);
+  }
+  return position;
+}
+
+/**
+ * Delivers a queue's events in order from a start position until `signal` aborts: first what is retained in
+ * Redis, then live events from the shared feed, with nothing lost or repeated in between.
+ */
+export async function watchEvents(
+  store: TaskStore,
+  hub: EventHub,
+  queue: string,
+  start: WatchStart,
+  filter: WatchFilter,
+  deliver: (event: TaskEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  let position: string;
+  if (start.from === 'cursor') {
+    position = decodeCursor(start.cursor, queue);
+    const bounds = await store.eventBounds(queue);
+    if (!bounds || isAfter(bounds.first, position) || isAfter(position, bounds.last)) {
+      throw new BatonError(
+        'OUT_OF_RANGE',
+        `events after this cursor are no longer retained for queue "${queue}"; resync with ListTasks and watch from now`,
+      );
+    }
+  } else if (start.from === 'oldest') {
+    position = '0-0';
+  } else {
+    position = (await store.eventBounds(queue))?.last ?? '0-0';
+  }
+
+  const matches = (event: TaskEvent): boolean =>
+    (filter.taskId === undefined || event.task?.id === filter.taskId) &&
+    (filter.types === undefined || filter.types.has(event.type));
+  const emit = (event: TaskEvent): void => {
+    if (!isAfter(event.position, position)) return;
+    position = event.position;
+    if (matches(event)) deliver(event);
+  };
+
+  let live = false;
+  const early: TaskEvent[] = [];
+  const subscription = hub.subscribe(queue, (events) => {
+    if (signal.aborted) return;
+    if (live) events.forEach(emit);
+    else early.push(...events);
+  });
+  try {
+    const catchUp = async (): Promise<void> => {
+      for (;;) {
+        const page = await store.readEvents(queue, position, BACKLOG_PAGE);
+        page.forEach(emit);
+        if (page.length < BACKLOG_PAGE || signal.aborted) return;
+      }
+    };
+    await catchUp();
+    // The feed delivers everything after its start; read up to there, so nothing falls between.
+    await subscription.ready;
+    await catchUp();
+    live = true;
+    early.splice(0).forEach(emit);
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  } finally {
+    subscription.unsubscribe();
+  }
+}

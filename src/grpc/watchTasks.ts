@@ -1,0 +1,131 @@
+import * as grpc from '@grpc/grpc-js';
+import type { WatchStart } from '../domain/events.js';
+import { encodeCursor } from '../domain/events.js';
+import { TASK_EVENT_TYPES } from '../domain/task.js';
+import type { TaskEvent, TaskEventType } from '../domain/task.js';
+import type { Updates } from '../domain/updates.js';
+import type { Logger } from '../log.js';
+import { msToTimestamp, taskToProto } from './convert.js';
+import type { TaskEventType__Output } from './generated/baton/v1/TaskEventType.js';
+import type { WatchTasksRequest__Output } from './generated/baton/v1/WatchTasksRequest.js';
+import type { WatchTasksResponse } from './generated/baton/v1/WatchTasksResponse.js';
+import { toStatus } from './status.js';
+
+/** Events a watcher may fall behind by (while gRPC says stop writing) before its stream is ended. */
+export const WATCH_BUFFER_MAX = 1_000;
+
+const QUEUE_EVENTS: Partial<Record<TaskEventType, string>> = {
+  paused: 'QUEUE_PAUSED',
+  resumed: 'QUEUE_RESUMED',
+  purged: 'QUEUE_PURGED',
+  queue_updated: 'QUEUE_UPDATED',
+};
+
+function typeToProto(type: TaskEventType): TaskEventType__Output {
+  return `TASK_EVENT_TYPE_${QUEUE_EVENTS[type] ?? type.toUpperCase()}` as TaskEventType__Output;
+}
+
+function typeFromProto(type: TaskEventType__Output): TaskEventType | undefined {
+  return TASK_EVENT_TYPES.find((t) => typeToProto(t) === type);
+}
+
+export function eventToProto(event: TaskEvent): WatchTasksResponse {
+  return {
+    event: {
+      cursor: encodeCursor(event.queue, event.position),
+      type: typeToProto(event.type),
+      time: msToTimestamp(event.time),
+      queue: event.queue,
+      task: event.task ? taskToProto(event.task) : null,
+      worker_id: event.workerId ?? '',
+      count: event.count ?? 0,
+    },
+  };
+}
+
+function startOf(request: WatchTasksRequest__Output): WatchStart {
+  if (request.cursor !== '') return { from: 'cursor', cursor: request.cursor };
+  return request.start === 'WATCH_START_OLDEST' ? { from: 'oldest' } : { from: 'now' };
+}
+
+/**
+ * WatchTasks: writes events while gRPC accepts them and buffers while it pushes back; a watcher more than
+ * WATCH_BUFFER_MAX events behind is ended with RESOURCE_EXHAUSTED (it resumes from its cursor), so a stalled
+ * client cannot grow the server's memory. Ends cleanly (OK) when the server shuts down.
+ */
+export function watchTasksHandler(
+  updates: Updates,
+  shutdown: AbortSignal,
+  log: Logger,
+): grpc.handleServerStreamingCall<WatchTasksRequest__Output, WatchTasksResponse> {
+  const method = 'baton.v1.TaskService/WatchTasks';
+  return (call) => {
+    const stop = new AbortController();
+    let ended = false;
+    let backlog: WatchTasksResponse[] = [];
+    let blocked = false;
+    const end = (status?: Partial<grpc.StatusObject>): void => {
+      if (ended) return;
+      ended = true;
+      backlog = [];
+      stop.abort();
+      if (status) call.emit('error', status);
+      else call.end();
+    };
+    const onShutdown = (): void => {
+      end();
+    };
+    shutdown.addEventListener('abort', onShutdown, { once: true });
+    call.on('cancelled', () => {
+      ended = true;
+      backlog = [];
+      stop.abort();
+    });
+    call.on('drain', () => {
+      blocked = false;
+      while (backlog.length > 0 && !blocked) {
+        const next = backlog.shift();
+        if (next) blocked = !call.write(next);
+      }
+    });
+    const deliver = (event: TaskEvent): void => {
+      if (ended) return;
+      const message = eventToProto(event);
+      if (!blocked) {
+        blocked = !call.write(message);
+        return;
+      }
+      backlog.push(message);
+      if (backlog.length > WATCH_BUFFER_MAX) {
+        end({
+          code: grpc.status.RESOURCE_EXHAUSTED,
+          details: `this watcher fell more than ${WATCH_BUFFER_MAX} events behind; reconnect with the cursor of the last event it received`,
+        });
+      }
+    };
+    const request = call.request;
+    const types = request.event_types.map(typeFromProto).filter((t): t is TaskEventType => t !== undefined);
+    updates
+      .watch(
+        request.queue,
+        startOf(request),
+        {
+          ...(request.task_id === '' ? {} : { taskId: request.task_id }),
+          ...(types.length === 0 ? {} : { types: new Set(types) }),
+        },
+        deliver,
+        AbortSignal.any([stop.signal, shutdown]),
+      )
+      .then(
+        () => {
+          end();
+        },
+        (error: unknown) => {
+          end(toStatus(error, method, log));
+        },
+      )
+      .finally(() => {
+        shutdown.removeEventListener('abort', onShutdown);
+      });
+  };
+}
