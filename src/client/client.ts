@@ -61,7 +61,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /**
    * Retry on UNAVAILABLE (with backoff, within the deadline). Each method defaults to what is safe for it: reads,
-   * cancels, heartbeats, completes, claims and submits that name their task ids retry; the rest do not.
+   * cancels, heartbeats, completes, claims, submits that name their task ids and the idempotent queue controls
+   * (pause, resume, update, register) retry; the rest (purge, bulk retry, ...) do not.
    */
   retry?: boolean;
 }
