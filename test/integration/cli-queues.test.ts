@@ -248,7 +248,13 @@ describe('baton CLI: operator views and queue controls', () => {
 
     const lease = await baton('queue-set', queue, '--lease', '1m', '--json');
     const info = JSON.parse(lease.stdout) as JsonQueue;
-    assert.deepEqual(info.settings, { max_attempts: 7, lease_duration: '60s', retention: '7200s', completed_ring_size: 50 });
+    const { max_attempts, lease_duration, retention, completed_ring_size } = info.settings;
+    assert.deepEqual({ max_attempts, lease_duration, retention, completed_ring_size }, {
+      max_attempts: 7,
+      lease_duration: '60s',
+      retention: '7200s',
+      completed_ring_size: 50,
+    });
     const task = await submit(client(), { queue });
     assert.equal(task.max_attempts, 7, 'new tasks take the default');
 
