@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DEFAULT_METRICS_MAX_QUEUES } from './config.js';
 import type { Config } from './config.js';
 import { Lifecycle } from './domain/lifecycle.js';
@@ -108,9 +109,11 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
   });
   const updates = new Updates(store, events, lifecycle, config.workerLostAfterMs);
   const draining = new AbortController();
+  // Every open WatchTasks stream listens for the drain.
+  setMaxListeners(0, draining.signal);
   const server = await startGrpcServer(
     config.grpcAddress,
-    { lifecycle, queues, workers, updates, shutdown: draining.signal },
+    { lifecycle, queues, workers, updates, shutdown: draining.signal, watchBufferMax: config.watchBufferMax },
     log,
     [metrics.grpcInterceptor],
   );

@@ -14,6 +14,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** A worker not seen for this long is reported lost. */
   workerLostAfterMs: number;
+  /** Events a WatchTasks stream may fall behind by before it is ended. */
+  watchBufferMax: number;
   /** A worker not seen for this long is forgotten. */
   workerRetentionMs: number;
 }
@@ -62,6 +64,11 @@ const SETTINGS = {
     env: 'BATON_WORKER_LOST_AFTER',
     help: 'a worker not seen for this long is reported lost (default 30s)',
   },
+  watchBufferMax: {
+    flag: '--watch-buffer-max',
+    env: 'BATON_WATCH_BUFFER_MAX',
+    help: 'events a WatchTasks stream may fall behind by before it is ended (default 10000)',
+  },
   workerRetention: {
     flag: '--worker-retention',
     env: 'BATON_WORKER_RETENTION',
@@ -109,6 +116,12 @@ function parseClusterNodes(value: string): { host: string; port: number }[] {
     }
     return { host: entry.trim().slice(0, at), port };
   });
+}
+
+function parsePositiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name}: "${value}" is not a positive integer`);
+  return n;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -164,5 +177,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     shutdownGraceMs: parseDuration(get(SETTINGS.shutdownGrace) ?? '25s', 'BATON_SHUTDOWN_GRACE'),
     workerLostAfterMs: parseDuration(get(SETTINGS.workerLostAfter) ?? '30s', 'BATON_WORKER_LOST_AFTER'),
     workerRetentionMs: parseDuration(get(SETTINGS.workerRetention) ?? '24h', 'BATON_WORKER_RETENTION'),
+    watchBufferMax: parsePositiveInt(get(SETTINGS.watchBufferMax) ?? '10000', 'BATON_WATCH_BUFFER_MAX'),
   };
 }

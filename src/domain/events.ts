@@ -4,7 +4,7 @@ import type { TaskEvent, TaskEventType } from './task.js';
 
 /** A blocking read waits this long before it reads again (and notices it was stopped). */
 export const EVENT_READ_BLOCK_MS = 5_000;
-const BACKLOG_PAGE = 1_000;
+const BACKLOG_PAGE = 500;
 const READ_RETRY_MS = 500;
 
 /** Stream positions are "<ms>-<seq>"; true when a comes after b. */
@@ -21,7 +21,7 @@ class QueueFeed {
   readonly listeners = new Set<Listener>();
   /** The position the feed reads after; every event after it reaches the listeners. */
   readonly ready: Promise<string>;
-  private stopped = false;
+  private readonly stopping = new AbortController();
   private readonly reader: EventReader;
 
   constructor(
@@ -41,7 +41,8 @@ class QueueFeed {
 
   private async loop(start: string): Promise<void> {
     let position = start;
-    while (!this.stopped) {
+    const stopped = this.stopping.signal;
+    while (!stopped.aborted) {
       try {
         const events = await this.reader.next(position, EVENT_READ_BLOCK_MS);
         const last = events.at(-1);
@@ -49,15 +50,20 @@ class QueueFeed {
         position = last.position;
         for (const listener of this.listeners) listener(events);
       } catch (error) {
-        if (this.stopped) return;
+        // Closing the reader makes its pending read fail: that is the end, not an error.
+        if (this.isStopped()) return;
         this.onError(error);
         await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
       }
     }
   }
 
+  private isStopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
   stop(): void {
-    this.stopped = true;
+    this.stopping.abort();
     this.reader.close();
   }
 }
@@ -122,9 +128,17 @@ export function decodeCursor(cursor: string, queue: string): string {
   return position;
 }
 
+/** Where a watch sends its events. */
+export interface EventSink {
+  deliver(event: TaskEvent): void;
+  /** Resolves when the receiver has taken what was delivered so far (backpressure for catching up). */
+  drained(): Promise<void>;
+}
+
 /**
  * Delivers a queue's events in order from a start position until `signal` aborts: first what is retained in
- * Redis, then live events from the shared feed, with nothing lost or repeated in between.
+ * Redis, page by page as the receiver keeps up, then live events from the shared feed, with nothing lost or
+ * repeated in between.
  */
 export async function watchEvents(
   store: TaskStore,
@@ -132,7 +146,7 @@ export async function watchEvents(
   queue: string,
   start: WatchStart,
   filter: WatchFilter,
-  deliver: (event: TaskEvent) => void,
+  sink: EventSink,
   signal: AbortSignal,
 ): Promise<void> {
   let position: string;
@@ -157,7 +171,7 @@ export async function watchEvents(
   const emit = (event: TaskEvent): void => {
     if (!isAfter(event.position, position)) return;
     position = event.position;
-    if (matches(event)) deliver(event);
+    if (matches(event)) sink.deliver(event);
   };
 
   let live = false;
@@ -170,9 +184,11 @@ export async function watchEvents(
   try {
     const catchUp = async (): Promise<void> => {
       for (;;) {
+        await sink.drained();
+        if (signal.aborted) return;
         const page = await store.readEvents(queue, position, BACKLOG_PAGE);
         page.forEach(emit);
-        if (page.length < BACKLOG_PAGE || signal.aborted) return;
+        if (page.length < BACKLOG_PAGE) return;
       }
     };
     await catchUp();
@@ -181,7 +197,17 @@ export async function watchEvents(
     await catchUp();
     live = true;
     early.splice(0).forEach(emit);
-    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    if (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        signal.addEventListener(
+          'abort',
+          () => {
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
   } finally {
     subscription.unsubscribe();
   }

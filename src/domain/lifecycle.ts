@@ -170,6 +170,8 @@ export class Lifecycle {
         : check.checkDuration(input.waitTimeoutMs, 'wait_timeout', 0, limits.CLAIM_WAIT_MAX_MS);
 
     this.options.workers?.noteClaim(workerId, input.queues);
+    // A queue that workers poll exists, even before its first task (operators see it, RunTask sees it served).
+    await Promise.all(input.queues.map((queue) => this.store.rememberQueue(queue)));
     const deadline = Date.now() + waitMs;
     const stop = AbortSignal.any([signal, this.closing.signal]);
     for (;;) {

@@ -1,12 +1,12 @@
 import { BatonError } from './errors.js';
-import type { EventHub, WatchFilter, WatchStart } from './events.js';
+import type { EventHub, EventSink, WatchFilter, WatchStart } from './events.js';
 import { watchEvents } from './events.js';
 import type { SubmitInput } from './inputs.js';
 import type { Lifecycle } from './lifecycle.js';
 import * as limits from './limits.js';
 import type { TaskStore } from './store.js';
 import { TERMINAL_STATES } from './task.js';
-import type { Task, TaskEvent } from './task.js';
+import type { Task } from './task.js';
 import * as check from './validation.js';
 
 export interface WaitOutcome {
@@ -29,12 +29,12 @@ export class Updates {
     queue: string,
     start: WatchStart,
     filter: WatchFilter,
-    deliver: (event: TaskEvent) => void,
+    sink: EventSink,
     signal: AbortSignal,
   ): Promise<void> {
     check.checkQueue(queue);
     if (filter.taskId !== undefined) check.checkTaskId(filter.taskId);
-    await watchEvents(this.store, this.hub, queue, start, filter, deliver, signal);
+    await watchEvents(this.store, this.hub, queue, start, filter, sink, signal);
   }
 
   /** Returns as soon as the task is terminal, or its current snapshot when `timeoutMs` passes. */
@@ -68,9 +68,8 @@ export class Updates {
 
   private async checkServed(queue: string): Promise<void> {
     const seconds = Math.round(this.servedWithinMs / 1000);
-    const served =
-      (await this.store.queueExists(queue)) &&
-      ((await this.store.getQueue(queue, this.servedWithinMs)).lastClaimTime ?? 0) > Date.now() - this.servedWithinMs;
+    const lastClaim = (await this.store.getQueue(queue, this.servedWithinMs)).lastClaimTime ?? 0;
+    const served = lastClaim > Date.now() - this.servedWithinMs;
     if (!served) {
       throw new BatonError('FAILED_PRECONDITION', `no worker has claimed from queue "${queue}" in the last ${seconds} s`);
     }
@@ -100,7 +99,13 @@ export class Updates {
       if (TERMINAL_STATES.has(first.state) || timeoutMs === 0) return { task: first, finished: TERMINAL_STATES.has(first.state) };
       const stop = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            resolve();
+          },
+          { once: true },
+        );
       });
       await Promise.race([terminal, stop]);
       if (signal.aborted) throw new BatonError('CANCELLED', 'the call was cancelled');

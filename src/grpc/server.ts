@@ -28,6 +28,8 @@ export interface Services {
   updates: Updates;
   /** Aborted when the server starts draining: update streams end so clients reconnect elsewhere. */
   shutdown: AbortSignal;
+  /** Events a WatchTasks stream may fall behind by before it is ended with RESOURCE_EXHAUSTED. */
+  watchBufferMax: number;
   queues: QueueAdmin;
   workers: WorkerRegistry;
 }
@@ -46,7 +48,7 @@ export async function startGrpcServer(
     interceptors,
   });
   const health = new HealthService(SERVICE_NAMES);
-  server.addService(protos.baton.v1.TaskService.service, taskServiceHandlers(lifecycle, services.updates, services.shutdown, log));
+  server.addService(protos.baton.v1.TaskService.service, taskServiceHandlers(lifecycle, services.updates, services.shutdown, services.watchBufferMax, log));
   server.addService(protos.baton.v1.WorkerService.service, workerServiceHandlers(lifecycle, log));
   server.addService(
     protos.baton.v1.QueueService.service,

@@ -15,6 +15,7 @@ export function taskServiceHandlers(
   lifecycle: Lifecycle,
   updates: Updates,
   shutdown: AbortSignal,
+  watchBufferMax: number,
   log: Logger,
 ): TaskServiceHandlers {
   return {
@@ -65,7 +66,7 @@ export function taskServiceHandlers(
       task: taskToProto(await lifecycle.retry(request.queue, request.task_id)),
     })),
 
-    WatchTasks: watchTasksHandler(updates, shutdown, log),
+    WatchTasks: watchTasksHandler(updates, shutdown, watchBufferMax, log),
 
     WaitTask: unary(`${SERVICE}/WaitTask`, log, async (request, signal) => {
       const outcome = await updates.wait(request.queue, request.task_id, durationToMs(request.timeout) ?? 0, signal);

@@ -11,9 +11,6 @@ import type { WatchTasksRequest__Output } from './generated/baton/v1/WatchTasksR
 import type { WatchTasksResponse } from './generated/baton/v1/WatchTasksResponse.js';
 import { toStatus } from './status.js';
 
-/** Events a watcher may fall behind by (while gRPC says stop writing) before its stream is ended. */
-export const WATCH_BUFFER_MAX = 1_000;
-
 const QUEUE_EVENTS: Partial<Record<TaskEventType, string>> = {
   paused: 'QUEUE_PAUSED',
   resumed: 'QUEUE_RESUMED',
@@ -50,12 +47,13 @@ function startOf(request: WatchTasksRequest__Output): WatchStart {
 
 /**
  * WatchTasks: writes events while gRPC accepts them and buffers while it pushes back; a watcher more than
- * WATCH_BUFFER_MAX events behind is ended with RESOURCE_EXHAUSTED (it resumes from its cursor), so a stalled
- * client cannot grow the server's memory. Ends cleanly (OK) when the server shuts down.
+ * `bufferMax` events behind is ended with RESOURCE_EXHAUSTED (it resumes from its cursor), so a stalled client
+ * cannot grow the server's memory. Ends cleanly (OK) when the server shuts down.
  */
 export function watchTasksHandler(
   updates: Updates,
   shutdown: AbortSignal,
+  bufferMax: number,
   log: Logger,
 ): grpc.handleServerStreamingCall<WatchTasksRequest__Output, WatchTasksResponse> {
   const method = 'baton.v1.TaskService/WatchTasks';
@@ -64,11 +62,16 @@ export function watchTasksHandler(
     let ended = false;
     let backlog: WatchTasksResponse[] = [];
     let blocked = false;
+    const drainWaiters: (() => void)[] = [];
+    const wakeDrainWaiters = (): void => {
+      for (const wake of drainWaiters.splice(0)) wake();
+    };
     const end = (status?: Partial<grpc.StatusObject>): void => {
       if (ended) return;
       ended = true;
       backlog = [];
       stop.abort();
+      wakeDrainWaiters();
       if (status) call.emit('error', status);
       else call.end();
     };
@@ -80,6 +83,7 @@ export function watchTasksHandler(
       ended = true;
       backlog = [];
       stop.abort();
+      wakeDrainWaiters();
     });
     call.on('drain', () => {
       blocked = false;
@@ -87,6 +91,7 @@ export function watchTasksHandler(
         const next = backlog.shift();
         if (next) blocked = !call.write(next);
       }
+      if (!blocked) wakeDrainWaiters();
     });
     const deliver = (event: TaskEvent): void => {
       if (ended) return;
@@ -96,13 +101,15 @@ export function watchTasksHandler(
         return;
       }
       backlog.push(message);
-      if (backlog.length > WATCH_BUFFER_MAX) {
+      if (backlog.length > bufferMax) {
         end({
           code: grpc.status.RESOURCE_EXHAUSTED,
-          details: `this watcher fell more than ${WATCH_BUFFER_MAX} events behind; reconnect with the cursor of the last event it received`,
+          details: `this watcher fell more than ${bufferMax} events behind; reconnect with the cursor of the last event it received`,
         });
       }
     };
+    const drained = (): Promise<void> =>
+      ended || !blocked ? Promise.resolve() : new Promise<void>((resolve) => drainWaiters.push(resolve));
     const request = call.request;
     const types = request.event_types.map(typeFromProto).filter((t): t is TaskEventType => t !== undefined);
     updates
@@ -113,7 +120,7 @@ export function watchTasksHandler(
           ...(request.task_id === '' ? {} : { taskId: request.task_id }),
           ...(types.length === 0 ? {} : { types: new Set(types) }),
         },
-        deliver,
+        { deliver, drained },
         AbortSignal.any([stop.signal, shutdown]),
       )
       .then(

@@ -23,6 +23,7 @@ export async function startTestServer(redis: RedisConfig, overrides: Partial<Con
     shutdownGraceMs: 2_000,
     workerLostAfterMs: 30_000,
     workerRetentionMs: 24 * 3_600_000,
+    watchBufferMax: 10_000,
     ...overrides,
   };
   const baton = await startBaton(config, redis, silentLogger, { maintenanceTickMs: 50 });

@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { after, before, describe, it } from 'node:test';
+import { BatonClient } from '../../src/client/client.js';
+import { claimOne, duration, rejectsWith, submit, timestamp } from '../support/api.js';
+import { startTestServer, uniqueQueue } from '../support/baton.js';
+import type { TestServer } from '../support/baton.js';
+import { queueClient } from '../support/queueClient.js';
+import { startRedisCluster } from '../support/redis.js';
+import type { TestRedis } from '../support/redis.js';
+import { watch } from '../support/watch.js';
+
+const summary = (e: { type: string; task: { id: string; state: string } | null }): string =>
+  `${e.type.replace('TASK_EVENT_TYPE_', '')} ${e.task?.id ?? '-'} ${e.task?.state.replace('TASK_STATE_', '') ?? '-'}`;
+
+describe('task updates: WatchTasks, WaitTask, RunTask', () => {
+  let redis: TestRedis;
+  let server: TestServer;
+  before(async () => {
+    redis = await startRedisCluster();
+    server = await startTestServer(redis.config);
+  });
+  after(async () => {
+    await server.stop();
+    await redis.stop();
+  });
+  const client = () => server.client;
+
+  it('reports every kind of change with the task as it is after the change, in lifecycle order', async () => {
+    const queue = uniqueQueue('watch-all');
+    const queues = queueClient(server.baton.grpcAddress);
+    const w = watch(client(), { queue });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await submit(client(), { queue, task_id: 'ok' });
+    const ok = await claimOne(client(), queue, 'w1');
+    await client().heartbeat({ queue, task_id: 'ok', lease_token: ok.lease_token, progress: { current: 1, total: 2 } });
+    await client().completeTask({ queue, task_id: 'ok', lease_token: ok.lease_token });
+    await submit(client(), { queue, task_id: 'bad', max_attempts: 2, retry_policy: { initial_backoff: duration(0) } });
+    const bad1 = await claimOne(client(), queue, 'w1');
+    await client().failTask({ queue, task_id: 'bad', lease_token: bad1.lease_token, error: { message: 'first' } });
+    const bad2 = await claimOne(client(), queue, 'w1');
+    await client().failTask({ queue, task_id: 'bad', lease_token: bad2.lease_token, error: { message: 'second' } });
+    await client().retryTask({ queue, task_id: 'bad' });
+    const bad3 = await claimOne(client(), queue, 'w1');
+    await client().failTask({ queue, task_id: 'bad', lease_token: bad3.lease_token, permanent: true });
+    await submit(client(), { queue, task_id: 'stop' });
+    const stop = await claimOne(client(), queue, 'w2');
+    await client().cancelTask({ queue, task_id: 'stop' });
+    await client().failTask({ queue, task_id: 'stop', lease_token: stop.lease_token, error: { message: 'told to stop' } });
+    await submit(client(), { queue, task_id: 'crash' });
+    await claimOne(client(), queue, 'w3', 1_000);
+    await submit(client(), { queue, task_id: 'late', delay: duration(60_000), expire_time: timestamp(Date.now() + 300) });
+    // The lease of "crash" runs out and "late" passes its deadline; then the operator's controls.
+    await w.until(21);
+    await queues.PauseQueue({ queue });
+    await queues.ResumeQueue({ queue });
+    await queues.PurgeQueue({ queue });
+    queues.close();
+    const events = await w.until(24);
+    w.cancel();
+    assert.deepEqual(events.map(summary).sort(), [
+      'CANCEL_REQUESTED stop ACTIVE',
+      'CANCELLED stop CANCELLED',
+      'CLAIMED bad ACTIVE',
+      'CLAIMED bad ACTIVE',
+      'CLAIMED bad ACTIVE',
+      'CLAIMED crash ACTIVE',
+      'CLAIMED ok ACTIVE',
+      'CLAIMED stop ACTIVE',
+      'EXHAUSTED bad EXHAUSTED',
+      'EXPIRED late EXPIRED',
+      'FAILED bad FAILED',
+      'LEASE_EXPIRED crash PENDING',
+      'PROGRESS ok ACTIVE',
+      'QUEUE_PAUSED - -',
+      'QUEUE_PURGED - -',
+      'QUEUE_RESUMED - -',
+      'RETRIED bad PENDING',
+      'RETRY_SCHEDULED bad PENDING',
+      'SUBMITTED bad PENDING',
+      'SUBMITTED crash PENDING',
+      'SUBMITTED late SCHEDULED',
+      'SUBMITTED ok PENDING',
+      'SUCCEEDED ok SUCCEEDED',
+      'SUBMITTED stop PENDING',
+    ].sort());
+    const ofBad = events.filter((e) => e.task?.id === 'bad').map((e) => e.type.replace('TASK_EVENT_TYPE_', ''));
+    assert.deepEqual(ofBad, ['SUBMITTED', 'CLAIMED', 'RETRY_SCHEDULED', 'CLAIMED', 'EXHAUSTED', 'RETRIED', 'CLAIMED', 'FAILED']);
+    const progress = events.find((e) => e.type === 'TASK_EVENT_TYPE_PROGRESS');
+    assert.deepEqual(progress?.task?.progress, { current: 1, total: 2, message: '' });
+    assert.equal(progress.worker_id, 'w1');
+    const exhausted = events.find((e) => e.type === 'TASK_EVENT_TYPE_EXHAUSTED');
+    assert.equal(exhausted?.task?.error?.message, 'second');
+    assert.equal(exhausted.task.attempt, 2);
+    assert.equal(exhausted.task.payload.length, 0, 'events carry no payload');
+    const expiredLease = events.find((e) => e.type === 'TASK_EVENT_TYPE_LEASE_EXPIRED');
+    assert.equal(expiredLease?.worker_id, 'w3');
+    assert.equal(expiredLease.task?.error?.type, 'LEASE_EXPIRED');
+    const purged = events.find((e) => e.type === 'TASK_EVENT_TYPE_QUEUE_PURGED');
+    assert.equal(Number(purged?.count), 1, '"crash", pending again after its lease ran out');
+  });
+
+  it('filters by task id and by event type', async () => {
+    const queue = uniqueQueue('watch-filter');
+    const onlyB = watch(client(), { queue, task_id: 'b' });
+    const onlyClaims = watch(client(), { queue, event_types: ['TASK_EVENT_TYPE_CLAIMED'] });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await submit(client(), { queue, task_id: 'a' });
+    await submit(client(), { queue, task_id: 'b' });
+    await client().claimTasks({ queues: [queue], worker_id: 'w', max_tasks: 2 });
+    assert.deepEqual((await onlyB.until(2)).map(summary), ['SUBMITTED b PENDING', 'CLAIMED b ACTIVE']);
+    assert.deepEqual((await onlyClaims.until(2)).map(summary), ['CLAIMED a ACTIVE', 'CLAIMED b ACTIVE']);
+    onlyB.cancel();
+    onlyClaims.cancel();
+  });
+
+  it('resuming with the last cursor after a disconnect loses and repeats nothing, over thousands of events', async () => {
+    const queue = uniqueQueue('watch-resume');
+    const total = 3_000;
+    const first = watch(client(), { queue, start: 'WATCH_START_OLDEST' });
+    const producing = (async () => {
+      for (let i = 0; i < total; i += 250) {
+        await client().submitTasks({
+          requests: Array.from({ length: 250 }, (_, j) => ({ queue, task_id: `t${String(i + j).padStart(5, '0')}` })),
+        });
+      }
+    })();
+    await first.until(700, 20_000);
+    first.cancel();
+    await first.ended;
+    const seenBefore = [...first.events];
+    const lastCursor = seenBefore.at(-1)?.cursor ?? '';
+    const second = watch(client(), { queue, cursor: lastCursor });
+    await producing;
+    await second.until(total - seenBefore.length, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    second.cancel();
+    const ids = [...seenBefore, ...second.events].map((e) => e.task?.id ?? '');
+    assert.equal(ids.length, total, 'no event lost or repeated');
+    assert.deepEqual(ids, [...ids].sort(), 'in submit order');
+    assert.equal(new Set(ids).size, total);
+  });
+
+  it('resumes on another server instance after the first one stops', async () => {
+    const queue = uniqueQueue('watch-failover');
+    const other = await startTestServer(redis.config);
+    try {
+      const onOther = watch(other.client, { queue });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await submit(client(), { queue, task_id: 'one' });
+      await submit(client(), { queue, task_id: 'two' });
+      const [firstEvent] = await onOther.until(1);
+      await other.stop();
+      await onOther.ended;
+      assert.equal(onOther.error, undefined, 'the stream ended cleanly when its server stopped');
+      const resumed = watch(client(), { queue, cursor: firstEvent?.cursor ?? '' });
+      await submit(client(), { queue, task_id: 'three' });
+      assert.deepEqual((await resumed.until(2)).map((e) => e.task?.id), ['two', 'three']);
+      resumed.cancel();
+    } finally {
+      await other.stop().catch(() => undefined);
+    }
+  });
+
+  it('answers OUT_OF_RANGE, naming the resync, for a cursor older than the retained events', async () => {
+    const queue = uniqueQueue('watch-retention');
+    const queues = queueClient(server.baton.grpcAddress);
+    await queues.UpdateQueue({ queue, settings: { event_retention: 10 } });
+    const w = watch(client(), { queue, start: 'WATCH_START_OLDEST' });
+    await submit(client(), { queue, task_id: 'first' });
+    const [firstEvent] = await w.until(2);
+    w.cancel();
+    for (let i = 0; i < 600; i += 200) {
+      await client().submitTasks({ requests: Array.from({ length: 200 }, () => ({ queue })) });
+    }
+    const stale = watch(client(), { queue, cursor: firstEvent?.cursor ?? '' });
+    await stale.ended;
+    assert.equal(stale.error?.code, grpc.status.OUT_OF_RANGE);
+    assert.match(stale.error.details, /ListTasks/);
+    const foreign = watch(client(), { queue: uniqueQueue('other'), cursor: firstEvent?.cursor ?? '' });
+    await foreign.ended;
+    assert.equal(foreign.error?.code, grpc.status.INVALID_ARGUMENT);
+    queues.close();
+  });
+
+  it('ends a stalled reader with RESOURCE_EXHAUSTED while other watchers keep receiving', async () => {
+    const small = await startTestServer(redis.config, { watchBufferMax: 2_000 });
+    try {
+      const queue = uniqueQueue('watch-stall');
+      // Its own connection, as a separate client would have: HTTP/2 flow control is shared per connection.
+      const stalledClient = new BatonClient(small.baton.grpcAddress);
+      const stalled = watch(stalledClient, { queue });
+      stalled.stream.pause();
+      const healthy = watch(small.client, { queue });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const total = 5_000;
+      const pad = 'x'.repeat(2_000);
+      const heapBefore = process.memoryUsage().heapUsed;
+      for (let i = 0; i < total; i += 100) {
+        await small.client.submitTasks({ requests: Array.from({ length: 100 }, () => ({ queue, metadata: { pad } })) });
+      }
+      await healthy.until(total, 30_000).catch((error: unknown) => { throw new Error(`${String(error)}; healthy watcher ended with ${healthy.error?.details ?? "no error"}`); });
+      healthy.cancel();
+      const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+      stalled.stream.resume();
+      await stalled.ended;
+      assert.equal(stalled.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.match(stalled.error.details, /cursor/);
+      assert.ok(stalled.events.length < total, 'the stalled reader did not get everything buffered for it');
+      // 5,000 events of ~2 KB went by; holding them all for the stalled reader would take ~12 MB more.
+      assert.ok(heapGrowth < 64 * 1024 * 1024, `heap grew ${Math.round(heapGrowth / 1e6)} MB`);
+      stalledClient.close();
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it('delivers every event to 500 concurrent watchers of one queue on one server', async () => {
+    const queue = uniqueQueue('watch-fanout');
+    const clients = Array.from({ length: 5 }, () => new BatonClient(server.baton.grpcAddress));
+    const watchers = clients.flatMap((c) => Array.from({ length: 100 }, () => watch(c, { queue })));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await client().submitTasks({ requests: Array.from({ length: 50 }, (_, i) => ({ queue, task_id: `f${i}` })) });
+    const received = await Promise.all(watchers.map((w) => w.until(50, 20_000)));
+    for (const events of received) assert.deepEqual(events.map((e) => e.task?.id), Array.from({ length: 50 }, (_, i) => `f${i}`));
+    for (const w of watchers) w.cancel();
+    for (const c of clients) c.close();
+  });
+
+  it('WaitTask returns as soon as the task finishes, and its current state when the timeout passes', async () => {
+    const queue = uniqueQueue('wait');
+    await submit(client(), { queue, task_id: 'job' });
+    const started = Date.now();
+    const early = await new Promise<{ finished: boolean; task: { state: string } | null }>((resolve, reject) => {
+      client().tasks.WaitTask({ queue, task_id: 'job', timeout: duration(300) }, (error, response) => {
+        if (error || !response) reject(error ?? new Error('no response'));
+        else resolve(response);
+      });
+    });
+    assert.equal(early.finished, false);
+    assert.equal(early.task?.state, 'TASK_STATE_PENDING');
+    assert.ok(Date.now() - started >= 290);
+    const waiting = new Promise<{ finished: boolean; task: { state: string } | null }>((resolve, reject) => {
+      client().tasks.WaitTask({ queue, task_id: 'job', timeout: duration(10_000) }, (error, response) => {
+        if (error || !response) reject(error ?? new Error('no response'));
+        else resolve(response);
+      });
+    });
+    const claimed = await claimOne(client(), queue);
+    const completedAt = Date.now();
+    await client().completeTask({ queue, task_id: 'job', lease_token: claimed.lease_token });
+    const done = await waiting;
+    assert.equal(done.finished, true);
+    assert.equal(done.task?.state, 'TASK_STATE_SUCCEEDED');
+    assert.ok(Date.now() - completedAt < 500, 'returned right after the completion');
+  });
+
+  it('RunTask returns the worker\'s result, and with require_worker fails fast on a queue nobody serves', async () => {
+    const queue = uniqueQueue('run');
+    const worker = (async () => {
+      const claimed = await client().claimTasks({ queues: [queue], worker_id: 'runner', wait_timeout: duration(10_000) });
+      const item = claimed.tasks[0];
+      assert.ok(item?.task);
+      await client().completeTask({
+        queue,
+        task_id: item.task.id,
+        lease_token: item.lease_token,
+        result: Buffer.concat([Buffer.from('echo:'), item.task.payload]),
+      });
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const run = (request: object): Promise<{ finished: boolean; created: boolean; task: { result: Buffer; state: string } | null }> =>
+      new Promise((resolve, reject) => {
+        client().tasks.RunTask(request, (error, response) => {
+          if (error || !response) reject(error ?? new Error('no response'));
+          else resolve(response);
+        });
+      });
+    const outcome = await run({ task: { queue, payload: Buffer.from('ping') }, timeout: duration(10_000), require_worker: true });
+    await worker;
+    assert.equal(outcome.finished, true);
+    assert.equal(outcome.created, true);
+    assert.equal(outcome.task?.result.toString(), 'echo:ping');
+    const unserved = uniqueQueue('nobody-home');
+    const started = Date.now();
+    await rejectsWith(
+      run({ task: { queue: unserved }, timeout: duration(10_000), require_worker: true }),
+      grpc.status.FAILED_PRECONDITION,
+      new RegExp(`no worker has claimed from queue "${unserved}" in the last \\d+ s`),
+    );
+    assert.ok(Date.now() - started < 1_000, 'failed fast');
+  });
+});
