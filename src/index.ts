@@ -1,6 +1,6 @@
 // The package's public surface: the typed client, the worker runner and their errors.
 export { BatonClient, durationFromMs, durationToMs, timestampToMs } from './client/client.js';
-export type { CallOptions } from './client/client.js';
+export type { CallOptions, WatchOptions } from './client/client.js';
 export { createWorker, Worker } from './client/worker.js';
 export type { Handler, Task, TaskContext, TaskResult, WorkerEvents, WorkerOptions } from './client/worker.js';
 export {

@@ -54,6 +54,18 @@ import type { ListWorkersRequest } from '../grpc/generated/baton/v1/ListWorkersR
 import type { ListWorkersResponse__Output } from '../grpc/generated/baton/v1/ListWorkersResponse.js';
 import type { GetWorkerRequest } from '../grpc/generated/baton/v1/GetWorkerRequest.js';
 import type { GetWorkerResponse__Output } from '../grpc/generated/baton/v1/GetWorkerResponse.js';
+import type { WaitTaskRequest } from '../grpc/generated/baton/v1/WaitTaskRequest.js';
+import type { WaitTaskResponse__Output } from '../grpc/generated/baton/v1/WaitTaskResponse.js';
+import type { RunTaskRequest } from '../grpc/generated/baton/v1/RunTaskRequest.js';
+import type { RunTaskResponse__Output } from '../grpc/generated/baton/v1/RunTaskResponse.js';
+import type { WatchTasksRequest } from '../grpc/generated/baton/v1/WatchTasksRequest.js';
+import type { WatchTasksResponse__Output } from '../grpc/generated/baton/v1/WatchTasksResponse.js';
+import type { TaskEvent__Output } from '../grpc/generated/baton/v1/TaskEvent.js';
+
+export interface WatchOptions {
+  /** Aborting it cancels the stream; the loop over it then ends without an error. */
+  signal?: AbortSignal;
+}
 
 export interface CallOptions {
   /** Milliseconds until the call fails with DEADLINE_EXCEEDED, retries included. */
@@ -177,6 +189,45 @@ export class BatonClient {
 
   retryTask(request: RetryTaskRequest, options?: CallOptions): Promise<RetryTaskResponse__Output> {
     return call((o, cb) => this.tasks.RetryTask(request, o, cb), options ?? {}, false);
+  }
+
+  /** Waits until the task is finished or `request.timeout` passes (then `finished` is false). Retried: it is a read. */
+  waitTask(request: WaitTaskRequest, options: CallOptions = {}): Promise<WaitTaskResponse__Output> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS + durationToMs(request.timeout);
+    return call((o, cb) => this.tasks.WaitTask(request, o, cb), { ...options, timeoutMs }, true);
+  }
+
+  /** Submits a task and waits up to `request.timeout` for its outcome. Never retried (resubmit by task id instead). */
+  runTask(request: RunTaskRequest, options: CallOptions = {}): Promise<RunTaskResponse__Output> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS + durationToMs(request.timeout);
+    return call((o, cb) => this.tasks.RunTask(request, o, cb), { ...options, timeoutMs }, false);
+  }
+
+  /**
+   * A queue's changes as they happen: `for await (const event of client.watchTasks({ queue })) ...`. The stream has
+   * no deadline. The loop ends when the server ends the stream cleanly (it shuts down: resume elsewhere with the last
+   * event's `cursor`) or when `signal` aborts; it throws the gRPC error when the stream fails (OUT_OF_RANGE,
+   * RESOURCE_EXHAUSTED, UNAVAILABLE, ...). Breaking out of the loop cancels the call. Not retried.
+   */
+  async *watchTasks(request: WatchTasksRequest, options: WatchOptions = {}): AsyncGenerator<TaskEvent__Output, void, undefined> {
+    const { signal } = options;
+    if (signal?.aborted) return;
+    const stream = this.tasks.WatchTasks(request);
+    const cancel = (): void => {
+      stream.cancel();
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      for await (const message of stream as AsyncIterable<WatchTasksResponse__Output>) {
+        if (message.event) yield message.event;
+      }
+    } catch (error) {
+      if (signal?.aborted && statusOf(error) === grpc.status.CANCELLED) return;
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      stream.cancel();
+    }
   }
 
   claimTasks(request: ClaimTasksRequest, options: CallOptions = {}): Promise<ClaimTasksResponse__Output> {
