@@ -3,11 +3,11 @@ import type { ParseArgsConfig } from 'node:util';
 import { BatonClient } from '../client/client.js';
 import { statusName, statusOf } from '../client/errors.js';
 import type { Command, CommandContext, Io, OptionSpec } from './command.js';
-import { UsageError, parseDuration, println } from './command.js';
+import { CommandExit, UsageError, parseDuration, println } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { EXIT } from './exit.js';
 
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, serverError: 1, usage: 2 } as const;
+export { EXIT };
 
 const DEFAULT_SERVER = 'localhost:50051';
 
@@ -38,7 +38,8 @@ export function mainHelp(): string {
     'Options for every command:',
     ...optionLines(GLOBAL_OPTIONS),
     '',
-    'Exit codes: 0 ok, 1 the server refused or could not be reached (the message names the gRPC status), 2 usage error.',
+    'Exit codes: 0 ok, 1 the server refused or could not be reached (the message names the gRPC status), 2 usage error,',
+    '3 wait or run: the timeout passed before the task finished.',
     "Run 'baton <command> --help' for a command's arguments and options.",
   ].join('\n');
 }
@@ -52,7 +53,8 @@ export function commandHelp(command: Command): string {
     '',
     'Options:',
     ...optionLines(command.options),
-    ...optionLines(GLOBAL_OPTIONS),
+    // A command may give a global option its own meaning (wait's --timeout is how long to wait).
+    ...optionLines(Object.fromEntries(Object.entries(GLOBAL_OPTIONS).filter(([name]) => !(name in command.options)))),
   ].join('\n');
 }
 
@@ -117,6 +119,10 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal = new A
     await command.run(ctx);
     return EXIT.ok;
   } catch (error) {
+    if (error instanceof CommandExit) {
+      if (error.message !== '') println(io.stderr, `baton ${name}: ${error.message}`);
+      return error.code;
+    }
     if (error instanceof UsageError) {
       println(io.stderr, `baton ${name}: ${error.message}\nRun 'baton ${name} --help' for usage.`);
       return EXIT.usage;

@@ -8,6 +8,14 @@ export class UsageError extends Error {
   }
 }
 
+/** An outcome with its own exit code (see EXIT in exit.ts), e.g. wait's timeout: the message goes to stderr. */
+export class CommandExit extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+    this.name = 'CommandExit';
+  }
+}
+
 /** An option as node:util parseArgs takes it, plus what `--help` says about it. */
 export interface OptionSpec {
   type: 'string' | 'boolean';

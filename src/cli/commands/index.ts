@@ -12,15 +12,21 @@ import { queueSet } from './queueSet.js';
 import { resume } from './resume.js';
 import { retry } from './retry.js';
 import { retryFailed } from './retryFailed.js';
+import { run } from './run.js';
 import { stats } from './stats.js';
 import { submit } from './submit.js';
+import { wait } from './wait.js';
+import { watch } from './watch.js';
 import { workers } from './workers.js';
 
-/** Every command, in the order `baton --help` lists them. `watch` is added when the update stream lands. */
+/** Every command, in the order `baton --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   submit,
   get,
   list,
+  watch,
+  wait,
+  run,
   claim,
   complete,
   cancel,

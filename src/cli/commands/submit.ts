@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { durationFromMs } from '../../client/client.js';
 import type { SubmitTaskRequest } from '../../grpc/generated/baton/v1/SubmitTaskRequest.js';
-import type { Command, CommandContext } from '../command.js';
+import type { Command, CommandContext, OptionSpec } from '../command.js';
 import { UsageError, durationOption, intOption, println, stringOption, stringsOption } from '../command.js';
 import { shortState, taskText, toJson } from '../format.js';
 
@@ -36,6 +36,40 @@ function metadataOf(ctx: CommandContext): Record<string, string> {
   return metadata;
 }
 
+/** The options that describe a task to submit; `run` takes them too. */
+export const SUBMIT_OPTIONS: Record<string, OptionSpec> = {
+  id: { type: 'string', value: '<task-id>', help: 'task id (default: generated, sortable)' },
+  'payload-file': { type: 'string', value: '<path>', help: 'read the payload from a file, or - for stdin' },
+  metadata: { type: 'string', short: 'm', multiple: true, value: '<key=value>', help: 'a label; repeatable' },
+  priority: { type: 'string', value: '<-9..9>', help: 'higher is claimed first (default 0)' },
+  delay: { type: 'string', value: '<duration>', help: 'claimable only after this delay, e.g. 30s' },
+  'max-attempts': { type: 'string', value: '<n>', help: 'claims allowed before EXHAUSTED (default 5)' },
+  lease: { type: 'string', value: '<duration>', help: 'default lease for claims of this task (default 30s)' },
+  'expire-in': { type: 'string', value: '<duration>', help: 'EXPIRED if not finished within this time' },
+};
+
+/** The SubmitTaskRequest that ctx's <queue> [payload] and SUBMIT_OPTIONS describe. */
+export async function submitRequestOf(ctx: CommandContext): Promise<SubmitTaskRequest> {
+  const queue = ctx.args[0] ?? '';
+  const request: SubmitTaskRequest = { queue, payload: await payloadOf(ctx), metadata: metadataOf(ctx) };
+  const id = stringOption(ctx, 'id');
+  if (id !== undefined) request.task_id = id;
+  const priority = intOption(ctx, 'priority', -9, 9);
+  if (priority !== undefined) request.priority = priority;
+  const maxAttempts = intOption(ctx, 'max-attempts', 1, 1000);
+  if (maxAttempts !== undefined) request.max_attempts = maxAttempts;
+  const delay = durationOption(ctx, 'delay');
+  if (delay !== undefined) request.delay = durationFromMs(delay);
+  const lease = durationOption(ctx, 'lease');
+  if (lease !== undefined) request.lease_duration = durationFromMs(lease);
+  const expireIn = durationOption(ctx, 'expire-in');
+  if (expireIn !== undefined) {
+    const at = Date.now() + expireIn;
+    request.expire_time = { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 };
+  }
+  return request;
+}
+
 export const submit: Command = {
   name: 'submit',
   summary: 'submit a task to a queue',
@@ -44,35 +78,9 @@ export const submit: Command = {
     'The payload is the argument as UTF-8, or the bytes of --payload-file (- reads stdin).',
     'Submitting an --id that exists changes nothing and reports the existing task.',
   ].join('\n'),
-  options: {
-    id: { type: 'string', value: '<task-id>', help: 'task id (default: generated, sortable)' },
-    'payload-file': { type: 'string', value: '<path>', help: 'read the payload from a file, or - for stdin' },
-    metadata: { type: 'string', short: 'm', multiple: true, value: '<key=value>', help: 'a label; repeatable' },
-    priority: { type: 'string', value: '<-9..9>', help: 'higher is claimed first (default 0)' },
-    delay: { type: 'string', value: '<duration>', help: 'claimable only after this delay, e.g. 30s' },
-    'max-attempts': { type: 'string', value: '<n>', help: 'claims allowed before EXHAUSTED (default 5)' },
-    lease: { type: 'string', value: '<duration>', help: 'default lease for claims of this task (default 30s)' },
-    'expire-in': { type: 'string', value: '<duration>', help: 'EXPIRED if not finished within this time' },
-  },
+  options: SUBMIT_OPTIONS,
   async run(ctx) {
-    const queue = ctx.args[0] ?? '';
-    const request: SubmitTaskRequest = { queue, payload: await payloadOf(ctx), metadata: metadataOf(ctx) };
-    const id = stringOption(ctx, 'id');
-    if (id !== undefined) request.task_id = id;
-    const priority = intOption(ctx, 'priority', -9, 9);
-    if (priority !== undefined) request.priority = priority;
-    const maxAttempts = intOption(ctx, 'max-attempts', 1, 1000);
-    if (maxAttempts !== undefined) request.max_attempts = maxAttempts;
-    const delay = durationOption(ctx, 'delay');
-    if (delay !== undefined) request.delay = durationFromMs(delay);
-    const lease = durationOption(ctx, 'lease');
-    if (lease !== undefined) request.lease_duration = durationFromMs(lease);
-    const expireIn = durationOption(ctx, 'expire-in');
-    if (expireIn !== undefined) {
-      const at = Date.now() + expireIn;
-      request.expire_time = { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 };
-    }
-
+    const request = await submitRequestOf(ctx);
     const { task, created } = await ctx.client.submitTask(request, ctx.call);
     if (!task) throw new Error('the server returned no task');
     if (ctx.json) {
