@@ -24,6 +24,17 @@ export class BatonError extends Error {
   }
 }
 
+/** The caller's lease had run out: the call found it so, released the task, and refused (ABORTED). */
+export class LeaseExpiredError extends BatonError {
+  constructor(
+    message: string,
+    /** The state the task was moved to: PENDING, EXHAUSTED or CANCELLED. */
+    readonly taskState: string,
+  ) {
+    super('ABORTED', message);
+  }
+}
+
 export const invalidArgument = (field: string, problem: string): BatonError =>
   new BatonError('INVALID_ARGUMENT', `${field}: ${problem}`);
 

@@ -1,4 +1,4 @@
-import { BatonError, invalidArgument, taskNotFound } from './errors.js';
+import { BatonError, LeaseExpiredError, invalidArgument, taskNotFound } from './errors.js';
 import { newTaskId } from './ids.js';
 import type { ClaimInput, CompleteInput, FailInput, HeartbeatInput, ListInput, StartInput, SubmitInput } from './inputs.js';
 import * as limits from './limits.js';
@@ -186,6 +186,7 @@ export class Lifecycle {
             leaseDurationMs,
           });
           claimed.push(...outcome.claimed);
+          this.options.observer?.expiriesHandled(queue, outcome.expiries);
           if (outcome.claimed.length > 0) {
             this.options.observer?.tasksLeased(queue, outcome.claimed.map((c) => c.task), 'claim');
           }
@@ -230,17 +231,20 @@ export class Lifecycle {
       check.checkIntRange(progress.total, 'progress.total', 0, Number.MAX_SAFE_INTEGER);
       check.checkMaxLength(progress.message, 'progress.message', limits.PROGRESS_MESSAGE_MAX_LENGTH);
     }
-    return this.store.heartbeat(input.queue, input.taskId, input.leaseToken, {
-      leaseDurationMs: this.optionalLease(input.leaseDurationMs),
-      ...(progress ? { progress } : {}),
-    });
+    const update = { leaseDurationMs: this.optionalLease(input.leaseDurationMs), ...(progress ? { progress } : {}) };
+    return this.noticingExpiry(input.queue, () =>
+      this.store.heartbeat(input.queue, input.taskId, input.leaseToken, update),
+    );
   }
 
   async complete(queue: string, taskId: string, leaseToken: string, result: Buffer): Promise<Task> {
     const completion = this.toCompletion({ queue, taskId, leaseToken, result });
     const [outcome] = await this.store.complete(queue, [completion], 'full');
     if (!outcome) throw new Error('complete returned no result');
-    if ('error' in outcome) throw outcome.error;
+    if ('error' in outcome) {
+      this.reportExpiry(queue, outcome.error);
+      throw outcome.error;
+    }
     this.options.observer?.taskCompleted(outcome.task);
     return outcome.task;
   }
@@ -256,6 +260,7 @@ export class Lifecycle {
       (input) => this.toCompletion(input),
       async (queue, completions) => {
         const outcomes = await this.store.complete(queue, completions, view);
+        for (const outcome of outcomes) if ('error' in outcome) this.reportExpiry(queue, outcome.error);
         for (const outcome of outcomes) if ('task' in outcome) this.options.observer?.taskCompleted(outcome.task);
         return outcomes;
       },
@@ -270,13 +275,16 @@ export class Lifecycle {
       input.retryDelayMs === undefined
         ? undefined
         : check.checkDuration(input.retryDelayMs, 'retry_delay', 0, limits.RETRY_DELAY_MAX_MS);
-    const task = await this.store.fail(input.queue, input.taskId, input.leaseToken, {
+    const failure = {
       type: check.truncate(input.error.type || 'Error', limits.ERROR_TYPE_MAX_LENGTH),
       message: check.truncate(input.error.message, limits.ERROR_MESSAGE_MAX_LENGTH),
       details: check.truncate(input.error.details, limits.ERROR_DETAILS_MAX_LENGTH),
       permanent: input.permanent,
       ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
-    });
+    };
+    const task = await this.noticingExpiry(input.queue, () =>
+      this.store.fail(input.queue, input.taskId, input.leaseToken, failure),
+    );
     this.options.observer?.taskFailed(task);
     return task;
   }
@@ -288,6 +296,26 @@ export class Lifecycle {
       leaseToken: check.checkLeaseToken(input.leaseToken),
       result: check.checkBytes(input.result, 'result', this.options.maxPayloadBytes),
     };
+  }
+
+  /** A call that found its lease run out released the task: that expiry is reported like maintenance's. */
+  private reportExpiry(queue: string, error: unknown): void {
+    if (!(error instanceof LeaseExpiredError)) return;
+    this.options.observer?.expiriesHandled(queue, {
+      leasesExpired: 1,
+      leasesExhausted: error.taskState === 'EXHAUSTED' ? 1 : 0,
+      leasesCancelled: error.taskState === 'CANCELLED' ? 1 : 0,
+      tasksExpired: 0,
+    });
+  }
+
+  private async noticingExpiry<T>(queue: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.reportExpiry(queue, error);
+      throw error;
+    }
   }
 
   private optionalLease(leaseDurationMs: number | undefined): number {

@@ -63,7 +63,7 @@ export class Maintenance {
   private async reap(queue: string): Promise<void> {
     const { retentionMs, batchLimit, maxIntervalMs, workerRetentionMs } = this.options;
     const outcome = await this.store.reap(queue, { limit: batchLimit, retentionMs, workerRetentionMs });
-    this.options.observer?.queueReaped(queue, outcome);
+    this.options.observer?.expiriesHandled(queue, outcome);
     const hitLimit = [outcome.leasesExpired, outcome.tasksExpired, outcome.tasksPromoted, outcome.tasksDeleted].some(
       (count) => count >= batchLimit,
     );

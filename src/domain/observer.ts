@@ -1,4 +1,4 @@
-import type { ReapOutcome } from './store.js';
+import type { Expiries } from './store.js';
 import type { Task } from './task.js';
 
 /**
@@ -25,6 +25,6 @@ export interface LifecycleObserver {
   taskFailed(task: Task): void;
   /** CancelTask succeeded: the task is CANCELLED, or still ACTIVE with cancelRequested set. */
   taskCancelled(task: Task): void;
-  /** One maintenance pass over one queue. */
-  queueReaped(queue: string, outcome: ReapOutcome): void;
+  /** Leases and deadlines found run out and handled: by maintenance, by a claim, or by a call on an expired lease. */
+  expiriesHandled(queue: string, expiries: Expiries): void;
 }

@@ -101,6 +101,8 @@ export interface ClaimQuery {
 
 export interface ClaimOutcome {
   claimed: ClaimedTask[];
+  /** Leases and deadlines the claim found run out and handled first. */
+  expiries: Expiries;
   /** Epoch ms at which the earliest scheduled task becomes due, if any. */
   nextDueTime?: number;
 }
@@ -171,9 +173,17 @@ export interface WorkerRecord extends WorkerDescription {
   lastSeen: number;
 }
 
-export interface ReapOutcome {
+/** Expiries a call performed on the side: leases found run out (and what became of those tasks), deadlines passed. */
+export interface Expiries {
   leasesExpired: number;
+  /** Of the expired leases: tasks with no attempt left, now EXHAUSTED. */
+  leasesExhausted: number;
+  /** Of the expired leases: tasks whose cancel was requested, now CANCELLED. */
+  leasesCancelled: number;
   tasksExpired: number;
+}
+
+export interface ReapOutcome extends Expiries {
   tasksPromoted: number;
   tasksDeleted: number;
   /** Milliseconds until something in the queue is next due; undefined when nothing is. */

@@ -1,7 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { LifecycleObserver } from '../domain/observer.js';
-import type { ReapOutcome } from '../domain/store.js';
+import type { Expiries } from '../domain/store.js';
 import type { Task } from '../domain/task.js';
 import { TASK_SECONDS_BUCKETS } from './buckets.js';
 import { QueueLabels } from './queueLabels.js';
@@ -45,16 +45,16 @@ export class TaskMetrics implements LifecycleObserver {
     });
     this.exhausted = counter(
       'baton_tasks_exhausted_total',
-      'Tasks that ended EXHAUSTED because a FailTask used their last attempt.',
+      'Tasks that ended EXHAUSTED: their last attempt failed (FailTask) or its lease ran out.',
     );
     this.cancelled = counter(
       'baton_tasks_cancelled_total',
-      'Tasks that ended CANCELLED: by CancelTask, or by FailTask after a cancel was requested.',
+      'Tasks that ended CANCELLED: by CancelTask, or by FailTask or lease expiry after a cancel was requested.',
     );
-    this.expired = counter('baton_tasks_expired_total', 'Tasks that ended EXPIRED past their expire_time, found by maintenance.');
+    this.expired = counter('baton_tasks_expired_total', 'Tasks that ended EXPIRED past their expire_time (found by maintenance or by a claim).');
     this.leaseExpirations = counter(
       'baton_lease_expirations_total',
-      'Leases that ran out without a heartbeat, found by maintenance (the task is requeued, exhausted or cancelled).',
+      'Leases that ran out without a heartbeat, found by maintenance, a claim or a call on the lease (the task is requeued, exhausted or cancelled).',
     );
     this.waitSeconds = new Histogram({
       name: 'baton_task_wait_seconds',
@@ -114,11 +114,13 @@ export class TaskMetrics implements LifecycleObserver {
     if (task.state === 'CANCELLED') this.cancelled.inc({ queue: this.queues.label(task.queue) });
   }
 
-  queueReaped(queue: string, outcome: ReapOutcome): void {
-    if (outcome.leasesExpired === 0 && outcome.tasksExpired === 0) return;
+  expiriesHandled(queue: string, expiries: Expiries): void {
+    if (expiries.leasesExpired === 0 && expiries.tasksExpired === 0) return;
     const labels = { queue: this.queues.label(queue) };
-    this.leaseExpirations.inc(labels, outcome.leasesExpired);
-    this.expired.inc(labels, outcome.tasksExpired);
+    this.leaseExpirations.inc(labels, expiries.leasesExpired);
+    this.exhausted.inc(labels, expiries.leasesExhausted);
+    this.cancelled.inc(labels, expiries.leasesCancelled);
+    this.expired.inc(labels, expiries.tasksExpired);
   }
 
   private observeRun(labels: { queue: string }, task: Task, endTime: number | undefined): void {

@@ -1,5 +1,5 @@
 import { ReplyError } from 'ioredis';
-import { BatonError, taskNotFound } from '../domain/errors.js';
+import { BatonError, LeaseExpiredError, taskNotFound } from '../domain/errors.js';
 
 // ioredis declares ReplyError as `any`; it is the class of every error reply Redis sends.
 const RedisReplyError = ReplyError as typeof Error;
@@ -23,7 +23,10 @@ function describeScriptError(code: string, args: string[], queue: string, id: st
         `lease_token does not hold the current lease of task "${id}" (the task is ${args[0] ?? 'in another state'})`,
       );
     case 'LEASE_EXPIRED':
-      return new BatonError('ABORTED', `the lease on task "${id}" expired; the task is now ${args[0] ?? 'released'}`);
+      return new LeaseExpiredError(
+        `the lease on task "${id}" expired; the task is now ${args[0] ?? 'released'}`,
+        args[0] ?? 'PENDING',
+      );
     case 'LOCKED': {
       const until = new Date(Number(args[1])).toISOString();
       return new BatonError('ABORTED', `task "${id}" is held by worker "${args[0] ?? '?'}" until ${until}`);

@@ -133,13 +133,15 @@ export class RedisTaskStore implements TaskStore {
         newTokenNonce(),
       ),
     );
-    const [nextDue, claimedReplies] = asArray(reply);
+    const [nextDue, claimedReplies, tally] = asArray(reply);
     const claimed: ClaimedTask[] = asArray(claimedReplies ?? null).map((item) => {
       const [token, task] = asArray(item);
       return { leaseToken: asString(token), task: decodeTask(queue, task ?? null) };
     });
+    const [leasesExpired = 0, leasesExhausted = 0, leasesCancelled = 0, tasksExpired = 0] = asArray(tally ?? null).map(asNumber);
+    const expiries = { leasesExpired, leasesExhausted, leasesCancelled, tasksExpired };
     const nextDueTime = asNumber(nextDue);
-    return nextDueTime < 0 ? { claimed } : { claimed, nextDueTime };
+    return nextDueTime < 0 ? { claimed, expiries } : { claimed, expiries, nextDueTime };
   }
 
   async start(task: NewTask, request: StartQuery): Promise<StartResult> {
@@ -214,9 +216,12 @@ export class RedisTaskStore implements TaskStore {
     const reply = await this.call(queue, '', (keys) =>
       this.client.batonReapBuffer(...keys, settings.limit, settings.retentionMs, settings.workerRetentionMs),
     );
-    const [leasesExpired, tasksExpired, tasksPromoted, tasksDeleted, nextDue] = asArray(reply).map(asNumber);
+    const [leasesExpired, leasesExhausted, leasesCancelled, tasksExpired, tasksPromoted, tasksDeleted, nextDue] =
+      asArray(reply).map(asNumber);
     const outcome: ReapOutcome = {
       leasesExpired: leasesExpired ?? 0,
+      leasesExhausted: leasesExhausted ?? 0,
+      leasesCancelled: leasesCancelled ?? 0,
       tasksExpired: tasksExpired ?? 0,
       tasksPromoted: tasksPromoted ?? 0,
       tasksDeleted: tasksDeleted ?? 0,

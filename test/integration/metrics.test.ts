@@ -160,6 +160,21 @@ describe('GET /metrics', () => {
     assert.equal(counters.claimed, 1);
   });
 
+  it('counts a last attempt whose lease ran out as exhausted, and a cancel-requested one as cancelled', async () => {
+    const queue = uniqueQueue('metrics-lease-outcomes');
+    await submit(server.client, { queue, task_id: 'last-try', max_attempts: 1 });
+    await claimOne(server.client, queue, 'crashes', 1_000);
+    await submit(server.client, { queue, task_id: 'stop-me' });
+    await server.client.claimTasks({ queues: [queue], worker_id: 'w', lease_duration: duration(1_000) });
+    await server.client.cancelTask({ queue, task_id: 'stop-me' });
+    const counters = await eventually(async () => {
+      const c = await taskCounters(server, queue);
+      return c.leaseExpirations === 2 ? c : undefined;
+    }, 5_000);
+    assert.equal(counters.exhausted, 1, 'the crashed last attempt');
+    assert.equal(counters.cancelled, 1, 'the cancel-requested task whose lease ran out');
+  });
+
   it('observes the wait from submission to claim and the run from claim to completion', async () => {
     const queue = uniqueQueue('metrics-times');
     await submit(server.client, { queue, task_id: 't1' });

@@ -6,8 +6,8 @@
 -- ARGV[2] max tasks to claim
 -- ARGV[3] lease length ms (0: each task's default)
 -- ARGV[4] token prefix: a random nonce from the caller; the i-th claimed task gets token prefix .. i
--- Returns { next schedule time ms of a scheduled task or -1, { token, task reply with payload }... }; a paused
--- queue claims nothing and reports no due time (its resume wakes waiting claims).
+-- Returns { next schedule time ms of a scheduled task or -1, { token, task reply with payload }..., expiry tally
+-- (see expiryTally) }; a paused queue claims nothing and reports no due time (its resume wakes waiting claims).
 --@include queue
 
 local workerId, max, leaseMs, tokenPrefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
@@ -15,7 +15,7 @@ local now = nowMs()
 touchWorker(workerId, now)
 redis.call('HSET', K.meta, 'lc', int(now))
 if queueSetting('paused', 0) == 1 then
-  return { -1, {} }
+  return { -1, {}, expiryTally() }
 end
 
 local leaseExpired = redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, 100)
@@ -44,6 +44,7 @@ while #claimed < max do
     if t.xt and t.xt <= now then
       moveTo(id, t, EXPIRED, now)
       emit('expired', id, t, nil)
+      expiries.deadlines = expiries.deadlines + 1
     else
       local token = tokenPrefix .. (#claimed + 1)
       grantLease(id, t, workerId, leaseMs, token, now)
@@ -59,4 +60,4 @@ local nextDueMs = -1
 if #nextDue > 0 then
   nextDueMs = tonumber(nextDue[2])
 end
-return { nextDueMs, claimed }
+return { nextDueMs, claimed, expiryTally() }

@@ -5,7 +5,8 @@
 -- ARGV[1] limit per step
 -- ARGV[2] retention of finished tasks, ms, unless the queue sets its own
 -- ARGV[3] how long a worker not seen in this queue keeps its entry and counters here, ms
--- Returns { leases expired, tasks expired, tasks promoted, tasks deleted, ms until the next known due time or -1 }.
+-- Returns { leases expired, of which exhausted, of which cancelled, tasks past their deadline expired,
+--           tasks promoted, tasks deleted, ms until the next known due time or -1 }.
 --@include queue
 
 local limit, workerRetention = tonumber(ARGV[1]), tonumber(ARGV[3])
@@ -29,6 +30,7 @@ for _, id in ipairs(pastDeadline) do
     moveTo(id, t, EXPIRED, now)
     saveTask(id, t)
     emit('expired', id, t, nil)
+    expiries.deadlines = expiries.deadlines + 1
   else
     redis.call('ZREM', K.deadlines, id)
   end
@@ -75,4 +77,5 @@ consider(K.active, 0)
 consider(K.deadlines, 0)
 consider(K.scheduled, 0)
 consider(K.done, retention)
-return { #leaseExpired, #pastDeadline, #due, #old, nextDue }
+local tally = expiryTally()
+return { tally[1], tally[2], tally[3], tally[4], #due, #old, nextDue }

@@ -155,6 +155,14 @@ local function emitQueueEvent(kind, ...)
   redis.call('XADD', K.events, 'MAXLEN', '~', queueSetting('er', DEFAULT_EVENT_RETENTION), '*', 'ev', kind, ...)
 end
 
+-- Expiries this script run performed besides its own purpose (a lease found run out, a deadline passed), so the
+-- caller can count them: scripts that can do so return this tally.
+local expiries = { leases = 0, exhausted = 0, cancelled = 0, deadlines = 0 }
+
+local function expiryTally()
+  return { expiries.leases, expiries.exhausted, expiries.cancelled, expiries.deadlines }
+end
+
 -- The worker holding a task's lease failed it (or let the lease run out): counted against that worker here.
 local function countWorkerFailure(t)
   if t.w then
@@ -192,6 +200,12 @@ local function expireLease(id, t, now)
   local worker = t.w
   moveTo(id, t, state, now)
   emit(kind, id, t, worker)
+  expiries.leases = expiries.leases + 1
+  if state == EXHAUSTED then
+    expiries.exhausted = expiries.exhausted + 1
+  elseif state == CANCELLED then
+    expiries.cancelled = expiries.cancelled + 1
+  end
   return state
 end
 
