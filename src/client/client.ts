@@ -26,6 +26,8 @@ import type { CompleteTaskResponse__Output } from '../grpc/generated/baton/v1/Co
 import type { CompleteTasksRequest } from '../grpc/generated/baton/v1/CompleteTasksRequest.js';
 import type { CompleteTasksResponse__Output } from '../grpc/generated/baton/v1/CompleteTasksResponse.js';
 import type { FailTaskRequest } from '../grpc/generated/baton/v1/FailTaskRequest.js';
+import type { ReleaseTaskRequest } from '../grpc/generated/baton/v1/ReleaseTaskRequest.js';
+import type { ReleaseTaskResponse__Output } from '../grpc/generated/baton/v1/ReleaseTaskResponse.js';
 import type { Duration } from '../grpc/generated/google/protobuf/Duration.js';
 import type { Timestamp } from '../grpc/generated/google/protobuf/Timestamp.js';
 import type { FailTaskResponse__Output } from '../grpc/generated/baton/v1/FailTaskResponse.js';
@@ -250,6 +252,11 @@ export class BatonClient {
   /** Completes a batch of tasks in one round trip; each result says whether its item succeeded. */
   completeTasks(request: CompleteTasksRequest, options?: CallOptions): Promise<CompleteTasksResponse__Output> {
     return call((o, cb) => this.workers.CompleteTasks(request, o, cb), options ?? {}, true);
+  }
+
+  /** Gives a held task back without using up its attempt (PENDING again at once). */
+  releaseTask(request: ReleaseTaskRequest, options?: CallOptions): Promise<ReleaseTaskResponse__Output> {
+    return call((o, cb) => this.workers.ReleaseTask(request, o, cb), options ?? {}, true);
   }
 
   failTask(request: FailTaskRequest, options?: CallOptions): Promise<FailTaskResponse__Output> {

@@ -595,7 +595,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** Aborts the handler and gives the task back at once (a retryable failure with no delay). */
+  /** Aborts the handler and gives the task back at once, without using up its attempt (ReleaseTask). */
   private async release(entry: Running): Promise<void> {
     if (entry.phase !== 'running') return;
     if (entry.lost) {
@@ -607,18 +607,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     entry.controller.abort(new WorkerClosingError());
     let after: Task | undefined;
     try {
-      const failed = await this.client.failTask(
-        {
-          queue: entry.task.queue,
-          task_id: entry.task.id,
-          lease_token: entry.token,
-          error: { type: 'WorkerShutdown', message: `worker ${this.workerId} shut down before the task finished` },
-          permanent: false,
-          retry_delay: durationFromMs(0),
-        },
+      const released = await this.client.releaseTask(
+        { queue: entry.task.queue, task_id: entry.task.id, lease_token: entry.token },
         { retry: true, timeoutMs: 5_000 },
       );
-      after = failed.task ?? undefined;
+      after = released.task ?? undefined;
     } catch (error) {
       // The lease runs out and the server requeues the task: slower, but nothing is lost.
       this.report(error);

@@ -267,6 +267,14 @@ export class Lifecycle {
     );
   }
 
+  /** Gives a held task back at once (a worker shutting down) without using up its attempt. */
+  async release(queue: string, taskId: string, leaseToken: string): Promise<Task> {
+    check.checkQueue(queue);
+    check.checkTaskId(taskId);
+    check.checkLeaseToken(leaseToken);
+    return this.noticingExpiry(queue, () => this.store.release(queue, taskId, leaseToken));
+  }
+
   async fail(input: FailInput): Promise<Task> {
     check.checkQueue(input.queue);
     check.checkTaskId(input.taskId);

@@ -25,6 +25,8 @@ export interface TaskStore {
   /** Completes tasks of one queue; each item succeeds or fails alone. Results in input order. */
   complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]>;
   fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task>;
+  /** Gives a held task back without using up its attempt. */
+  release(queue: string, id: string, leaseToken: string): Promise<Task>;
   cancel(queue: string, id: string): Promise<Task>;
   retry(queue: string, id: string): Promise<Task>;
   /** Requeues expired leases, expires deadlines, promotes due tasks, drops old finished tasks and old workers. */

@@ -141,6 +141,7 @@ export const TASK_EVENT_TYPES = [
   'cancelled',
   'expired',
   'retried',
+  'released',
   'paused',
   'resumed',
   'purged',

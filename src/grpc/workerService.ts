@@ -79,6 +79,10 @@ export function workerServiceHandlers(lifecycle: Lifecycle, log: Logger): Worker
       };
     }),
 
+    ReleaseTask: unary(`${SERVICE}/ReleaseTask`, log, async (request) => ({
+      task: taskToProto(await lifecycle.release(request.queue, request.task_id, request.lease_token)),
+    })),
+
     FailTask: unary(`${SERVICE}/FailTask`, log, async (request) => ({
       task: taskToProto(
         await lifecycle.fail({

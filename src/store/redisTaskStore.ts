@@ -204,6 +204,10 @@ export class RedisTaskStore implements TaskStore {
     return decodeTask(queue, reply);
   }
 
+  async release(queue: string, id: string, leaseToken: string): Promise<Task> {
+    return decodeTask(queue, await this.call(queue, id, (keys) => this.client.batonReleaseBuffer(...keys, id, leaseToken)));
+  }
+
   async cancel(queue: string, id: string): Promise<Task> {
     return decodeTask(queue, await this.call(queue, id, (keys) => this.client.batonCancelBuffer(...keys, id)));
   }

@@ -23,6 +23,7 @@ const SCRIPT_NAMES = [
   'heartbeat',
   'complete',
   'fail',
+  'release',
   'cancel',
   'retry',
   'reap',
@@ -50,6 +51,7 @@ declare module 'ioredis' {
     batonHeartbeatBuffer: ScriptCommand<Context>;
     batonCompleteBuffer: ScriptCommand<Context>;
     batonFailBuffer: ScriptCommand<Context>;
+    batonReleaseBuffer: ScriptCommand<Context>;
     batonCancelBuffer: ScriptCommand<Context>;
     batonRetryBuffer: ScriptCommand<Context>;
     batonReapBuffer: ScriptCommand<Context>;

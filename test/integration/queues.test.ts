@@ -259,6 +259,30 @@ describe('operator views and queue controls (QueueService)', () => {
     assert.equal((await queues.ListWorkers({ queue, include_lost: true })).workers.length, 1);
   });
 
+  it('forgets a lost worker, and its counters, after the worker retention', async () => {
+    const shortMemory = await startTestServer(redis.config, { workerLostAfterMs: 200, workerRetentionMs: 600 });
+    const api = queueClient(shortMemory.baton.grpcAddress);
+    try {
+      const queue = uniqueQueue('forget');
+      await api.RegisterWorker({ worker_id: 'ephemeral-pod', queues: [queue] });
+      await submit(shortMemory.client, { queue });
+      await claimOne(shortMemory.client, queue, 'ephemeral-pod');
+      assert.equal((await api.GetWorker({ worker_id: 'ephemeral-pod' })).worker?.status, 'WORKER_STATUS_ALIVE');
+      await eventually(async () => {
+        try {
+          await api.GetWorker({ worker_id: 'ephemeral-pod' });
+          return undefined;
+        } catch (error) {
+          return (error as grpc.ServiceError).code === grpc.status.NOT_FOUND ? true : undefined;
+        }
+      }, 5_000);
+      assert.equal((await api.ListWorkers({ queue, include_lost: true })).workers.length, 0);
+    } finally {
+      api.close();
+      await shortMemory.stop();
+    }
+  });
+
   it('answers NOT_FOUND for an unknown queue or worker and INVALID_ARGUMENT for a bad page token', async () => {
     await rejectsWith(queues.GetQueue({ queue: 'never-used-queue' }), grpc.status.NOT_FOUND, /never-used-queue/);
     await rejectsWith(queues.PauseQueue({ queue: 'never-used-queue' }), grpc.status.NOT_FOUND);

@@ -352,6 +352,20 @@ export function lifecycleScenarios(server: () => TestServer): void {
       assert.equal(failed.task?.state, 'TASK_STATE_PENDING');
     });
 
+    it('ReleaseTask gives a task back at once without using up its attempt or recording an error', async () => {
+      const queue = uniqueQueue('release');
+      const task = await submit(client(), { queue, max_attempts: 1 });
+      const first = await claimOne(client(), queue, 'leaving');
+      const released = await client().releaseTask({ queue, task_id: task.id, lease_token: first.lease_token });
+      assert.equal(released.task?.state, 'TASK_STATE_PENDING');
+      assert.equal(released.task?.errors.length, 0);
+      await rejectsWith(client().releaseTask({ queue, task_id: task.id, lease_token: first.lease_token }), grpc.status.ABORTED);
+      const second = await claimOne(client(), queue, 'staying');
+      assert.equal(second.task.attempt, 2);
+      const failed = await client().failTask({ queue, task_id: task.id, lease_token: second.lease_token });
+      assert.equal(failed.task?.state, 'TASK_STATE_EXHAUSTED', 'the one real attempt was the last');
+    });
+
     it('RetryTask makes an exhausted task PENDING with a fresh attempt budget and its history kept', async () => {
       const queue = uniqueQueue('redrive');
       const task = await submit(client(), { queue, max_attempts: 1 });

@@ -1,0 +1,33 @@
+-- Gives the caller's task back at once without using up its attempt and without recording an error (a worker
+-- shutting down): PENDING again, or CANCELLED when a cancel was requested.
+-- KEYS: the queue keyset (includes/queue.lua).
+-- ARGV[1] task id
+-- ARGV[2] lease token
+-- Returns the task reply (with payload).
+-- Errors: BATON NOT_FOUND | TOKEN_MISMATCH <state> | LEASE_EXPIRED <state>
+--@include queue
+
+local id, token = ARGV[1], ARGV[2]
+local now = nowMs()
+local t = loadTask(id)
+if not t then
+  return reject('NOT_FOUND')
+end
+local leaseError = checkLease(id, t, token, now)
+if leaseError then
+  return leaseError
+end
+local worker = t.w
+-- The attempt is not counted against the budget: the task never really ran.
+t.ab = (t.ab or 0) + 1
+if t.cr then
+  moveTo(id, t, CANCELLED, now)
+  emit('cancelled', id, t, worker)
+else
+  t.sc = now
+  moveTo(id, t, PENDING, now)
+  emit('released', id, t, worker)
+  wakeClaimers()
+end
+saveTask(id, t)
+return taskReply(id, t, 'full')
