@@ -358,7 +358,7 @@ export function lifecycleScenarios(server: () => TestServer): void {
       const first = await claimOne(client(), queue, 'leaving');
       const released = await client().releaseTask({ queue, task_id: task.id, lease_token: first.lease_token });
       assert.equal(released.task?.state, 'TASK_STATE_PENDING');
-      assert.equal(released.task?.errors.length, 0);
+      assert.equal(released.task.errors.length, 0);
       await rejectsWith(client().releaseTask({ queue, task_id: task.id, lease_token: first.lease_token }), grpc.status.ABORTED);
       const second = await claimOne(client(), queue, 'staying');
       assert.equal(second.task.attempt, 2);
