@@ -14,13 +14,9 @@
 local id, token = ARGV[1], ARGV[2]
 local permanent, retryDelay, random = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
 local now = nowMs()
-local t = loadTask(id)
+local t, refusal = leasedTask(id, token, now)
 if not t then
-  return reject('NOT_FOUND')
-end
-local leaseError = checkLease(id, t, token, now)
-if leaseError then
-  return leaseError
+  return refusal
 end
 appendError(t, ARGV[3], ARGV[4], ARGV[5], now)
 countWorkerFailure(t)

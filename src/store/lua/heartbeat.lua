@@ -10,13 +10,9 @@
 
 local id, token, leaseMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local now = nowMs()
-local t = loadTask(id)
+local t, refusal = leasedTask(id, token, now)
 if not t then
-  return reject('NOT_FOUND')
-end
-local leaseError = checkLease(id, t, token, now)
-if leaseError then
-  return leaseError
+  return refusal
 end
 if leaseMs > 0 then
   t.ll = leaseMs

@@ -9,13 +9,9 @@
 
 local id, token = ARGV[1], ARGV[2]
 local now = nowMs()
-local t = loadTask(id)
+local t, refusal = leasedTask(id, token, now)
 if not t then
-  return reject('NOT_FOUND')
-end
-local leaseError = checkLease(id, t, token, now)
-if leaseError then
-  return leaseError
+  return refusal
 end
 local worker = t.w
 -- The attempt is not counted against the budget: the task never really ran.

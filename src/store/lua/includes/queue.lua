@@ -236,6 +236,19 @@ local function reopen(id, t, now)
   end
 end
 
+-- The caller's task under its valid lease, or nil and the error reply to return.
+local function leasedTask(id, token, now)
+  local t = loadTask(id)
+  if not t then
+    return nil, reject('NOT_FOUND')
+  end
+  local leaseError = checkLease(id, t, token, now)
+  if leaseError then
+    return nil, leaseError
+  end
+  return t, nil
+end
+
 local function grantLease(id, t, workerId, leaseMs, token, now)
   t.a = (t.a or 0) + 1
   t.w, t.lt, t.st = workerId, token, now
