@@ -5,6 +5,7 @@ import type { QueueAdmin } from '../domain/queues.js';
 import type { Updates } from '../domain/updates.js';
 import type { WorkerRegistry } from '../domain/workers.js';
 import type { Logger } from '../log.js';
+import type { WatchTasksResponse } from './generated/baton/v1/WatchTasksResponse.js';
 import { HealthService } from './health.js';
 import { loadProtos } from './protos.js';
 import { queueServiceHandlers } from './queueService.js';
@@ -48,7 +49,27 @@ export async function startGrpcServer(
     interceptors,
   });
   const health = new HealthService(SERVICE_NAMES);
-  server.addService(protos.baton.v1.TaskService.service, taskServiceHandlers(lifecycle, services.updates, services.shutdown, services.watchBufferMax, log));
+  const taskService = protos.baton.v1.TaskService.service;
+  const watchMethod = taskService.WatchTasks;
+  const encodeWatchResponse = watchMethod.responseSerialize as (value: WatchTasksResponse) => Buffer;
+  server.addService(
+    {
+      ...taskService,
+      // WatchTasks writes each event's bytes, encoded once for all its watchers; anything else is encoded as usual.
+      WatchTasks: {
+        ...watchMethod,
+        responseSerialize: (value: unknown) =>
+          Buffer.isBuffer(value) ? value : encodeWatchResponse(value as WatchTasksResponse),
+      },
+    },
+    taskServiceHandlers(
+      lifecycle,
+      services.updates,
+      services.shutdown,
+      { bufferMax: services.watchBufferMax, encode: encodeWatchResponse },
+      log,
+    ),
+  );
   server.addService(protos.baton.v1.WorkerService.service, workerServiceHandlers(lifecycle, log));
   server.addService(
     protos.baton.v1.QueueService.service,

@@ -8,6 +8,7 @@ import type { SubmitTasksResult } from './generated/baton/v1/SubmitTasksResult.j
 import { itemError } from './status.js';
 import { unary } from './unary.js';
 import { watchTasksHandler } from './watchTasks.js';
+import type { WatchOptions } from './watchTasks.js';
 
 const SERVICE = 'baton.v1.TaskService';
 
@@ -15,7 +16,7 @@ export function taskServiceHandlers(
   lifecycle: Lifecycle,
   updates: Updates,
   shutdown: AbortSignal,
-  watchBufferMax: number,
+  watch: WatchOptions,
   log: Logger,
 ): TaskServiceHandlers {
   return {
@@ -66,7 +67,7 @@ export function taskServiceHandlers(
       task: taskToProto(await lifecycle.retry(request.queue, request.task_id)),
     })),
 
-    WatchTasks: watchTasksHandler(updates, shutdown, watchBufferMax, log),
+    WatchTasks: watchTasksHandler(updates, shutdown, watch, log),
 
     WaitTask: unary(`${SERVICE}/WaitTask`, log, async (request, signal) => {
       const outcome = await updates.wait(request.queue, request.task_id, durationToMs(request.timeout) ?? 0, signal);

@@ -40,6 +40,16 @@ export function eventToProto(event: TaskEvent): WatchTasksResponse {
   };
 }
 
+export interface WatchOptions {
+  /** Events a stream may fall behind by before it is ended with RESOURCE_EXHAUSTED. */
+  bufferMax: number;
+  /** The method's protobuf encoder: each event is encoded once and its bytes written to every watcher. */
+  encode: (message: WatchTasksResponse) => Buffer;
+}
+
+/** Encoded events, shared by every watcher that receives the same event object from the queue's feed. */
+const encodedEvents = new WeakMap<TaskEvent, Buffer>();
+
 function startOf(request: WatchTasksRequest__Output): WatchStart {
   if (request.cursor !== '') return { from: 'cursor', cursor: request.cursor };
   return request.start === 'WATCH_START_OLDEST' ? { from: 'oldest' } : { from: 'now' };
@@ -53,14 +63,24 @@ function startOf(request: WatchTasksRequest__Output): WatchStart {
 export function watchTasksHandler(
   updates: Updates,
   shutdown: AbortSignal,
-  bufferMax: number,
+  options: WatchOptions,
   log: Logger,
 ): grpc.handleServerStreamingCall<WatchTasksRequest__Output, WatchTasksResponse> {
+  const { bufferMax, encode } = options;
+  const encoded = (event: TaskEvent): Buffer => {
+    let bytes = encodedEvents.get(event);
+    if (!bytes) {
+      bytes = encode(eventToProto(event));
+      encodedEvents.set(event, bytes);
+    }
+    return bytes;
+  };
   const method = 'baton.v1.TaskService/WatchTasks';
   return (call) => {
     const stop = new AbortController();
     let ended = false;
-    let backlog: WatchTasksResponse[] = [];
+    // Encoded messages: the method's serializer passes Buffers through (see server.ts).
+    let backlog: Buffer[] = [];
     let blocked = false;
     const drainWaiters: (() => void)[] = [];
     const wakeDrainWaiters = (): void => {
@@ -89,15 +109,15 @@ export function watchTasksHandler(
       blocked = false;
       while (backlog.length > 0 && !blocked) {
         const next = backlog.shift();
-        if (next) blocked = !call.write(next);
+        if (next) blocked = !call.write(next as unknown as WatchTasksResponse);
       }
       if (!blocked) wakeDrainWaiters();
     });
     const deliver = (event: TaskEvent): void => {
       if (ended) return;
-      const message = eventToProto(event);
+      const message = encoded(event);
       if (!blocked) {
-        blocked = !call.write(message);
+        blocked = !call.write(message as unknown as WatchTasksResponse);
         return;
       }
       backlog.push(message);
