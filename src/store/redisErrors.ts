@@ -4,8 +4,11 @@ import { BatonError, LeaseExpiredError, taskNotFound } from '../domain/errors.js
 // ioredis declares ReplyError as `any`; it is the class of every error reply Redis sends.
 const RedisReplyError = ReplyError as typeof Error;
 
-/** Reply errors that mean the cluster is between states (failover, resharding, loading), not a bug. */
-const TRANSIENT_REPLIES = ['CLUSTERDOWN', 'TRYAGAIN', 'LOADING', 'MASTERDOWN', 'READONLY', 'BUSY'];
+/**
+ * Reply errors that mean the cluster is between states (failover, resharding, loading), not a bug. MOVED and ASK
+ * reach us when ioredis cannot redirect a whole auto-pipeline (its slots moved unevenly during a failover).
+ */
+const TRANSIENT_REPLIES = ['CLUSTERDOWN', 'TRYAGAIN', 'LOADING', 'MASTERDOWN', 'READONLY', 'BUSY', 'MOVED', 'ASK'];
 
 /** A script's error code with its arguments ('LOCKED worker-1 1700000000000'), as a domain error for people. */
 export function scriptError(codeAndArgs: string, queue: string, id: string): BatonError {
