@@ -76,7 +76,7 @@ describe('Redis Cluster failover (3 masters, 1 replica each)', () => {
     assert.equal(claimed.task.id, before.id);
     const done = await server.client.completeTask({ queue, task_id: before.id, lease_token: claimed.lease_token });
     assert.ok(done.task && done.task.errors.every((e) => e.type === 'LEASE_EXPIRED'), 'only leases lost to the failover');
-    assert.equal(done.task?.state, 'TASK_STATE_SUCCEEDED');
+    assert.equal(done.task.state, 'TASK_STATE_SUCCEEDED');
     const after = await submit(server.client, { queue, task_id: 'stored-after' });
     assert.equal((await getTask(server.client, queue, after.id)).state, 'TASK_STATE_PENDING');
     probe.disconnect();
