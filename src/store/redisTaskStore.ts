@@ -51,7 +51,8 @@ interface StoredWorker {
 
 /** Lease tokens are unguessable: 128 random bits, minted per claim call. */
 function newTokenNonce(): string {
-  return randomBytes(16).toString('base64url');
+  // A letter first: base64url may start with '-', which a command line would read as an option.
+  return `t${randomBytes(16).toString('base64url')}`;
 }
 
 export class RedisTaskStore implements TaskStore {

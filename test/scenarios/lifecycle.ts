@@ -275,6 +275,15 @@ export function lifecycleScenarios(server: () => TestServer): void {
       );
     });
 
+    it('mints lease tokens a shell can pass as an argument: never starting with "-"', async () => {
+      const queue = uniqueQueue('tokens');
+      for (let i = 0; i < 64; i++) await submit(client(), { queue });
+      const tokens: string[] = [];
+      for (let i = 0; i < 64; i++) tokens.push((await claimOne(client(), queue)).lease_token);
+      assert.equal(new Set(tokens).size, 64);
+      for (const token of tokens) assert.match(token, /^[A-Za-z0-9]/);
+    });
+
     it('heartbeats keep a task leased past several lease durations', async () => {
       const queue = uniqueQueue('keepalive');
       const task = await submit(client(), { queue });

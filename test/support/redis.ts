@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort } from '../../src/store/localRedis.js';
+import { freePorts } from '../../src/store/localRedis.js';
 import type { RedisConfig } from '../../src/store/redis.js';
 
 /** A redis-server process of the test harness, on a free loopback port. */
@@ -24,9 +24,8 @@ process.once('exit', () => {
   for (const child of liveServers) child.kill('SIGKILL');
 });
 
-async function startNode(dir: string, clusterEnabled: boolean): Promise<RedisNode> {
-  const port = await freePort();
-  const busPort = clusterEnabled ? await freePort() : 0;
+/** Starts one redis-server on `port` (and, in a cluster, its bus on `busPort`). */
+async function startNode(dir: string, clusterEnabled: boolean, port: number, busPort = 0): Promise<RedisNode> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   if (clusterEnabled) {
     args.push(
@@ -93,8 +92,11 @@ export interface TestRedis {
  */
 export async function startRedisCluster(masters = 1, replicasPerMaster = 0): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-test-cluster-'));
+  const count = masters * (1 + replicasPerMaster);
+  // Every port reserved at once, so nodes starting in parallel never race for the same one.
+  const ports = await freePorts(count * 2);
   const nodes = await Promise.all(
-    Array.from({ length: masters * (1 + replicasPerMaster) }, () => startNode(dir, true)),
+    Array.from({ length: count }, (_, i) => startNode(dir, true, ports[2 * i] ?? 0, ports[2 * i + 1] ?? 0)),
   );
   const masterNodes = nodes.slice(0, masters);
   const replicaNodes = nodes.slice(masters);
@@ -146,7 +148,8 @@ export async function startRedisCluster(masters = 1, replicasPerMaster = 0): Pro
 /** A plain single Redis (no cluster), as a developer would run it. */
 export async function startPlainRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-test-redis-'));
-  const node = await startNode(dir, false);
+  const [port = 0] = await freePorts(1);
+  const node = await startNode(dir, false, port);
   return {
     config: { url: `redis://127.0.0.1:${node.port}`, tls: false, commandTimeoutMs: 2_000 },
     masters: [node],
