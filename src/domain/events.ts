@@ -102,10 +102,6 @@ export class EventHub {
     for (const feed of this.feeds.values()) feed.stop();
     this.feeds.clear();
   }
-
-  get watchedQueues(): number {
-    return this.feeds.size;
-  }
 }
 
 export type WatchStart = { from: 'now' } | { from: 'oldest' } | { from: 'cursor'; cursor: string };

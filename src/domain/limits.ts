@@ -8,14 +8,12 @@ export const PRIORITY_MIN = -9;
 export const PRIORITY_MAX = 9;
 export const MAX_ATTEMPTS_MIN = 1;
 export const MAX_ATTEMPTS_MAX = 1000;
-export const DEFAULT_MAX_ATTEMPTS = 5;
 
 export const SECOND_MS = 1000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 export const LEASE_MIN_MS = SECOND_MS;
 export const LEASE_MAX_MS = DAY_MS;
-export const DEFAULT_LEASE_MS = 30 * SECOND_MS;
 export const DELAY_MAX_MS = 365 * DAY_MS;
 export const RETRY_DELAY_MAX_MS = DAY_MS;
 

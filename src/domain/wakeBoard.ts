@@ -62,11 +62,6 @@ export class WakeBoard {
     for (const ring of [...alarms]) ring();
   }
 
-  /** Wakes every waiting claim, e.g. after the pub/sub connection was re-established and wake-ups may be lost. */
-  ringAll(): void {
-    for (const queue of [...this.alarmsByQueue.keys()]) this.ring(queue);
-  }
-
   get waitingQueues(): number {
     return this.alarmsByQueue.size;
   }

@@ -18,19 +18,8 @@ if queueSetting('paused', 0) == 1 then
   return { -1, {}, expiryTally() }
 end
 
-local leaseExpired = redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, 100)
-for _, id in ipairs(leaseExpired) do
-  local t = loadTask(id)
-  expireLease(id, t, now)
-  saveTask(id, t)
-end
-
-local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', int(now), 'LIMIT', 0, 1000)
-for _, id in ipairs(due) do
-  local t = loadTask(id)
-  moveTo(id, t, PENDING, now)
-  saveTask(id, t)
-end
+releaseExpiredLeases(now, 100)
+promoteDue(now, 1000)
 
 local claimed = {}
 while #claimed < max do

@@ -14,13 +14,8 @@ local now = nowMs()
 local retention = queueSetting('rt', tonumber(ARGV[2]))
 local woke = false
 
-local leaseExpired = redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, limit)
-for _, id in ipairs(leaseExpired) do
-  local t = loadTask(id)
-  if expireLease(id, t, now) == PENDING then
-    woke = true
-  end
-  saveTask(id, t)
+if releaseExpiredLeases(now, limit) > 0 then
+  woke = true
 end
 
 local pastDeadline = redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', int(now), 'LIMIT', 0, limit)
@@ -36,11 +31,8 @@ for _, id in ipairs(pastDeadline) do
   end
 end
 
-local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', int(now), 'LIMIT', 0, limit)
-for _, id in ipairs(due) do
-  local t = loadTask(id)
-  moveTo(id, t, PENDING, now)
-  saveTask(id, t)
+local promoted = promoteDue(now, limit)
+if promoted > 0 then
   woke = true
 end
 
@@ -78,4 +70,4 @@ consider(K.deadlines, 0)
 consider(K.scheduled, 0)
 consider(K.done, retention)
 local tally = expiryTally()
-return { tally[1], tally[2], tally[3], tally[4], #due, #old, nextDue }
+return { tally[1], tally[2], tally[3], tally[4], promoted, #old, nextDue }

@@ -34,7 +34,8 @@ local SCHEDULED, PENDING, ACTIVE, SUCCEEDED, FAILED, EXHAUSTED, CANCELLED, EXPIR
 local STATE_NAMES = { 'SCHEDULED', 'PENDING', 'ACTIVE', 'SUCCEEDED', 'FAILED', 'EXHAUSTED', 'CANCELLED', 'EXPIRED' }
 local WAKE_CHANNEL = 'baton:wake'
 local MAX_ERRORS_KEPT = 100
--- Defaults when neither the task nor the queue sets one; the same values as src/domain/limits.ts.
+-- Defaults when neither the task nor the queue sets one (the scripts resolve them, so a queue's own defaults apply
+-- atomically with the submit).
 local DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_RING_SIZE, DEFAULT_EVENT_RETENTION = 5, 30000, 1000, 10000
 -- Pending score = (9 - priority) * band + sequence: ZPOPMIN takes the highest priority first, FIFO within it.
 local PRIORITY_BAND = 140737488355328 -- 2^47; (18 * 2^47 + seq) stays exact below 2^53
@@ -234,6 +235,30 @@ local function reopen(id, t, now)
       redis.call('ZADD', K.deadlines, int(t.xt), id)
     end
   end
+end
+
+-- Releases up to `limit` leases that ran out (see expireLease). Returns how many tasks became PENDING again.
+local function releaseExpiredLeases(now, limit)
+  local requeued = 0
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, limit)) do
+    local t = loadTask(id)
+    if expireLease(id, t, now) == PENDING then
+      requeued = requeued + 1
+    end
+    saveTask(id, t)
+  end
+  return requeued
+end
+
+-- Makes up to `limit` scheduled tasks whose time has come PENDING. Returns how many.
+local function promoteDue(now, limit)
+  local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', int(now), 'LIMIT', 0, limit)
+  for _, id in ipairs(due) do
+    local t = loadTask(id)
+    moveTo(id, t, PENDING, now)
+    saveTask(id, t)
+  end
+  return #due
 end
 
 -- The caller's task under its valid lease, or nil and the error reply to return.
