@@ -1,6 +1,6 @@
 // Generates TypeScript types for the protos into src/grpc/generated (not committed).
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +12,9 @@ const protoFiles = [
   'baton/v1/queue_service.proto',
   'grpc/health/v1/health.proto',
 ];
-rmSync(out, { recursive: true, force: true });
+// Generated beside the old copy and swapped in, so a test run going on meanwhile never finds the types missing.
+const fresh = `${out}.${process.pid}`;
+rmSync(fresh, { recursive: true, force: true });
 execFileSync(
   process.execPath,
   [
@@ -21,7 +23,16 @@ execFileSync(
     ...protoFiles,
     // Keep these flags identical to PROTO_LOADER_OPTIONS in src/grpc/protos.ts.
     '--keepCase', '--longs=Number', '--enums=String', '--defaults', '--oneofs',
-    '--includeComments', '--grpcLib=@grpc/grpc-js', '-O', out, '-I', join(root, 'proto'),
+    '--includeComments', '--grpcLib=@grpc/grpc-js', '-O', fresh, '-I', join(root, 'proto'),
   ],
   { stdio: 'inherit' },
 );
+const old = `${out}.old.${process.pid}`;
+rmSync(old, { recursive: true, force: true });
+try {
+  renameSync(out, old);
+} catch {
+  // first generation: nothing to move aside
+}
+renameSync(fresh, out);
+rmSync(old, { recursive: true, force: true });
