@@ -9,8 +9,9 @@
  *
  * --split counts system time only. BATON_BENCH_MAIN=/path/to/other/dist/src/main.js profiles another build (A/B).
  *
- * With --cpu-prof the server writes a V8 CPU profile into DIR on exit, and the heaviest functions by self time
- * are printed.
+ * With --cpu-prof the server writes a V8 CPU profile into DIR on exit, and the heaviest functions and packages by
+ * self time are printed. Tasks are then submitted through a second, unprofiled server on the same Redis, so the
+ * profile shows the processing path (claims and completions) alone.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +48,7 @@ function topSelf(dir: string, limit: number): void {
   };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
+  const byPackage = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const node = byId.get(id);
@@ -57,12 +59,19 @@ function topSelf(dir: string, limit: number): void {
     const where = url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
     const key = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);
+    const pkg = /node_modules\/(@[^/]+\/[^/]+|[^/]+)/.exec(url)?.[1] ?? (url.includes('/dist/') ? 'baton' : url.startsWith('node:') ? 'node' : functionName);
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + dt);
     total += dt;
   });
   console.log(`\n${file}: ${(total / 1000).toFixed(0)} ms busy`);
-  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
-    console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
-  }
+  const print = (entries: Map<string, number>, count: number): void => {
+    for (const [key, us] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, count)) {
+      console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+    }
+  };
+  print(byPackage, 12);
+  console.log('');
+  print(self, limit);
 }
 
 async function main(): Promise<void> {
@@ -80,6 +89,8 @@ async function main(): Promise<void> {
   const baton = await startBatonProcess(redis.config, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   const pid = baton.process.pid ?? 0;
   const system = new BatonSystem(baton.address);
+  const submitter = profDir ? await startBatonProcess(redis.config) : undefined;
+  const producer = submitter ? new BatonSystem(submitter.address) : system;
   const payload = Buffer.alloc(100, 7);
   const phases: Record<string, number[]> = {};
   const note = (name: string, value: number): void => {
@@ -87,7 +98,7 @@ async function main(): Promise<void> {
   };
   try {
     // Warm up the JIT on both paths.
-    await system.enqueue('warm', 2_000, payload, 4);
+    await producer.enqueue('warm', 2_000, payload, 4);
     await system.process('warm', 2_000, 50);
     for (let round = 0; round < repeats; round++) {
       for (const concurrency of levels) {
@@ -95,7 +106,7 @@ async function main(): Promise<void> {
         const n = concurrency === 1 ? Math.min(tasks, 3_000) : tasks;
         let cpu = cpuMs(pid);
         let t = performance.now();
-        await system.enqueue(queue, n, payload, 4);
+        await producer.enqueue(queue, n, payload, 4);
         if (concurrency === 50) note('enqueue µs CPU/task', ((cpuMs(pid) - cpu) * 1000) / n);
         cpu = cpuMs(pid);
         t = performance.now();
@@ -117,6 +128,8 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     await system.close();
+    await producer.close();
+    await submitter?.stop();
     await baton.stop();
     await redis.stop();
   }

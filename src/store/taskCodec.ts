@@ -1,5 +1,6 @@
 import { TASK_EVENT_TYPES, TASK_STATES } from '../domain/task.js';
 import type { NewTask, Task, TaskErrorRecord, TaskEvent, TaskState } from '../domain/task.js';
+import { MsgpackReader } from './msgpack.js';
 
 /** A script reply: bulk strings arrive as Buffers (binary-safe), integers as numbers. */
 export type Reply = Buffer | number | null | Reply[];
@@ -47,32 +48,13 @@ function decodeErrors(json: string): TaskErrorRecord[] {
   return stored.map((e) => ({ type: e.ty, message: e.me, details: e.de, attempt: e.a, time: e.t }));
 }
 
-function numberOf(value: Reply): number {
-  return typeof value === 'number' ? value : asNumber(value);
-}
-
-function textOf(value: Reply): string {
-  // Field values that are text (id, metadata, errors, worker id, progress message) may be UTF-8.
-  return Buffer.isBuffer(value) ? value.toString('utf8') : asString(value);
-}
-
 /** A field name of one or two ASCII bytes as a number (first byte + 256 × second), read without a string. */
 function code(name: string): number {
   return name.charCodeAt(0) + (name.length > 1 ? name.charCodeAt(1) * 256 : 0);
 }
 
-function fieldCode(key: Reply): number {
-  if (Buffer.isBuffer(key)) {
-    if (key.length === 1) return key[0] ?? 0;
-    if (key.length === 2) return (key[0] ?? 0) + (key[1] ?? 0) * 256;
-    return -1;
-  }
-  return key === null ? -1 : code(asString(key));
-}
-
-/** The record's field names (see lua/includes/queue.lua) as fieldCode numbers. */
+/** The record's field names (see lua/includes/queue.lua) as key codes (see MsgpackReader.keyCode). */
 const F = {
-  id: code('id'),
   s: code('s'),
   p: code('p'),
   r: code('r'),
@@ -101,14 +83,20 @@ const F = {
 } as const;
 
 /**
- * Decodes a task reply: `id`, then field/value pairs of the stored record (see lua/includes/queue.lua).
+ * Decodes a task reply: `{ id, record }`, the record being the msgpack map the scripts store (see
+ * lua/includes/queue.lua), or part of it.
  *
- * On the hot path of every claim and completion: one pass over the pairs, a switch on the field name, no
- * intermediate map, no closures and no string per field name.
+ * On the hot path of every claim and completion: one pass over the map, a switch on the field name, no
+ * intermediate object and no string per field name.
  */
 export function decodeTask(queue: string, reply: Reply): Task {
-  const flat = asArray(reply);
-  let id = '';
+  const [id, record] = asArray(reply);
+  if (!Buffer.isBuffer(record)) throw new Error('malformed script reply: expected a task record');
+  return decodeRecord(queue, asString(id ?? null), record);
+}
+
+function decodeRecord(queue: string, id: string, record: Buffer): Task {
+  const reader = new MsgpackReader(record);
   let state = 0;
   let payload: Buffer | undefined;
   let result: Buffer | undefined;
@@ -134,41 +122,36 @@ export function decodeTask(queue: string, reply: Reply): Task {
   let progressCurrent: number | undefined;
   let progressTotal = 0;
   let progressMessage = '';
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const key = flat[i];
-    const value = flat[i + 1] ?? null;
-    if (value === null) continue;
-    switch (fieldCode(key ?? null)) {
-      case F.id: id = textOf(value); break;
-      case F.s: state = numberOf(value); break;
-      case F.p: if (Buffer.isBuffer(value)) payload = value; break;
-      case F.r: if (Buffer.isBuffer(value)) result = value; break;
-      case F.m: metadata = textOf(value); break;
-      case F.e: errors = textOf(value); break;
-      case F.w: workerId = textOf(value); break;
-      case F.pr: priority = numberOf(value); break;
-      case F.a: attempt = numberOf(value); break;
-      case F.ma: maxAttempts = numberOf(value); break;
-      case F.ct: createTime = numberOf(value); break;
-      case F.ut: updateTime = numberOf(value); break;
-      case F.sc: scheduleTime = numberOf(value); break;
-      case F.st: startTime = numberOf(value); break;
-      case F.et: endTime = numberOf(value); break;
-      case F.xt: expireTime = numberOf(value); break;
-      case F.lx: leaseExpiry = numberOf(value); break;
-      case F.cr: cancelRequested = numberOf(value); break;
-      case F.ld: leaseDurationMs = numberOf(value); break;
-      case F.bi: initialBackoffMs = numberOf(value); break;
-      case F.bx: maxBackoffMs = numberOf(value); break;
-      case F.bm: multiplier = numberOf(value); break;
-      case F.bj: jitter = numberOf(value); break;
-      case F.pc: progressCurrent = numberOf(value); break;
-      case F.pt: progressTotal = numberOf(value); break;
-      case F.pm: progressMessage = textOf(value); break;
-      default: break; // a field this replica does not know (a newer replica wrote it)
+  for (let fields = reader.mapLength(); fields > 0; fields--) {
+    switch (reader.keyCode()) {
+      case F.s: state = reader.number(); break;
+      case F.p: payload = reader.bytes(); break;
+      case F.r: result = reader.bytes(); break;
+      case F.m: metadata = reader.text(); break;
+      case F.e: errors = reader.text(); break;
+      case F.w: workerId = reader.text(); break;
+      case F.pr: priority = reader.number(); break;
+      case F.a: attempt = reader.number(); break;
+      case F.ma: maxAttempts = reader.number(); break;
+      case F.ct: createTime = reader.number(); break;
+      case F.ut: updateTime = reader.number(); break;
+      case F.sc: scheduleTime = reader.number(); break;
+      case F.st: startTime = reader.number(); break;
+      case F.et: endTime = reader.number(); break;
+      case F.xt: expireTime = reader.number(); break;
+      case F.lx: leaseExpiry = reader.number(); break;
+      case F.cr: cancelRequested = reader.number(); break;
+      case F.ld: leaseDurationMs = reader.number(); break;
+      case F.bi: initialBackoffMs = reader.number(); break;
+      case F.bx: maxBackoffMs = reader.number(); break;
+      case F.bm: multiplier = reader.number(); break;
+      case F.bj: jitter = reader.number(); break;
+      case F.pc: progressCurrent = reader.number(); break;
+      case F.pt: progressTotal = reader.number(); break;
+      case F.pm: progressMessage = reader.text(); break;
+      default: reader.skip(); break; // the lease token, or a field a newer replica wrote
     }
   }
-
   const stateName = stateOf(state);
   const task: Task = {
     queue,
@@ -224,23 +207,21 @@ export function decodeEvent(queue: string, position: string, fields: Reply[]): T
   let type = '';
   let workerId: string | undefined;
   let count: number | undefined;
-  let aboutTask = false;
-  const taskFields: Reply[] = [];
+  let id: string | undefined;
+  let snapshot: Buffer | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = asString(fields[i]);
     const value = fields[i + 1] ?? null;
     if (name === 'ev') type = asString(value);
     else if (name === 'ew') workerId = asString(value);
     else if (name === 'n') count = asNumber(value);
-    else {
-      if (name === 'id') aboutTask = true;
-      taskFields.push(fields[i] ?? null, value);
-    }
+    else if (name === 'id') id = asString(value);
+    else if (name === 't' && Buffer.isBuffer(value)) snapshot = value;
   }
   const eventType = TASK_EVENT_TYPES.find((t) => t === type);
   if (eventType === undefined) throw new Error(`unknown event type "${type}"`);
   const event: TaskEvent = { position, type: eventType, time: Number(position.split('-')[0]), queue };
-  if (aboutTask) event.task = decodeTask(queue, taskFields);
+  if (id !== undefined && snapshot !== undefined) event.task = decodeRecord(queue, id, snapshot);
   if (workerId !== undefined) event.workerId = workerId;
   if (count !== undefined) event.count = count;
   return event;

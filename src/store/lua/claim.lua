@@ -32,15 +32,15 @@ while #claimed < max do
     local t = loadTask(id)
     if t.xt and t.xt <= now then
       moveTo(id, t, EXPIRED, now)
+      saveTask(id, t)
       emit('expired', id, t, nil)
       expiries.deadlines = expiries.deadlines + 1
     else
       local token = tokenPrefix .. (#claimed + 1)
       grantLease(id, t, workerId, leaseMs, token, now)
-      claimed[#claimed + 1] = { token, taskReply(id, t, 'full') }
+      claimed[#claimed + 1] = { token, { id, saveTask(id, t) } }
       emit('claimed', id, t, workerId)
     end
-    saveTask(id, t)
   end
 end
 

@@ -3,7 +3,7 @@
 -- ARGV[1]  number of tasks n
 -- ARGV[2]  '1' to reply with whole tasks (with payload), '0' for id and state only
 -- ARGV[3..] n groups of TASK_FIELDS fields (see newTask)
--- Returns, per task: { created (0/1), task reply (taskReply) or { 'id', id, 's', state } }.
+-- Returns, per task: { created (0/1), task reply (taskReply: 'full' or 'brief') }.
 --@include queue
 
 local n, full = tonumber(ARGV[1]), ARGV[2] == '1'
@@ -26,11 +26,7 @@ for i = 0, n - 1 do
     saveTask(id, t)
     emit('submitted', id, t, nil)
   end
-  if full then
-    results[#results + 1] = { created, taskReply(id, t, 'full') }
-  else
-    results[#results + 1] = { created, { 'id', id, 's', t.s } }
-  end
+  results[#results + 1] = { created, taskReply(id, t, full and 'full' or 'brief') }
 end
 if woke then
   wakeClaimers()
