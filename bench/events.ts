@@ -33,10 +33,13 @@ async function main(): Promise<void> {
   const streams = Array.from({ length: watcherCount }, (_, i) => {
     const stream = (channels[i % channels.length] as BatonClient).tasks.WatchTasks({ queue });
     stream.on('data', (message: WatchTasksResponse__Output) => {
-      const time = message.event?.time;
-      if (!time) return;
-      received += 1;
-      latencies.push(Date.now() - (time.seconds * 1000 + Math.floor(time.nanos / 1e6)));
+      const now = Date.now();
+      for (const event of message.events) {
+        const time = event.time;
+        if (!time) continue;
+        received += 1;
+        latencies.push(now - (time.seconds * 1000 + Math.floor(time.nanos / 1e6)));
+      }
     });
     stream.on('error', (error: { code?: number }) => {
       if (error.code !== 1) endedWithError += 1;

@@ -221,7 +221,11 @@ export class BatonClient {
     signal?.addEventListener('abort', cancel, { once: true });
     try {
       for await (const message of stream as AsyncIterable<WatchTasksResponse__Output>) {
-        if (message.event) yield message.event;
+        // A message holds one or more events, in order; none is yielded once the caller has aborted.
+        for (const event of message.events) {
+          if (signal?.aborted) return;
+          yield event;
+        }
       }
     } catch (error) {
       if (signal?.aborted && statusOf(error) === grpc.status.CANCELLED) return;

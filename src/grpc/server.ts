@@ -55,7 +55,8 @@ export async function startGrpcServer(
   server.addService(
     {
       ...taskService,
-      // WatchTasks writes each event's bytes, encoded once for all its watchers; anything else is encoded as usual.
+      // WatchTasks writes messages built from each event's bytes, encoded once for all its watchers (watchTasks.ts);
+      // anything else is encoded as usual.
       WatchTasks: {
         ...watchMethod,
         responseSerialize: (value: unknown) =>

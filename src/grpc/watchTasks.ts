@@ -6,10 +6,12 @@ import type { TaskEvent, TaskEventType } from '../domain/task.js';
 import type { Updates } from '../domain/updates.js';
 import type { Logger } from '../log.js';
 import { msToTimestamp, taskToProto } from './convert.js';
+import type { TaskEvent as TaskEventProto } from './generated/baton/v1/TaskEvent.js';
 import type { TaskEventType__Output } from './generated/baton/v1/TaskEventType.js';
 import type { WatchTasksRequest__Output } from './generated/baton/v1/WatchTasksRequest.js';
 import type { WatchTasksResponse } from './generated/baton/v1/WatchTasksResponse.js';
 import { toStatus } from './status.js';
+import { WatchBatcher } from './watchBatcher.js';
 
 const QUEUE_EVENTS: Partial<Record<TaskEventType, string>> = {
   paused: 'QUEUE_PAUSED',
@@ -26,17 +28,15 @@ function typeFromProto(type: TaskEventType__Output): TaskEventType | undefined {
   return TASK_EVENT_TYPES.find((t) => typeToProto(t) === type);
 }
 
-export function eventToProto(event: TaskEvent): WatchTasksResponse {
+export function eventToProto(event: TaskEvent): TaskEventProto {
   return {
-    event: {
-      cursor: encodeCursor(event.queue, event.position),
-      type: typeToProto(event.type),
-      time: msToTimestamp(event.time),
-      queue: event.queue,
-      task: event.task ? taskToProto(event.task) : null,
-      worker_id: event.workerId ?? '',
-      count: event.count ?? 0,
-    },
+    cursor: encodeCursor(event.queue, event.position),
+    type: typeToProto(event.type),
+    time: msToTimestamp(event.time),
+    queue: event.queue,
+    task: event.task ? taskToProto(event.task) : null,
+    worker_id: event.workerId ?? '',
+    count: event.count ?? 0,
   };
 }
 
@@ -47,7 +47,11 @@ export interface WatchOptions {
   encode: (message: WatchTasksResponse) => Buffer;
 }
 
-/** Encoded events, shared by every watcher that receives the same event object from the queue's feed. */
+/**
+ * Each event encoded once as a one-event WatchTasksResponse, i.e. one length-delimited `events` entry, shared by
+ * every watcher that receives the same event object from the queue's feed; several of them back to back are a
+ * WatchTasksResponse holding those events.
+ */
 const encodedEvents = new WeakMap<TaskEvent, Buffer>();
 
 function startOf(request: WatchTasksRequest__Output): WatchStart {
@@ -56,9 +60,10 @@ function startOf(request: WatchTasksRequest__Output): WatchStart {
 }
 
 /**
- * WatchTasks: writes events while gRPC accepts them and buffers while it pushes back; a watcher more than
- * `bufferMax` events behind is ended with RESOURCE_EXHAUSTED (it resumes from its cursor), so a stalled client
- * cannot grow the server's memory. Ends cleanly (OK) when the server shuts down.
+ * WatchTasks: sends events as they come, several to a message when they come faster than the stream writes
+ * (WatchBatcher); a watcher more than `bufferMax` events behind is ended with RESOURCE_EXHAUSTED (it resumes
+ * from its cursor), so a stalled client cannot grow the server's memory. Ends cleanly (OK) when the server shuts
+ * down.
  */
 export function watchTasksHandler(
   updates: Updates,
@@ -70,7 +75,7 @@ export function watchTasksHandler(
   const encoded = (event: TaskEvent): Buffer => {
     let bytes = encodedEvents.get(event);
     if (!bytes) {
-      bytes = encode(eventToProto(event));
+      bytes = encode({ events: [eventToProto(event)] });
       encodedEvents.set(event, bytes);
     }
     return bytes;
@@ -79,19 +84,15 @@ export function watchTasksHandler(
   return (call) => {
     const stop = new AbortController();
     let ended = false;
-    // Encoded messages: the method's serializer passes Buffers through (see server.ts).
-    let backlog: Buffer[] = [];
-    let blocked = false;
-    const drainWaiters: (() => void)[] = [];
-    const wakeDrainWaiters = (): void => {
-      for (const wake of drainWaiters.splice(0)) wake();
-    };
+    // Messages are Buffers: the method's serializer passes them through (see server.ts).
+    const batcher = new WatchBatcher({
+      write: (message, written) => call.write(message as unknown as WatchTasksResponse, written),
+    });
     const end = (status?: Partial<grpc.StatusObject>): void => {
       if (ended) return;
       ended = true;
-      backlog = [];
+      batcher.close();
       stop.abort();
-      wakeDrainWaiters();
       if (status) call.emit('error', status);
       else call.end();
     };
@@ -101,35 +102,23 @@ export function watchTasksHandler(
     shutdown.addEventListener('abort', onShutdown, { once: true });
     call.on('cancelled', () => {
       ended = true;
-      backlog = [];
+      batcher.close();
       stop.abort();
-      wakeDrainWaiters();
     });
     call.on('drain', () => {
-      blocked = false;
-      while (backlog.length > 0 && !blocked) {
-        const next = backlog.shift();
-        if (next) blocked = !call.write(next as unknown as WatchTasksResponse);
-      }
-      if (!blocked) wakeDrainWaiters();
+      batcher.drain();
     });
     const deliver = (event: TaskEvent): void => {
       if (ended) return;
-      const message = encoded(event);
-      if (!blocked) {
-        blocked = !call.write(message as unknown as WatchTasksResponse);
-        return;
-      }
-      backlog.push(message);
-      if (backlog.length > bufferMax) {
+      batcher.push(encoded(event));
+      if (batcher.backlog > bufferMax) {
         end({
           code: grpc.status.RESOURCE_EXHAUSTED,
           details: `this watcher fell more than ${bufferMax} events behind; reconnect with the cursor of the last event it received`,
         });
       }
     };
-    const drained = (): Promise<void> =>
-      ended || !blocked ? Promise.resolve() : new Promise<void>((resolve) => drainWaiters.push(resolve));
+    const drained = (): Promise<void> => batcher.idle();
     const request = call.request;
     const types = request.event_types.map(typeFromProto).filter((t): t is TaskEventType => t !== undefined);
     updates

@@ -57,6 +57,25 @@ describe('SDK: watchTasks, waitTask, runTask', () => {
     }
   });
 
+  it('watchTasks yields a burst one event at a time in order, and stops mid-message when the signal aborts', async () => {
+    const queue = uniqueQueue('sdk-watch-burst');
+    const ids = Array.from({ length: 500 }, (_, i) => `t${String(i).padStart(3, '0')}`);
+    await server.client.submitTasks({ requests: ids.map((task_id) => ({ queue, task_id })) });
+    const all: string[] = [];
+    for await (const event of server.client.watchTasks({ queue, start: 'WATCH_START_OLDEST' })) {
+      all.push(event.task?.id ?? '');
+      if (all.length === ids.length) break;
+    }
+    assert.deepEqual(all, ids);
+    const stop = new AbortController();
+    const some: string[] = [];
+    for await (const event of server.client.watchTasks({ queue, start: 'WATCH_START_OLDEST' }, { signal: stop.signal })) {
+      some.push(event.task?.id ?? '');
+      if (some.length === 10) stop.abort();
+    }
+    assert.deepEqual(some, ids.slice(0, 10), 'nothing after the abort, though the message held more');
+  });
+
   it('watchTasks throws the gRPC error the stream ends with', async () => {
     const consume = async (): Promise<void> => {
       for await (const event of server.client.watchTasks({ queue: uniqueQueue('sdk-watch-bad'), cursor: 'not-a-cursor' })) {

@@ -141,6 +141,52 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
     assert.equal(new Set(ids).size, total);
   });
 
+  it('sends a burst several events to a message, live and catching up, losing, repeating and reordering nothing', async () => {
+    const queue = uniqueQueue('watch-burst');
+    const total = 3_000;
+    const ids = Array.from({ length: total }, (_, i) => `b${String(i).padStart(5, '0')}`);
+    const live = watch(client(), { queue });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Three batches of 1,000: each is one script call, so its 1,000 events are committed at once.
+    await Promise.all(
+      [0, 1, 2].map((batch) =>
+        client().submitTasks({ requests: ids.slice(batch * 1_000, (batch + 1) * 1_000).map((task_id) => ({ queue, task_id })) }),
+      ),
+    );
+    const catchingUp = watch(client(), { queue, start: 'WATCH_START_OLDEST' });
+    for (const w of [live, catchingUp]) {
+      const events = await w.until(total, 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      w.cancel();
+      assert.equal(events.length, total, 'no event lost or repeated');
+      assert.deepEqual(
+        events.map((e) => e.task?.id).sort(),
+        [...ids].sort(),
+        'every task once',
+      );
+      assert.equal(new Set(events.map((e) => e.cursor)).size, total, 'every event has its own cursor');
+      const ofBatch = (id: string | undefined): number => Math.floor(ids.indexOf(id ?? '') / 1_000);
+      for (const batch of [0, 1, 2]) {
+        const inBatch = events.filter((e) => ofBatch(e.task?.id) === batch).map((e) => e.task?.id);
+        assert.deepEqual(inBatch, ids.slice(batch * 1_000, (batch + 1) * 1_000), 'in commit order within a batch');
+      }
+      assert.equal(w.messageSizes.reduce((a, b) => a + b, 0), total);
+      assert.ok(w.messageSizes.length < total / 10, `${total} events came in ${w.messageSizes.length} messages`);
+      assert.ok(w.messageSizes.every((n) => n >= 1 && n <= 1_000), 'a message holds 1 to 1,000 events');
+    }
+    assert.deepEqual(
+      live.events.map((e) => e.cursor),
+      catchingUp.events.map((e) => e.cursor),
+      'live and catching up, the same events in the same (commit) order',
+    );
+    // Resuming from a cursor in the middle of a message starts right after that event.
+    const middle = catchingUp.events[1_234];
+    const resumed = watch(client(), { queue, cursor: middle?.cursor ?? '' });
+    const rest = await resumed.until(total - 1_235, 20_000);
+    resumed.cancel();
+    assert.deepEqual(rest.map((e) => e.cursor), catchingUp.events.slice(1_235).map((e) => e.cursor));
+  });
+
   it('resumes on another server instance after the first one stops', async () => {
     const queue = uniqueQueue('watch-failover');
     const other = await startTestServer(redis.config);

@@ -7,6 +7,8 @@ import type { WatchTasksResponse__Output } from '../../src/grpc/generated/baton/
 /** A WatchTasks stream collecting its events, with helpers to wait for them. */
 export interface Watch {
   events: TaskEvent__Output[];
+  /** How many events each message held, in arrival order. */
+  messageSizes: number[];
   /** Set when the stream ended with an error status. */
   error?: grpc.ServiceError;
   ended: Promise<void>;
@@ -21,6 +23,7 @@ export function watch(client: BatonClient, request: WatchTasksRequest): Watch {
   const waiters = new Set<() => void>();
   const result: Watch = {
     events: [],
+    messageSizes: [],
     stream,
     ended: new Promise<void>((resolve) => {
       stream.on('error', (error: grpc.ServiceError) => {
@@ -52,7 +55,8 @@ export function watch(client: BatonClient, request: WatchTasksRequest): Watch {
     },
   };
   stream.on('data', (message: WatchTasksResponse__Output) => {
-    if (message.event) result.events.push(message.event);
+    result.events.push(...message.events);
+    result.messageSizes.push(message.events.length);
     for (const check of [...waiters]) check();
   });
   return result;
