@@ -7,11 +7,26 @@ export const EVENT_READ_BLOCK_MS = 5_000;
 const BACKLOG_PAGE = 500;
 const READ_RETRY_MS = 500;
 
-/** Stream positions are "<ms>-<seq>"; true when a comes after b. */
+/** The number written in decimal digits from `from` up to `to` (positions are checked to be digits). */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
+}
+
+/**
+ * Stream positions are "<ms>-<seq>"; true when a comes after b. Parsed in place rather than split: every watcher
+ * checks every event, and this was the largest cost of fanning events out.
+ */
 export function isAfter(a: string, b: string): boolean {
-  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
-  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
-  return aMs > bMs || (aMs === bMs && aSeq > bSeq);
+  const aDash = a.indexOf('-');
+  const bDash = b.indexOf('-');
+  const aEnd = aDash < 0 ? a.length : aDash;
+  const bEnd = bDash < 0 ? b.length : bDash;
+  const aMs = digitsAt(a, 0, aEnd);
+  const bMs = digitsAt(b, 0, bEnd);
+  if (aMs !== bMs) return aMs > bMs;
+  return digitsAt(a, aEnd + 1, a.length) > digitsAt(b, bEnd + 1, b.length);
 }
 
 type Listener = (events: TaskEvent[]) => void;
