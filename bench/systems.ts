@@ -8,6 +8,9 @@ import type { ConnectionOptions } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { BatonClient } from '../src/client/client.js';
 import type { RedisConfig } from '../src/store/redis.js';
+import type { CompleteTaskRequest } from '../src/grpc/generated/baton/v1/CompleteTaskRequest.js';
+import type { Task__Output } from '../src/grpc/generated/baton/v1/Task.js';
+import type { WorkTasksResponse__Output } from '../src/grpc/generated/baton/v1/WorkTasksResponse.js';
 
 export interface System {
   name: string;
@@ -71,101 +74,64 @@ export class BatonSystem implements System {
   }
 
   /**
-   * The worker loop: one long-poll claims as many tasks as there are free handler slots, and finished tasks are
-   * completed together in one CompleteTasks call per event-loop turn. A slot is free again when its handler
-   * returns, so the next claim overlaps the completion of the last batch.
+   * A worker as the SDK runs one: a WorkTasks session granting one credit per free handler slot. Tasks are pushed
+   * as the server claims them; finished tasks go back on the same stream, together with their credit, once per
+   * event-loop turn.
    */
   async process(queue: string, n: number, concurrency: number): Promise<void> {
-    let done = 0;
-    let inFlight = 0;
-    let claimedTotal = 0;
-    const slotWaiters: (() => void)[] = [];
-    // Two claims in flight, each for half the slots, keep Redis, the server and this process busy at once.
-    const claimers = concurrency > 1 ? 2 : 1;
-    let finishedBatch: { queue: string; task_id: string; lease_token: string }[] = [];
-    let flushScheduled = false;
-    await new Promise<void>((resolve, reject) => {
-      const flush = (): void => {
-        flushScheduled = false;
-        const batch = finishedBatch;
-        finishedBatch = [];
-        this.client.completeTasks({ requests: batch }).then((response) => {
-          if (response.results.some((r) => r.error)) throw new Error('a bench completion failed');
-          done += batch.length;
-          if (done === n) resolve();
-        }).catch(reject);
-      };
-      const finish = (item: { queue: string; task_id: string; lease_token: string }): void => {
-        inFlight -= 1;
-        for (const wake of slotWaiters.splice(0)) wake();
-        finishedBatch.push(item);
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
-        }
-      };
-      const loop = async (): Promise<void> => {
-        while (claimedTotal < n) {
-          if (inFlight >= concurrency) {
-            await new Promise<void>((r) => slotWaiters.push(r));
-            continue;
-          }
-          const slots = Math.min(concurrency - inFlight, Math.ceil(concurrency / claimers), 100);
-          inFlight += slots;
-          const claimed = await this.client.claimTasks({
-            queues: [queue],
-            worker_id: 'bench',
-            max_tasks: slots,
-            wait_timeout: { seconds: 1 },
-          });
-          inFlight -= slots - claimed.tasks.length;
-          claimedTotal += claimed.tasks.length;
-          for (const item of claimed.tasks) {
-            const task = item.task;
-            if (!task) continue;
-            // The trivial handler, run like a real one: asynchronously.
-            void Promise.resolve().then(() => {
-              finish({ queue, task_id: task.id, lease_token: item.lease_token });
-            });
-          }
-        }
-      };
-      for (let i = 0; i < claimers; i++) loop().catch(reject);
-    });
+    await this.session(queue, concurrency, n, () => undefined);
   }
 
-  /**
-   * The worker: a long-poll claim of up to 50 tasks waits on the server; each claim's tasks are completed together
-   * in one CompleteTasks call while the next claim is already waiting.
-   */
+  /** The same worker, idle and waiting with 50 slots, while tasks are submitted at a steady rate. */
   async dispatchLatency(queue: string, count: number, ratePerSecond: number): Promise<number[]> {
     const samples: number[] = [];
-    const completions: Promise<unknown>[] = [];
-    const worker = (async () => {
-      while (samples.length < count) {
-        const claimed = await this.client.claimTasks({
-          queues: [queue],
-          worker_id: 'bench-latency',
-          max_tasks: 50,
-          wait_timeout: { seconds: 5 },
-        });
-        const now = performance.now();
-        const finished: { queue: string; task_id: string; lease_token: string }[] = [];
-        for (const item of claimed.tasks) {
-          if (!item.task) continue;
-          samples.push(now - item.task.payload.readDoubleLE(0));
-          finished.push({ queue, task_id: item.task.id, lease_token: item.lease_token });
-        }
-        if (finished.length > 0) completions.push(this.client.completeTasks({ requests: finished }));
-      }
-      await Promise.all(completions);
-    })();
+    const worker = this.session(queue, 50, count, (task) => {
+      samples.push(performance.now() - task.payload.readDoubleLE(0));
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     await steadily(count, ratePerSecond, async () => {
       await this.client.submitTask({ queue, payload: stamp() });
     });
     await worker;
     return samples;
+  }
+
+  /** Runs a session until `n` tasks are completed; `onTask` is the handler, run as a real one: asynchronously. */
+  private session(queue: string, concurrency: number, n: number, onTask: (task: Task__Output) => void): Promise<void> {
+    const stream = this.client.workers.WorkTasks();
+    let done = 0;
+    let finished: CompleteTaskRequest[] = [];
+    let flushScheduled = false;
+    return new Promise<void>((resolve, reject) => {
+      const flush = (): void => {
+        flushScheduled = false;
+        stream.write({ completions: finished, credit: finished.length });
+        finished = [];
+      };
+      stream.on('data', (message: WorkTasksResponse__Output) => {
+        for (const { task, lease_token } of message.tasks) {
+          if (!task) continue;
+          void Promise.resolve().then(() => {
+            onTask(task);
+            finished.push({ queue, task_id: task.id, lease_token });
+            if (!flushScheduled) {
+              flushScheduled = true;
+              setImmediate(flush);
+            }
+          });
+        }
+        for (const result of message.completed) {
+          if (result.error) reject(new Error(`a bench completion failed: ${result.error.message}`));
+          done += 1;
+        }
+        if (done === n) {
+          stream.end();
+          resolve();
+        }
+      });
+      stream.on('error', reject);
+      stream.write({ start: { queues: [queue], worker_id: 'bench' }, credit: concurrency });
+    });
   }
 
   close(): Promise<void> {

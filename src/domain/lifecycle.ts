@@ -31,6 +31,15 @@ const SAFETY_RECHECK_MS = 2_000;
 
 export type SubmitOutcome = SubmitResult | { error: BatonError };
 
+/** A checked claim: lease 0 means each task's own; max tasks at least 1. */
+export interface ClaimPlan {
+  queues: readonly string[];
+  workerId: string;
+  maxTasks: number;
+  leaseDurationMs: number;
+  waitMs: number;
+}
+
 function checkBatchSize(items: readonly unknown[], max: number): void {
   if (items.length === 0 || items.length > max) {
     throw invalidArgument('requests', `must hold 1 to ${max} items, got ${items.length}`);
@@ -153,33 +162,44 @@ export class Lifecycle {
    * for a wake-up (a submit, a retry, a requeue on any replica), the next scheduled task, or the timeout.
    */
   async claim(input: ClaimInput, signal: AbortSignal): Promise<ClaimedTask[]> {
+    return this.claimPlanned(this.planClaim(input), signal);
+  }
+
+  /** Checks a claim once, for a caller that repeats it (a worker session). */
+  planClaim(input: ClaimInput): ClaimPlan {
     if (input.queues.length === 0 || input.queues.length > limits.CLAIM_MAX_QUEUES) {
       throw invalidArgument('queues', `must name 1 to ${limits.CLAIM_MAX_QUEUES} queues, got ${input.queues.length}`);
     }
     input.queues.forEach((queue, i) => check.checkQueue(queue, `queues[${i}]`));
     if (new Set(input.queues).size !== input.queues.length) throw invalidArgument('queues', 'must not repeat a queue');
-    const workerId = check.checkWorkerId(input.workerId);
-    const maxTasks = input.maxTasks === 0 ? 1 : check.checkIntRange(input.maxTasks, 'max_tasks', 1, limits.CLAIM_MAX_TASKS);
-    const leaseDurationMs =
-      input.leaseDurationMs === undefined
-        ? 0
-        : check.checkDuration(input.leaseDurationMs, 'lease_duration', limits.LEASE_MIN_MS, limits.LEASE_MAX_MS);
-    const waitMs =
-      input.waitTimeoutMs === undefined
-        ? 0
-        : check.checkDuration(input.waitTimeoutMs, 'wait_timeout', 0, limits.CLAIM_WAIT_MAX_MS);
+    return {
+      queues: input.queues,
+      workerId: check.checkWorkerId(input.workerId),
+      maxTasks: input.maxTasks === 0 ? 1 : check.checkIntRange(input.maxTasks, 'max_tasks', 1, limits.CLAIM_MAX_TASKS),
+      leaseDurationMs:
+        input.leaseDurationMs === undefined
+          ? 0
+          : check.checkDuration(input.leaseDurationMs, 'lease_duration', limits.LEASE_MIN_MS, limits.LEASE_MAX_MS),
+      waitMs:
+        input.waitTimeoutMs === undefined
+          ? 0
+          : check.checkDuration(input.waitTimeoutMs, 'wait_timeout', 0, limits.CLAIM_WAIT_MAX_MS),
+    };
+  }
 
-    this.options.workers?.noteClaim(workerId, input.queues);
+  async claimPlanned(plan: ClaimPlan, signal: AbortSignal): Promise<ClaimedTask[]> {
+    const { queues, workerId, maxTasks, leaseDurationMs, waitMs } = plan;
+    this.options.workers?.noteClaim(workerId, queues);
     // A queue that workers poll exists, even before its first task (operators see it, RunTask sees it served).
-    await Promise.all(input.queues.map((queue) => this.store.rememberQueue(queue)));
+    await Promise.all(queues.map((queue) => this.store.rememberQueue(queue)));
     const deadline = Date.now() + waitMs;
     const stop = AbortSignal.any([signal, this.closing.signal]);
     for (;;) {
-      const alarm = this.wakeBoard.arm(input.queues);
+      const alarm = this.wakeBoard.arm(queues);
       try {
         const claimed: ClaimedTask[] = [];
         let nextDueTime = Infinity;
-        for (const queue of input.queues) {
+        for (const queue of queues) {
           const outcome = await this.store.claim(queue, {
             workerId,
             maxTasks: maxTasks - claimed.length,

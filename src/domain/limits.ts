@@ -33,6 +33,9 @@ export const COMPLETED_RING_MAX = 100_000;
 export const CLAIM_MAX_TASKS = 100;
 export const CLAIM_MAX_QUEUES = 10;
 export const CLAIM_WAIT_MAX_MS = 60 * SECOND_MS;
+/** A worker session (WorkTasks): credit granted per message, and granted but not yet used. */
+export const WORK_CREDIT_PER_MESSAGE_MAX = 1000;
+export const WORK_CREDIT_OUTSTANDING_MAX = 10_000;
 export const PAGE_SIZE_DEFAULT = 100;
 export const PAGE_SIZE_MAX = 1000;
 export const LEASE_TOKEN_MAX_LENGTH = 256;

@@ -1,5 +1,6 @@
 /** Maps proto messages to domain inputs and domain results to proto messages. Nothing else. */
-import type { RetryPolicyInput, SubmitInput } from '../domain/inputs.js';
+import type { CompleteInput, RetryPolicyInput, SubmitInput } from '../domain/inputs.js';
+import type { ItemOutcome } from '../domain/store.js';
 import type { Task, TaskErrorRecord, TaskState } from '../domain/task.js';
 import { TASK_STATES } from '../domain/task.js';
 import { invalidArgument } from '../domain/errors.js';
@@ -8,6 +9,10 @@ import type { Timestamp, Timestamp__Output } from './generated/google/protobuf/T
 import type { RetryPolicy__Output } from './generated/baton/v1/RetryPolicy.js';
 import type { SubmitTaskRequest__Output } from './generated/baton/v1/SubmitTaskRequest.js';
 import type { Task as ProtoTask } from './generated/baton/v1/Task.js';
+import type { CompleteTaskRequest__Output } from './generated/baton/v1/CompleteTaskRequest.js';
+import type { CompleteTasksResult } from './generated/baton/v1/CompleteTasksResult.js';
+import type { Logger } from '../log.js';
+import { itemError } from './status.js';
 import type { TaskError as ProtoTaskError } from './generated/baton/v1/TaskError.js';
 import type { TaskState__Output as ProtoTaskState } from './generated/baton/v1/TaskState.js';
 
@@ -125,4 +130,32 @@ export function taskToProto(task: Task): ProtoTask {
       jitter: task.retryPolicy.jitter,
     },
   };
+}
+
+export function completeInputsFromProto(requests: readonly CompleteTaskRequest__Output[]): CompleteInput[] {
+  return requests.map((item) => ({
+    queue: item.queue,
+    taskId: item.task_id,
+    leaseToken: item.lease_token,
+    result: item.result,
+  }));
+}
+
+/** One result per completion, in order: the task's state (and the task when asked for), or why it was refused. */
+export function completeResultsToProto(
+  requests: readonly CompleteTaskRequest__Output[],
+  outcomes: readonly ItemOutcome[],
+  returnTasks: boolean,
+  method: string,
+  log: Logger,
+): CompleteTasksResult[] {
+  return outcomes.map((outcome, i) =>
+    'error' in outcome
+      ? { task_id: requests[i]?.task_id ?? '', error: itemError(outcome.error, method, log) }
+      : {
+          task_id: outcome.task.id,
+          state: stateToProto(outcome.task.state),
+          task: returnTasks ? taskToProto(outcome.task) : null,
+        },
+  );
 }

@@ -71,7 +71,7 @@ export async function startGrpcServer(
       log,
     ),
   );
-  server.addService(protos.baton.v1.WorkerService.service, workerServiceHandlers(lifecycle, log));
+  server.addService(protos.baton.v1.WorkerService.service, workerServiceHandlers(lifecycle, services.shutdown, log));
   server.addService(
     protos.baton.v1.QueueService.service,
     queueServiceHandlers(services.queues, services.workers, log),

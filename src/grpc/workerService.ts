@@ -1,9 +1,16 @@
 import type { Lifecycle } from '../domain/lifecycle.js';
 import type { Logger } from '../log.js';
-import { durationToMs, msToTimestamp, stateToProto, submitInputFromProto, taskToProto } from './convert.js';
-import { itemError } from './status.js';
+import {
+  completeInputsFromProto,
+  completeResultsToProto,
+  durationToMs,
+  msToTimestamp,
+  submitInputFromProto,
+  taskToProto,
+} from './convert.js';
 import type { WorkerServiceHandlers } from './generated/baton/v1/WorkerService.js';
 import { unary } from './unary.js';
+import { workTasksHandler } from './workTasks.js';
 
 const SERVICE = 'baton.v1.WorkerService';
 
@@ -11,7 +18,8 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
-export function workerServiceHandlers(lifecycle: Lifecycle, log: Logger): WorkerServiceHandlers {
+/** `shutdown`: aborted when the server starts draining; worker sessions end so workers reconnect elsewhere. */
+export function workerServiceHandlers(lifecycle: Lifecycle, shutdown: AbortSignal, log: Logger): WorkerServiceHandlers {
   return {
     ClaimTasks: unary(`${SERVICE}/ClaimTasks`, log, async (request, signal) => {
       const claimed = await lifecycle.claim(
@@ -58,26 +66,15 @@ export function workerServiceHandlers(lifecycle: Lifecycle, log: Logger): Worker
 
     CompleteTasks: unary(`${SERVICE}/CompleteTasks`, log, async (request) => {
       const outcomes = await lifecycle.completeMany(
-        request.requests.map((item) => ({
-          queue: item.queue,
-          taskId: item.task_id,
-          leaseToken: item.lease_token,
-          result: item.result,
-        })),
+        completeInputsFromProto(request.requests),
         request.return_tasks ? 'meta' : 'brief',
       );
       return {
-        results: outcomes.map((outcome, i) =>
-          'error' in outcome
-            ? { task_id: request.requests[i]?.task_id ?? '', error: itemError(outcome.error, `${SERVICE}/CompleteTasks`, log) }
-            : {
-                task_id: outcome.task.id,
-                state: stateToProto(outcome.task.state),
-                task: request.return_tasks ? taskToProto(outcome.task) : null,
-              },
-        ),
+        results: completeResultsToProto(request.requests, outcomes, request.return_tasks, `${SERVICE}/CompleteTasks`, log),
       };
     }),
+
+    WorkTasks: workTasksHandler(lifecycle, shutdown, log),
 
     ReleaseTask: unary(`${SERVICE}/ReleaseTask`, log, async (request) => ({
       task: taskToProto(await lifecycle.release(request.queue, request.task_id, request.lease_token)),
