@@ -17,6 +17,10 @@ export const LEASE_MAX_MS = DAY_MS;
 export const DELAY_MAX_MS = 365 * DAY_MS;
 export const RETRY_DELAY_MAX_MS = DAY_MS;
 
+/** Used when neither the task nor its queue sets them; the scripts hold the same values (lua/includes/queue.lua). */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_LEASE_MS = 30 * SECOND_MS;
+
 export const DEFAULT_INITIAL_BACKOFF_MS = SECOND_MS;
 export const DEFAULT_MAX_BACKOFF_MS = HOUR_MS;
 export const MAX_BACKOFF_LIMIT_MS = 7 * DAY_MS;

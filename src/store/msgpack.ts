@@ -20,8 +20,7 @@ export class MsgpackReader {
   /** A key of one or two ASCII bytes as first byte + 256 × second (matching `code` in taskCodec); -1 otherwise. */
   keyCode(): number {
     const length = this.stringLength();
-    const start = this.at;
-    this.at += length;
+    const start = this.take(length);
     if (length === 1) return this.data[start] ?? -1;
     if (length === 2) return (this.data[start] ?? 0) + (this.data[start + 1] ?? 0) * 256;
     return -1;
@@ -51,15 +50,13 @@ export class MsgpackReader {
   /** A string's bytes, sharing the reply's memory. */
   bytes(): Buffer {
     const length = this.stringLength();
-    const start = this.at;
-    this.at += length;
+    const start = this.take(length);
     return this.data.subarray(start, this.at);
   }
 
   text(): string {
     const length = this.stringLength();
-    const start = this.at;
-    this.at += length;
+    const start = this.take(length);
     return this.data.toString('utf8', start, this.at);
   }
 
@@ -88,6 +85,14 @@ export class MsgpackReader {
     if (lead === 0xda || lead === 0xc5) return this.uint(2);
     if (lead === 0xdb || lead === 0xc6) return this.uint(4);
     throw this.malformed(lead, 'a string');
+  }
+
+  /** Steps over `length` bytes; returns where they start. */
+  private take(length: number): number {
+    const start = this.at;
+    if (start + length > this.data.length) throw new Error('malformed task record: ends early');
+    this.at += length;
+    return start;
   }
 
   private byte(): number {

@@ -35,7 +35,16 @@ import { BatonError } from '../domain/errors.js';
 import { QUEUES_KEY, WAKE_CHANNEL, eventsKey, queueKeys, queueOfTasksKey, registryKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
 import { scriptError, translateRedisError } from './redisErrors.js';
-import { asArray, asNumber, asString, decodeEvent, decodeTask, encodeNewTask, stateNumber } from './taskCodec.js';
+import {
+  RETRY_DEFAULTS_ARGV,
+  asArray,
+  asNumber,
+  asString,
+  decodeEvent,
+  decodeTask,
+  encodeNewTask,
+  stateNumber,
+} from './taskCodec.js';
 import type { Reply } from './taskCodec.js';
 
 /** A registry entry as registerWorker.lua stores it (cjson turns an empty labels map into []). */
@@ -200,6 +209,7 @@ export class RedisTaskStore implements TaskStore {
         failure.permanent ? '1' : '0',
         failure.retryDelayMs ?? -1,
         Math.random(),
+        ...RETRY_DEFAULTS_ARGV,
       ),
     );
     return decodeTask(queue, reply);

@@ -1,3 +1,10 @@
+import {
+  DEFAULT_BACKOFF_MULTIPLIER,
+  DEFAULT_INITIAL_BACKOFF_MS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_BACKOFF_MS,
+} from '../domain/limits.js';
 import { TASK_EVENT_TYPES, TASK_STATES } from '../domain/task.js';
 import type { NewTask, Task, TaskErrorRecord, TaskEvent, TaskState } from '../domain/task.js';
 import { MsgpackReader } from './msgpack.js';
@@ -105,7 +112,7 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
   let workerId: string | undefined;
   let priority = 0;
   let attempt = 0;
-  let maxAttempts = 0;
+  let maxAttempts = DEFAULT_MAX_ATTEMPTS;
   let createTime = 0;
   let updateTime = 0;
   let scheduleTime = 0;
@@ -114,10 +121,11 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
   let expireTime: number | undefined;
   let leaseExpiry: number | undefined;
   let cancelRequested = 0;
-  let leaseDurationMs = 0;
-  let initialBackoffMs = 0;
-  let maxBackoffMs = 0;
-  let multiplier = 0;
+  // Fields at their defaults are not stored (see lua/includes/queue.lua).
+  let leaseDurationMs = DEFAULT_LEASE_MS;
+  let initialBackoffMs = DEFAULT_INITIAL_BACKOFF_MS;
+  let maxBackoffMs: number | undefined;
+  let multiplier = DEFAULT_BACKOFF_MULTIPLIER * 1000;
   let jitter = 0;
   let progressCurrent: number | undefined;
   let progressTotal = 0;
@@ -167,7 +175,12 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
     errors: errors === undefined ? [] : decodeErrors(errors),
     cancelRequested: cancelRequested === 1,
     leaseDurationMs,
-    retryPolicy: { initialBackoffMs, maxBackoffMs, multiplier: multiplier / 1000, jitter: jitter / 1000 },
+    retryPolicy: {
+      initialBackoffMs,
+      maxBackoffMs: maxBackoffMs ?? defaultMaxBackoff(initialBackoffMs),
+      multiplier: multiplier / 1000,
+      jitter: jitter / 1000,
+    },
   };
   if (payload !== undefined) task.payload = payload;
   if (result !== undefined) task.result = result;
@@ -183,8 +196,18 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
   return task;
 }
 
+function defaultMaxBackoff(initialBackoffMs: number): number {
+  return Math.max(DEFAULT_MAX_BACKOFF_MS, initialBackoffMs);
+}
+
+/** Empty for a retry policy field at its default, which the script then leaves out of the record. */
+function unlessDefault(value: number, fallback: number): number | '' {
+  return value === fallback ? '' : value;
+}
+
 /** The TASK_FIELDS ARGV group of one new task, in the order newTask in lua/includes/queue.lua reads. */
 export function encodeNewTask(task: NewTask): (string | Buffer | number)[] {
+  const { initialBackoffMs, maxBackoffMs, multiplier, jitter } = task.retryPolicy;
   return [
     task.id,
     task.payload,
@@ -195,12 +218,19 @@ export function encodeNewTask(task: NewTask): (string | Buffer | number)[] {
     task.maxAttempts,
     task.leaseDurationMs,
     task.expireTime ?? 0,
-    task.retryPolicy.initialBackoffMs,
-    task.retryPolicy.maxBackoffMs,
-    Math.round(task.retryPolicy.multiplier * 1000),
-    Math.round(task.retryPolicy.jitter * 1000),
+    unlessDefault(initialBackoffMs, DEFAULT_INITIAL_BACKOFF_MS),
+    unlessDefault(maxBackoffMs, defaultMaxBackoff(initialBackoffMs)),
+    unlessDefault(Math.round(multiplier * 1000), DEFAULT_BACKOFF_MULTIPLIER * 1000),
+    unlessDefault(Math.round(jitter * 1000), 0),
   ];
 }
+
+/** The fail script's fallbacks for retry policy fields a task leaves out. */
+export const RETRY_DEFAULTS_ARGV = [
+  DEFAULT_INITIAL_BACKOFF_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_BACKOFF_MULTIPLIER * 1000,
+] as const;
 
 /** Decodes one stream entry written by emit/emitQueueEvent (lua/includes/queue.lua). */
 export function decodeEvent(queue: string, position: string, fields: Reply[]): TaskEvent {

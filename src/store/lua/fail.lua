@@ -7,6 +7,8 @@
 -- ARGV[6] '1' for a permanent failure
 -- ARGV[7] retry delay ms overriding the backoff (-1: use the task's backoff)
 -- ARGV[8] a uniform random number in [0, 1) for the jitter
+-- ARGV[9..11] the retry policy's defaults, for fields the task leaves out: initial backoff ms, max backoff ms (at
+--   least the initial backoff), multiplier x1000; jitter defaults to none
 -- Returns the task reply (with payload).
 -- Errors: BATON NOT_FOUND | TOKEN_MISMATCH <state> | LEASE_EXPIRED <state>
 --@include queue
@@ -34,8 +36,10 @@ else
   local delay = retryDelay
   if delay < 0 then
     local failures = t.a - (t.ab or 0)
-    delay = math.min(t.bx, t.bi * (t.bm / 1000) ^ (failures - 1))
-    delay = delay * (1 + (t.bj / 1000) * (2 * random - 1))
+    local initial = t.bi or tonumber(ARGV[9])
+    local max, multiplier, jitter = t.bx or math.max(tonumber(ARGV[10]), initial), t.bm or tonumber(ARGV[11]), t.bj or 0
+    delay = math.min(max, initial * (multiplier / 1000) ^ (failures - 1))
+    delay = delay * (1 + (jitter / 1000) * (2 * random - 1))
   end
   t.sc = now + math.max(0, math.floor(delay))
   if t.sc > now then

@@ -17,7 +17,7 @@ end
 if leaseMs > 0 then
   t.ll = leaseMs
 end
-t.lx = now + t.ll
+t.lx = now + leaseLengthOf(t)
 redis.call('ZADD', K.active, int(t.lx), id)
 touchWorker(t.w, now)
 if ARGV[4] == '1' then

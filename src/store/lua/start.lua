@@ -40,7 +40,7 @@ if t.s == ACTIVE then
   if leaseMs > 0 then
     t.ll = leaseMs
   end
-  t.lx, t.ut = now + t.ll, now
+  t.lx, t.ut = now + leaseLengthOf(t), now
   redis.call('ZADD', K.active, int(t.lx), id)
   saveTask(id, t)
   return { created, t.lt, taskReply(id, t, 'full') }

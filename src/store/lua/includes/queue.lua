@@ -17,7 +17,8 @@
 --   KEYS[11] events    stream one entry per change, appended by the script that makes it (WatchTasks reads it),
 --                             at most about `er` entries long (queue setting, default 10,000)
 --
--- Task record fields (short names keep the record small; absent means unset):
+-- Task record fields (short names keep the record small; absent means unset, or for pr, a, ma, ld, ll, bi, bx,
+-- bm and bj their default):
 --   s state, p payload, m metadata (JSON), pr priority, a attempt, ab attempts before the last operator retry,
 --   ma max attempts, ct/ut/sc/st/et/xt create/update/schedule/start/end/expire time (ms),
 --   w lease worker, lx lease expiry (ms), lt lease token, ll current lease length (ms), ld default lease (ms),
@@ -39,6 +40,21 @@ local MAX_ERRORS_KEPT = 100
 local DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_RING_SIZE, DEFAULT_EVENT_RETENTION = 5, 30000, 1000, 10000
 -- Pending score = (9 - priority) * band + sequence: ZPOPMIN takes the highest priority first, FIFO within it.
 local PRIORITY_BAND = 140737488355328 -- 2^47; (18 * 2^47 + seq) stays exact below 2^53
+
+-- Record fields at their defaults are left out: a smaller record is cheaper to pack, unpack and keep. These read
+-- them back (src/store/taskCodec.ts applies the same defaults).
+local function maxAttemptsOf(t)
+  return t.ma or DEFAULT_MAX_ATTEMPTS
+end
+
+local function defaultLeaseOf(t)
+  return t.ld or DEFAULT_LEASE_MS
+end
+
+-- The current lease's length: asked for by the worker, or the task's default.
+local function leaseLengthOf(t)
+  return t.ll or defaultLeaseOf(t)
+end
 
 -- Redis turns Lua numbers into strings with %.14g, which rounds large scores; format them exactly.
 local function int(n)
@@ -123,7 +139,7 @@ local function moveTo(id, t, state, now)
   if state == SCHEDULED then
     redis.call('ZADD', K.scheduled, int(t.sc), id)
   elseif state == PENDING then
-    redis.call('ZADD', K.pending, int((9 - t.pr) * PRIORITY_BAND + nextSequence()), id)
+    redis.call('ZADD', K.pending, int((9 - (t.pr or 0)) * PRIORITY_BAND + nextSequence()), id)
   elseif state == ACTIVE then
     redis.call('ZADD', K.active, int(t.lx), id)
   else
@@ -187,7 +203,7 @@ local function appendError(t, errType, message, details, now)
   if t.e then
     errors = cjson.decode(t.e)
   end
-  errors[#errors + 1] = { ty = errType, me = message, de = details, a = t.a, t = now }
+  errors[#errors + 1] = { ty = errType, me = message, de = details, a = t.a or 0, t = now }
   while #errors > MAX_ERRORS_KEPT do
     table.remove(errors, 1)
   end
@@ -195,7 +211,7 @@ local function appendError(t, errType, message, details, now)
 end
 
 local function attemptsLeft(t)
-  return t.ma - (t.a - (t.ab or 0))
+  return maxAttemptsOf(t) - ((t.a or 0) - (t.ab or 0))
 end
 
 -- A lease ran out: the attempt failed with LEASE_EXPIRED; the task is requeued, exhausted or, when a cancel was
@@ -288,8 +304,8 @@ end
 local function grantLease(id, t, workerId, leaseMs, token, now)
   t.a = (t.a or 0) + 1
   t.w, t.lt, t.st = workerId, token, now
-  t.ll = leaseMs > 0 and leaseMs or t.ld
-  t.lx = now + t.ll
+  t.ll = leaseMs > 0 and leaseMs or nil
+  t.lx = now + leaseLengthOf(t)
   moveTo(id, t, ACTIVE, now)
 end
 
@@ -312,23 +328,39 @@ local function taskReply(id, t, view)
   return { id, packWithout(t, META_HIDDEN) }
 end
 
--- The fields of one new task in ARGV, starting at `base` (the order TaskFields in src/store/scripts.ts writes):
+-- The fields of one new task in ARGV, starting at `base` (the order encodeNewTask in src/store/taskCodec.ts writes):
 --   id, payload, metadata JSON, priority, delay ms (-1: none), schedule time ms (0: none), max attempts (0: the
---   queue's default), default lease ms (0: the queue's default), expire time ms (0: none), initial backoff ms, max backoff ms, multiplier x1000, jitter x1000.
+--   queue's default), default lease ms (0: the queue's default), expire time ms (0: none), then the retry policy:
+--   initial backoff ms, max backoff ms, multiplier x1000, jitter x1000, each empty when at its default.
 local TASK_FIELDS = 13
+local RETRY_FIELDS = { 'bi', 'bx', 'bm', 'bj' }
 
 -- Builds a new task and records it in the index; the caller moves it into its first state and saves it.
 local function newTask(base, now)
   local id = ARGV[base]
-  local maxAttempts, leaseMs = tonumber(ARGV[base + 6]), tonumber(ARGV[base + 7])
-  local t = {
-    p = ARGV[base + 1], pr = tonumber(ARGV[base + 3]), a = 0,
-    ma = maxAttempts > 0 and maxAttempts or queueSetting('ma', DEFAULT_MAX_ATTEMPTS),
-    ld = leaseMs > 0 and leaseMs or queueSetting('ld', DEFAULT_LEASE_MS),
-    ct = now, q = nextSequence(),
-    bi = tonumber(ARGV[base + 9]), bx = tonumber(ARGV[base + 10]),
-    bm = tonumber(ARGV[base + 11]), bj = tonumber(ARGV[base + 12]),
-  }
+  local priority, maxAttempts, leaseMs = tonumber(ARGV[base + 3]), tonumber(ARGV[base + 6]), tonumber(ARGV[base + 7])
+  if maxAttempts == 0 then
+    maxAttempts = queueSetting('ma', DEFAULT_MAX_ATTEMPTS)
+  end
+  if leaseMs == 0 then
+    leaseMs = queueSetting('ld', DEFAULT_LEASE_MS)
+  end
+  local t = { p = ARGV[base + 1], ct = now, q = nextSequence() }
+  if priority ~= 0 then
+    t.pr = priority
+  end
+  if maxAttempts ~= DEFAULT_MAX_ATTEMPTS then
+    t.ma = maxAttempts
+  end
+  if leaseMs ~= DEFAULT_LEASE_MS then
+    t.ld = leaseMs
+  end
+  for i, field in ipairs(RETRY_FIELDS) do
+    local value = ARGV[base + 8 + i]
+    if value ~= '' then
+      t[field] = tonumber(value)
+    end
+  end
   if ARGV[base + 2] ~= '' then
     t.m = ARGV[base + 2]
   end

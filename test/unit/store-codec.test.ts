@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS } from '../../src/domain/limits.js';
+import { MsgpackReader } from '../../src/store/msgpack.js';
+
+describe('the stored task record', () => {
+  it('has the same defaults in the scripts as in the server, since fields at their default are not stored', () => {
+    const lua = readFileSync(join(__dirname, '../../src/store/lua/includes/queue.lua'), 'utf8');
+    const line = /^local DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS\b.*= (\d+), (\d+)/m.exec(lua);
+    assert.ok(line, 'queue.lua declares DEFAULT_MAX_ATTEMPTS and DEFAULT_LEASE_MS on one line');
+    assert.equal(Number(line[1]), DEFAULT_MAX_ATTEMPTS);
+    assert.equal(Number(line[2]), DEFAULT_LEASE_MS);
+  });
+
+  it('is read whatever msgpack width Lua chose for a number, and skips values of unknown fields', () => {
+    // { a: -1, b: 2^40 + 5, c: -2^33, d: 1.5, e: { x: [1, "yy"] }, f: true, g: "héllo" }
+    const record = Buffer.concat([
+      Buffer.from([0x87]),
+      Buffer.from([0xa1, 0x61, 0xff]),
+      Buffer.from([0xa1, 0x62, 0xcf, 0, 0, 0x01, 0, 0, 0, 0, 0x05]),
+      Buffer.from([0xa1, 0x63, 0xd3, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0]),
+      Buffer.from([0xa1, 0x64, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]),
+      Buffer.from([0xa1, 0x65, 0x81, 0xa1, 0x78, 0x92, 0x01, 0xa2, 0x79, 0x79]),
+      Buffer.from([0xa1, 0x66, 0xc3]),
+      Buffer.from([0xa1, 0x67, 0xd9, 6]),
+      Buffer.from('héllo'),
+    ]);
+    const reader = new MsgpackReader(record);
+    const seen: Record<string, unknown> = {};
+    for (let fields = reader.mapLength(); fields > 0; fields--) {
+      const key = String.fromCharCode(reader.keyCode());
+      if (key === 'e') reader.skip();
+      else if (key === 'g') seen[key] = reader.text();
+      else seen[key] = reader.number();
+    }
+    assert.deepEqual(seen, { a: -1, b: 2 ** 40 + 5, c: -(2 ** 33), d: 1.5, f: 1, g: 'héllo' });
+  });
+
+  it('refuses a record cut short instead of reading past its end', () => {
+    const reader = new MsgpackReader(Buffer.from([0x81, 0xa1, 0x61, 0xcd, 0x01]));
+    reader.mapLength();
+    reader.keyCode();
+    assert.throws(() => reader.number(), /RangeError|out of range|ends early/i);
+    const text = new MsgpackReader(Buffer.from([0x81, 0xa1, 0x61, 0xa5, 0x68, 0x69]));
+    text.mapLength();
+    text.keyCode();
+    assert.throws(() => text.text(), /ends early/);
+  });
+});
