@@ -149,6 +149,13 @@ export function timestampToMs(timestamp: Timestamp | null | undefined): number |
   return timestamp ? Number(timestamp.seconds ?? 0) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6) : undefined;
 }
 
+/**
+ * HTTP/2's default 64 KiB window caps what one connection receives per round trip, whatever the bandwidth: a few
+ * WatchTasks streams of a busy queue sharing one connection fell seconds behind on it (bench/events.ts). 1 MiB is
+ * what grpc-java uses; it is also the most a connection buffers for a reader that stopped reading.
+ */
+const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc-node.flow_control_window': 1024 * 1024 };
+
 /** A typed client for every Baton RPC. Each method returns a promise and has a deadline. */
 export class BatonClient {
   readonly tasks: TaskServiceClient;
@@ -156,10 +163,17 @@ export class BatonClient {
   /** Operator views and queue controls (QueueService). */
   readonly queues: QueueServiceClient;
 
-  /** `address` is host:port of any Baton replica; plaintext unless `credentials` say otherwise. */
-  constructor(readonly address: string, credentials = grpc.credentials.createInsecure()) {
+  /**
+   * `address` is host:port of any Baton replica; plaintext unless `credentials` say otherwise. `channelOptions`
+   * are grpc-js channel options; they default to a 1 MiB HTTP/2 flow-control window.
+   */
+  constructor(
+    readonly address: string,
+    credentials = grpc.credentials.createInsecure(),
+    channelOptions: grpc.ChannelOptions = {},
+  ) {
     const { baton } = loadProtos();
-    this.tasks = new baton.v1.TaskService(address, credentials);
+    this.tasks = new baton.v1.TaskService(address, credentials, { ...DEFAULT_CHANNEL_OPTIONS, ...channelOptions });
     this.workers = new baton.v1.WorkerService(address, credentials, { channelOverride: this.tasks.getChannel() });
     this.queues = new baton.v1.QueueService(address, credentials, { channelOverride: this.tasks.getChannel() });
   }
