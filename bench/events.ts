@@ -2,8 +2,18 @@
  * Event delivery latency: from the change committed in Redis (the event's time) to a watcher receiving it, with
  * `watchers` WatchTasks streams on one queue while a producer submits at a steady rate.
  *
- *   npm run build && node --import tsx bench/events.ts [--rate 1000] [--seconds 5] [--watchers 100] [--redis cluster]
+ *   npm run build && node --import tsx bench/events.ts [--rate 1000] [--seconds 5] [--watchers 100]
+ *     [--processes 4] [--warmup 5] [--redis cluster]
+ *
+ * The watchers run in `processes` child processes (one connection each), as separate dashboards would: one
+ * process decoding every watcher's stream would measure that process, not Baton. Latency is the receiving
+ * process's Date.now() minus the event's time (both the same machine's clock), per event. Events of the first
+ * `warmup` seconds at the same rate are not counted: a long-running replica has its code compiled, and a fresh
+ * one saturates a core for its first second or two and then needs a few more to work off the backlog (with
+ * `--warmup 0` that transient is what p99 shows).
  */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { BatonClient } from '../src/client/client.js';
 import type { WatchTasksResponse__Output } from '../src/grpc/generated/baton/v1/WatchTasksResponse.js';
@@ -16,62 +26,182 @@ function option(name: string, fallback: number): number {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
+function optionText(name: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? (process.argv[at + 1] ?? '') : '';
+}
+
+/** Parent → child: count events committed from `from` (epoch ms) on. */
+interface MeasureMessage {
+  type: 'measure';
+  from: number;
+}
+
+/** Parent → child: every watcher should get `expected` events in all; report once they have, or after `waitMs`. */
+interface FinishMessage {
+  type: 'finish';
+  expected: number;
+  waitMs: number;
+}
+
+/** Child → parent. */
+type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'report'; latencies: Float64Array; received: number; messages: number; errors: number };
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A child process: `count` watchers of `queue` on one connection; reports every event's latency. */
+async function child(): Promise<void> {
+  const address = optionText('address');
+  const queue = optionText('queue');
+  const count = option('count', 1);
+  const client = new BatonClient(address);
+  const latencies: number[] = [];
+  const received: number[] = Array.from({ length: count }, () => 0);
+  let measureFrom = Infinity;
+  let messages = 0;
+  let errors = 0;
+  const streams = received.map((_, i) => {
+    const stream = client.tasks.WatchTasks({ queue });
+    stream.on('data', (message: WatchTasksResponse__Output) => {
+      const now = Date.now();
+      let measured = false;
+      for (const event of message.events) {
+        const time = event.time;
+        if (!time) continue;
+        received[i] = (received[i] ?? 0) + 1;
+        const committed = time.seconds * 1000 + Math.floor(time.nanos / 1e6);
+        if (committed < measureFrom) continue;
+        measured = true;
+        latencies.push(now - committed);
+      }
+      if (measured) messages += 1;
+    });
+    stream.on('error', (error: { code?: number }) => {
+      if (error.code !== 1) errors += 1;
+    });
+    return stream;
+  });
+  const send = (message: ChildMessage): Promise<void> =>
+    new Promise((resolve, reject) => {
+      process.send?.(message, (error: Error | null) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  const finish = new Promise<FinishMessage>((resolve) => {
+    process.on('message', (message: MeasureMessage | FinishMessage) => {
+      if (message.type === 'measure') measureFrom = message.from;
+      else resolve(message);
+    });
+  });
+  await send({ type: 'ready' });
+  const { expected, waitMs } = await finish;
+  const deadline = Date.now() + waitMs;
+  while (received.some((n) => n < expected) && Date.now() < deadline) await sleep(50);
+  for (const stream of streams) stream.cancel();
+  client.close();
+  await send({
+    type: 'report',
+    latencies: Float64Array.from(latencies),
+    received: received.reduce((sum, n) => sum + n, 0),
+    messages,
+    errors,
+  });
+  process.disconnect();
+}
+
+function startChild(address: string, queue: string, count: number): { process: ChildProcess; ready: Promise<void> } {
+  const proc = fork(__filename, ['--child', '--address', address, '--queue', queue, '--count', String(count)], {
+    execArgv: ['--import', 'tsx'],
+    // Structured clone: the latencies go across as a typed array, not JSON.
+    serialization: 'advanced',
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.once('message', (message: ChildMessage) => {
+      if (message.type === 'ready') resolve();
+    });
+    proc.once('exit', (code) => {
+      reject(new Error(`watcher process exited with ${String(code)} before it was ready`));
+    });
+  });
+  return { process: proc, ready };
+}
+
 async function main(): Promise<void> {
   const rate = option('rate', 1000);
   const seconds = option('seconds', 5);
   const watcherCount = option('watchers', 100);
+  const warmup = option('warmup', 5);
+  const processCount = Math.max(1, Math.min(option('processes', 4), watcherCount));
   const cluster = process.argv.includes('cluster');
   const redis = cluster ? await startRedisCluster() : await startPlainRedis();
   const baton = await startBatonProcess(redis.config);
-  // Watchers spread over a few connections, as separate dashboards would be.
-  const channels = Array.from({ length: 4 }, () => new BatonClient(baton.address));
   const producer = new BatonClient(baton.address);
   const queue = 'bench-events';
-  const latencies: number[] = [];
-  let received = 0;
-  let endedWithError = 0;
-  const streams = Array.from({ length: watcherCount }, (_, i) => {
-    const stream = (channels[i % channels.length] as BatonClient).tasks.WatchTasks({ queue });
-    stream.on('data', (message: WatchTasksResponse__Output) => {
-      const now = Date.now();
-      for (const event of message.events) {
-        const time = event.time;
-        if (!time) continue;
-        received += 1;
-        latencies.push(now - (time.seconds * 1000 + Math.floor(time.nanos / 1e6)));
-      }
-    });
-    stream.on('error', (error: { code?: number }) => {
-      if (error.code !== 1) endedWithError += 1;
-    });
-    return stream;
+  const children = Array.from({ length: processCount }, (_, i) => {
+    // Spread the watchers as evenly as they go: 100 over 4 processes is 25 each.
+    const count = Math.floor(watcherCount / processCount) + (i < watcherCount % processCount ? 1 : 0);
+    return startChild(baton.address, queue, count);
   });
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await Promise.all(children.map((c) => c.ready));
+  // Let every stream reach the server and join the queue's feed before the first event.
+  await sleep(1_000);
 
+  const warmupEvents = Math.round(rate * warmup);
   const total = rate * seconds;
   const start = performance.now();
   const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < warmupEvents + total; i++) {
     const wait = start + (i * 1000) / rate - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 1) await sleep(wait);
+    if (i === warmupEvents) {
+      const measure: MeasureMessage = { type: 'measure', from: Date.now() };
+      for (const c of children) c.process.send(measure);
+    }
     pending.push(producer.submitTask({ queue, payload: Buffer.alloc(100) }));
   }
   await Promise.all(pending);
-  const deadline = Date.now() + 10_000;
-  while (received < total * watcherCount && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+
+  const reports = await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<Extract<ChildMessage, { type: 'report' }>>((resolve, reject) => {
+          c.process.on('message', (message: ChildMessage) => {
+            if (message.type === 'report') resolve(message);
+          });
+          c.process.once('exit', (code) => {
+            reject(new Error(`watcher process exited with ${String(code)} before it reported`));
+          });
+          const finish: FinishMessage = { type: 'finish', expected: warmupEvents + total, waitMs: 10_000 };
+          c.process.send(finish);
+        }),
+    ),
+  );
+  const latencies = reports.flatMap((r) => Array.from(r.latencies));
+  const received = reports.reduce((sum, r) => sum + r.received, 0);
+  const messages = reports.reduce((sum, r) => sum + r.messages, 0);
+  const endedWithError = reports.reduce((sum, r) => sum + r.errors, 0);
 
   console.log(
-    `event delivery, ${rate} events/s for ${seconds}s, ${watcherCount} watchers, ${cluster ? 'cluster' : 'single Redis'}:`,
+    `event delivery, ${rate} events/s for ${seconds}s after ${warmup}s of warm-up, ${watcherCount} watchers in ${processCount} processes, ${cluster ? 'cluster' : 'single Redis'}:`,
   );
-  console.log(`  delivered ${received} of ${total * watcherCount}; ${endedWithError} streams ended with an error`);
-  console.log(`  latency p50 ${format(percentile(latencies, 50), 'ms')}, p99 ${format(percentile(latencies, 99), 'ms')}, max ${format(latencies.reduce((a, b) => Math.max(a, b), 0), 'ms')}`);
-  for (const stream of streams) stream.cancel();
-  for (const channel of [...channels, producer]) channel.close();
+  console.log(
+    `  delivered ${received} of ${(warmupEvents + total) * watcherCount} events (warm-up included); ${endedWithError} streams ended with an error`,
+  );
+  console.log(
+    `  measured: ${latencies.length} events in ${messages} messages (${format(messages === 0 ? NaN : latencies.length / messages, 'events per message')})`,
+  );
+  console.log(
+    `  latency p50 ${format(percentile(latencies, 50), 'ms')}, p99 ${format(percentile(latencies, 99), 'ms')}, max ${format(latencies.reduce((a, b) => Math.max(a, b), 0), 'ms')}`,
+  );
+  producer.close();
   await baton.stop();
   await redis.stop();
 }
 
-main().catch((error: unknown) => {
+(process.argv.includes('--child') ? child() : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
