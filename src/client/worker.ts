@@ -8,7 +8,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
 import type { Progress } from '../grpc/generated/baton/v1/Progress.js';
 import type { TaskError } from '../grpc/generated/baton/v1/TaskError.js';
+import type { ClaimedTask__Output } from '../grpc/generated/baton/v1/ClaimedTask.js';
+import type { CompleteTasksResult__Output } from '../grpc/generated/baton/v1/CompleteTasksResult.js';
 import { BatonClient, durationFromMs } from './client.js';
+import { TaskSession } from './session.js';
 import { LeaseLostError, PermanentError, TaskCancelledError, WorkerClosingError, statusOf } from './errors.js';
 
 /** A task as the handler receives it (payload included). */
@@ -58,8 +61,6 @@ export interface WorkerOptions {
   heartbeatInterval?: number;
   /** Shown in leases and operator views. Default `<hostname>-<pid>-<random>`. */
   workerId?: string;
-  /** How long one claim waits on the server for work, in ms (0 to 60 s). Default 10 s. */
-  pollTimeout?: number;
   /** How long `close()` lets running handlers finish before giving their tasks back, in ms. Default 10 s. */
   shutdownTimeout?: number;
   /**
@@ -86,11 +87,9 @@ export interface WorkerEvents {
 }
 
 const DEFAULT_LEASE_MS = 30_000;
-const DEFAULT_POLL_MS = 10_000;
 const DEFAULT_SHUTDOWN_MS = 10_000;
 const DEFAULT_REGISTER_MS = 10_000;
 const SDK_NAME = 'baton-ts';
-const MAX_CLAIM = 100;
 /** CompleteTasks takes at most this many items; a bigger turn's worth goes out as several calls. */
 const MAX_COMPLETE_BATCH = 1000;
 /** ...and a call carries at most about this many result bytes, well under the servers' message size limit. */
@@ -98,7 +97,7 @@ const MAX_COMPLETE_BYTES = 4 * 1024 * 1024;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
-/** Claim errors that retrying will not fix: the worker stops and `run()` rejects. */
+/** Session errors that retrying will not fix: the worker stops and `run()` rejects. */
 const FATAL_CLAIM_CODES = new Set<grpc.status>([
   grpc.status.INVALID_ARGUMENT,
   grpc.status.UNIMPLEMENTED,
@@ -222,16 +221,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly concurrency: number;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
-  private readonly pollMs: number;
   private readonly shutdownMs: number;
   private readonly registerMs: number;
   private registerTimer: NodeJS.Timeout | undefined;
   private readonly running = new Map<string, Running>();
   private readonly claimAbort = new AbortController();
+  /** The open WorkTasks session: tasks come in on it and completions go out on it. */
+  private session: TaskSession | undefined;
   /** Finished tasks to complete together at the end of this event-loop turn. */
   private completions: PendingCompletion[] = [];
   private completionsScheduled = false;
-  private slotFreed: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private fatal: Error | undefined;
@@ -257,7 +256,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.leaseMs = options.leaseDuration ?? DEFAULT_LEASE_MS;
     if (this.leaseMs < 1_000) throw new RangeError(`createWorker: leaseDuration must be at least 1000 ms, got ${this.leaseMs}`);
     this.heartbeatMs = Math.min(options.heartbeatInterval ?? Infinity, this.leaseMs / 3);
-    this.pollMs = options.pollTimeout ?? DEFAULT_POLL_MS;
     this.shutdownMs = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
     this.registerMs = options.registerInterval ?? DEFAULT_REGISTER_MS;
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -276,7 +274,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
    */
   async run(): Promise<void> {
     if (this.loop) throw new Error('worker.run() was already called');
-    this.loop = this.claimLoop();
+    this.loop = this.sessionLoop();
     this.startRegistering();
     await this.loop;
     await this.close();
@@ -296,7 +294,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async shutdown(timeoutMs: number): Promise<void> {
     clearInterval(this.registerTimer);
     this.claimAbort.abort();
-    this.slotFreed?.();
     await this.loop;
     const allDone = Promise.all([...this.running.values()].map((entry) => entry.done));
     let timer: NodeJS.Timeout | undefined;
@@ -342,52 +339,54 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.claimAbort.signal.aborted;
   }
 
-  private async claimLoop(): Promise<void> {
+  /**
+   * Keeps a WorkTasks session open while the worker runs: the server pushes tasks as this worker has free slots
+   * (one credit per slot), so an idle worker gets a task without a poll's round trip and a busy one pays no call
+   * per batch. A session that fails is opened again after a backoff.
+   */
+  private async sessionLoop(): Promise<void> {
     let failures = 0;
     while (!this.stopping()) {
-      const free = this.concurrency - this.running.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => (this.slotFreed = resolve));
-        this.slotFreed = undefined;
-        continue;
+      const session = new TaskSession(
+        this.client,
+        { queues: this.queues, worker_id: this.workerId, lease_duration: durationFromMs(this.leaseMs) },
+        this.concurrency - this.running.size,
+        (tasks) => {
+          this.accept(tasks);
+        },
+      );
+      this.session = session;
+      const close = (): void => {
+        session.close();
+      };
+      this.claimAbort.signal.addEventListener('abort', close, { once: true });
+      const error = await session.ended;
+      this.claimAbort.signal.removeEventListener('abort', close);
+      this.session = undefined;
+      if (this.stopping()) break;
+      if (session.tasksReceived > 0) failures = 0;
+      const code = statusOf(error);
+      if (code !== undefined && FATAL_CLAIM_CODES.has(code)) {
+        this.fatal = error instanceof Error ? error : new Error(String(error));
+        this.claimAbort.abort();
+        break;
       }
-      const sentAt = performance.now();
-      let claimed;
-      try {
-        claimed = await this.client.claimTasks(
-          {
-            queues: this.queues,
-            worker_id: this.workerId,
-            max_tasks: Math.min(free, MAX_CLAIM),
-            lease_duration: durationFromMs(this.leaseMs),
-            wait_timeout: durationFromMs(this.pollMs),
-          },
-          // The loop backs off and reports failures itself.
-          { signal: this.claimAbort.signal, retry: false },
-        );
-        failures = 0;
-      } catch (error) {
-        if (this.stopping()) break;
-        const code = statusOf(error);
-        if (code !== undefined && FATAL_CLAIM_CODES.has(code)) {
-          this.fatal = error instanceof Error ? error : new Error(String(error));
-          this.claimAbort.abort();
-          break;
-        }
-        this.report(error);
-        await this.pause(backoff(failures++));
-        continue;
-      }
-      for (const { task, lease_token } of claimed.tasks) {
-        if (!task) continue;
-        const entry = this.track(task, lease_token, sentAt);
-        // A claim that raced with close(): hand the task straight back.
-        if (this.stopping()) void this.release(entry);
-        else
-          this.execute(entry).catch((error: unknown) => {
-            this.report(error); // only a throwing event listener gets here
-          });
-      }
+      if (error !== undefined) this.report(error);
+      await this.pause(backoff(failures++));
+    }
+  }
+
+  private accept(tasks: readonly ClaimedTask__Output[]): void {
+    const receivedAt = performance.now();
+    for (const { task, lease_token } of tasks) {
+      if (!task) continue;
+      const entry = this.track(task, lease_token, receivedAt);
+      // Pushed while close() began: hand the task straight back.
+      if (this.stopping()) void this.release(entry);
+      else
+        this.execute(entry).catch((error: unknown) => {
+          this.report(error); // only a throwing event listener gets here
+        });
     }
   }
 
@@ -409,7 +408,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     else process.emitWarning(`baton worker ${this.workerId}: ${describe(error)}`);
   }
 
-  private track(task: Task, token: string, claimSentAt: number): Running {
+  /** `receivedAt`: the server leased the task just before pushing it, a one-way trip earlier. */
+  private track(task: Task, token: string, receivedAt: number): Running {
     const key = `${task.queue}\u0000${task.id}`;
     let finish = (): void => undefined;
     const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -417,8 +417,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       task,
       token,
       controller: new AbortController(),
-      // The server started the lease after we sent the claim, so this errs on the safe side.
-      leaseDeadline: claimSentAt + this.leaseMs,
+      leaseDeadline: receivedAt + this.leaseMs,
       timer: undefined,
       watchdog: undefined,
       beating: false,
@@ -438,11 +437,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
         clearTimeout(entry.watchdog);
         for (const resolve of entry.progressWaiters.splice(0)) resolve();
         this.running.delete(key);
-        this.slotFreed?.();
+        if (!this.stopping()) this.session?.grant(1);
       }),
     };
     this.running.set(key, entry);
-    this.scheduleBeat(entry, claimSentAt + this.heartbeatMs);
+    this.scheduleBeat(entry, receivedAt + this.heartbeatMs);
     this.armWatchdog(entry);
     return entry;
   }
@@ -560,28 +559,29 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (batch.length > 0) void this.sendCompletions(batch);
   }
 
-  /** One CompleteTasks call; settles every item, never rejects. */
+  /** One message on the session (or one CompleteTasks call); settles every item, never rejects. */
   private async sendCompletions(batch: PendingCompletion[]): Promise<void> {
-    // The whole task afterwards costs the server more; ask for it only when someone listens for it.
+    // The whole task afterwards costs the server more, and only CompleteTasks returns it: ask for it only when
+    // someone listens for it.
     const returnTasks = this.listenerCount('completed') > 0;
+    const requests = batch.map(({ entry, result }) => ({
+      queue: entry.task.queue,
+      task_id: entry.task.id,
+      lease_token: entry.token,
+      result,
+    }));
     try {
-      const reply = await this.client.completeTasks(
-        {
-          requests: batch.map(({ entry, result }) => ({
-            queue: entry.task.queue,
-            task_id: entry.task.id,
-            lease_token: entry.token,
-            result,
-          })),
-          return_tasks: returnTasks,
-        },
+      let results: CompleteTasksResult__Output[];
+      if (this.session?.isOpen && !returnTasks) {
+        results = await this.session.complete(requests);
+      } else {
         // finishTask retries each item that failed for a transient reason, in a later batch.
-        { retry: false },
-      );
+        results = (await this.client.completeTasks({ requests, return_tasks: returnTasks }, { retry: false })).results;
+      }
       batch.forEach(({ entry, result, settle }, i) => {
-        const item = reply.results[i];
+        const item = results[i];
         if (!item) {
-          settle({ error: new Error(`CompleteTasks answered ${reply.results.length} of ${batch.length} items`) });
+          settle({ error: new Error(`the server answered ${results.length} of ${batch.length} completions`) });
         } else if (item.error) {
           settle({ error: itemStatusError(item.error) });
         } else {

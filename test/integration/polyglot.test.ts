@@ -60,7 +60,7 @@ describe('workers in TypeScript, Python and Go on one Baton', () => {
     return worker;
   }
   function typescript(queue: string, workerId: string): Worker {
-    const worker = createWorker({ client: server.client, queues: queue, workerId, leaseDuration: 1_000, pollTimeout: 2_000, handler: demoHandler });
+    const worker = createWorker({ client: server.client, queues: queue, workerId, leaseDuration: 1_000, handler: demoHandler });
     workers.push(worker);
     void worker.run();
     return worker;

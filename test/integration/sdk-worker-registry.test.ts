@@ -27,8 +27,7 @@ describe('worker runner: RegisterWorker', () => {
       client: server.client,
       queues: queue,
       handler: () => undefined,
-      // One claim outlives the lost window many times over: only RegisterWorker keeps the worker visible.
-      pollTimeout: 5_000,
+      // An idle session's claim waits 30 s, the lost window many times over: only RegisterWorker keeps it visible.
       registerInterval: 100,
     });
     const running = worker.run();

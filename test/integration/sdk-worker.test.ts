@@ -15,6 +15,7 @@ import {
 import type { Task, Worker, WorkerOptions } from '../../src/index.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
+import { freePort } from '../../src/store/localRedis.js';
 import { startTestRedis } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
 
@@ -48,7 +49,7 @@ describe('createWorker', () => {
 
   /** A running worker on the test server; closed after the test. */
   function startWorker(options: Omit<WorkerOptions, 'client' | 'address'> & { client?: WorkerOptions['client'] }): Worker {
-    const worker = createWorker({ client: server.client, pollTimeout: 1_000, ...options });
+    const worker = createWorker({ client: server.client, ...options });
     workers.push(worker);
     void worker.run();
     return worker;
@@ -283,7 +284,57 @@ describe('createWorker', () => {
     assert.equal(task.error.message, 'payload is not an image');
   });
 
-  it('completes the tasks that finish together with one CompleteTasks call, and loses only the lease of a refused item', TEST_TIMEOUT, async () => {
+  it('takes and completes tasks on one WorkTasks session, without a ClaimTasks or CompleteTasks call', TEST_TIMEOUT, async () => {
+    const queue = uniqueQueue('session');
+    const ids = await submit(queue, Array.from({ length: 30 }, (_, i) => `s${i}`));
+    const client = new BatonClient(server.baton.grpcAddress);
+    const unaryCalls: string[] = [];
+    client.claimTasks = () => {
+      unaryCalls.push('ClaimTasks');
+      throw new Error('unexpected ClaimTasks');
+    };
+    client.completeTasks = () => {
+      unaryCalls.push('CompleteTasks');
+      throw new Error('unexpected CompleteTasks');
+    };
+    const worker = startWorker({ client, queues: queue, concurrency: 10, handler: (task) => `done ${task.payload.toString()}` });
+    const tasks = await finished(queue, ids);
+    await worker.close(0);
+    client.close();
+    assert.deepEqual(unaryCalls, []);
+    for (const task of tasks) {
+      assert.equal(task.state, 'TASK_STATE_SUCCEEDED');
+      assert.equal(task.result.toString(), `done ${task.payload.toString()}`);
+    }
+  });
+
+  it('opens a new session when its server goes away, and goes on with the replica that replaces it', TEST_TIMEOUT, async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    let replica = await startTestServer(redis.config, { grpcAddress: address });
+    const client = new BatonClient(address);
+    const queue = uniqueQueue('reconnect');
+    const errors: unknown[] = [];
+    const worker = startWorker({ client, queues: queue, handler: (task) => `done ${task.payload.toString()}` });
+    worker.on('error', (error) => errors.push(error));
+    const [before] = await submit(queue, ['before']);
+    await finished(queue, [before ?? '']);
+    await replica.stop();
+    replica = await startTestServer(redis.config, { grpcAddress: address });
+    try {
+      const [afterRestart] = await submit(queue, ['after']);
+      const [task] = await finished(queue, [afterRestart ?? '']);
+      assert.equal(task?.state, 'TASK_STATE_SUCCEEDED');
+      assert.equal(task.result.toString(), 'done after');
+      assert.ok(errors.some((error) => isStatus(error, status.UNAVAILABLE)), 'the lost session was reported');
+    } finally {
+      await worker.close(0);
+      client.close();
+      await replica.stop();
+    }
+  });
+
+  it('with a completed listener, completes the tasks that finish together with one CompleteTasks call (for the server\'s copies), and loses only the lease of a refused item', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('batch');
     const ids = await submit(queue, Array.from({ length: 20 }, (_, i) => `b${i}`));
     const client = new BatonClient(server.baton.grpcAddress);
@@ -317,9 +368,7 @@ describe('createWorker', () => {
     assert.ok(batches.length < ids.length, `${ids.length} tasks took ${batches.length} CompleteTasks calls`);
     assert.ok(batches.some((size) => size > 1), `batch sizes ${batches.join(', ')}`);
     assert.deepEqual(lost, [spoiled], 'only the refused item lost its lease');
-    // The spoiled task ran again once its lease ran out (3 s, longer than a 1 s poll, so the worker's own
-    // conservative lease deadline, counted from when it sent the claim, is not already past); every task was
-    // reported completed exactly once.
+    // The spoiled task ran again once its lease ran out (3 s); every task was reported completed exactly once.
     assert.equal(tasks.find((t) => t.id === spoiled)?.attempt, 2);
     assert.deepEqual(completed.map((t) => t.id).sort(), [...ids].sort());
     for (const task of completed) {
