@@ -5,7 +5,7 @@
     /usr/bin/python3 worker.py --server localhost:50051 --queue demo
 
 Flags fall back to BATON_SERVER, BATON_QUEUE, BATON_WORKER_ID and BATON_LEASE_SECONDS. Prints one JSON line per
-thing it does. SIGTERM or SIGINT: stop claiming, give the current task back for another worker, exit 0.
+thing it does. SIGTERM or SIGINT: stop claiming, give the current task back (ReleaseTask) for another worker, exit 0.
 
 The demo job: the result is `<worker id> NUL <payload bytes reversed>`; a task's metadata `work_ms` makes the worker
 pretend to work that long first (heartbeating, and stopping early when the task is cancelled).
@@ -22,7 +22,7 @@ import traceback
 
 import grpc
 
-from baton_stubs import duration, task_pb2, worker_service_pb2 as ws, worker_service_pb2_grpc as ws_grpc
+from baton_stubs import duration, state_name, task_pb2, worker_service_pb2 as ws, worker_service_pb2_grpc as ws_grpc
 
 # Heartbeat answers that mean the lease is gone: another worker may hold the task now.
 LEASE_GONE = (grpc.StatusCode.ABORTED, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION)
@@ -170,16 +170,11 @@ class Worker:
                     timeout=10,
                 )
                 emit("cancelled", task_id=task.id)
-            elif result is None:  # shutting down: give the task back for another worker, at once
-                self.stub.FailTask(
-                    ws.FailTaskRequest(
-                        error=task_pb2.TaskError(type="WorkerShutdown", message="worker %s stopped" % self.worker_id),
-                        retry_delay=duration(0),
-                        **base,
-                    ),
-                    timeout=10,
-                )
-                emit("released", task_id=task.id)
+            elif result is None:
+                # Shutting down: give the task back at once, for another worker. A release does not use up the
+                # attempt or record an error; the task is PENDING again (CANCELLED if a cancel came meanwhile).
+                reply = self.stub.ReleaseTask(ws.ReleaseTaskRequest(**base), timeout=10)
+                emit("released", task_id=task.id, attempt=task.attempt, state=state_name(reply.task.state))
             else:
                 self.stub.CompleteTask(ws.CompleteTaskRequest(result=result, **base), timeout=10)
                 emit("completed", task_id=task.id, attempt=task.attempt)

@@ -16,6 +16,7 @@ import {
 import type { PolyglotBuild, WorkerArgs, WorkerProcess } from '../support/polyglot.js';
 import { startRedisCluster } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
+import { watch } from '../support/watch.js';
 
 const TEST_TIMEOUT = { timeout: 30_000 };
 
@@ -159,20 +160,77 @@ describe('workers in TypeScript, Python and Go on one Baton', () => {
     assert.deepEqual((await waitForState(queue, next, 'TASK_STATE_SUCCEEDED')).result, demoResult('go-cancel', Buffer.from('next')));
   });
 
-  it('Python and Go workers exit 0 on SIGTERM, giving back the task they hold for another worker at once', TEST_TIMEOUT, async () => {
-    for (const start of [python, go]) {
-      const queue = uniqueQueue('sigterm');
-      const quitter = start(queue, 'quitter');
-      const id = await submit(queue, Buffer.from('handed over'), 20_000);
-      await quitter.waitFor((e) => e.event === 'claimed' && e.task_id === id, 'claim');
+  it('Python and Go workers exit 0 on SIGTERM, releasing the task they hold: claimable again at once, its attempt not used up, no error', TEST_TIMEOUT, async () => {
+    /** SIGTERM while it works on `id` (its `attempt`-th claim): it must exit 0 having released the task, not failed it. */
+    async function stopHolding(worker: WorkerProcess, queue: string, id: string, attempt: number): Promise<void> {
+      const claimed = await worker.waitFor((e) => e.event === 'claimed' && e.task_id === id, 'claim');
+      assert.equal(claimed.attempt, attempt);
+      const status = await worker.terminate();
+      assert.deepEqual(status, { code: 0, signal: null }, `${worker.workerId}: ${worker.stderrText}`);
+      const released = worker.events.find((e) => e.event === 'released' && e.task_id === id);
+      assert.ok(released, `${worker.workerId} said it gave the task back; events: ${JSON.stringify(worker.events)}`);
+      assert.equal(released.state, 'TASK_STATE_PENDING', 'the server answered the release with PENDING');
+      assert.deepEqual(worker.named('report_error'), []);
+      assert.equal(worker.events.at(-1)?.event, 'stopped');
 
-      const status = await quitter.terminate();
-      assert.deepEqual(status, { code: 0, signal: null }, quitter.stderrText);
-      assert.ok(quitter.events.some((e) => e.event === 'released' && e.task_id === id), 'it said it gave the task back');
-      assert.equal(quitter.events.at(-1)?.event, 'stopped');
-      const pending = await get(queue, id);
-      assert.equal(pending.state, 'TASK_STATE_PENDING', 'given back with no retry delay');
-      assert.equal(pending.errors[0]?.type, 'WorkerShutdown');
+      // Back at once (its lease had up to a second left), with nothing recorded against the attempt or the worker.
+      const task = await get(queue, id);
+      assert.equal(task.state, 'TASK_STATE_PENDING', `${worker.workerId}: claimable again at once, not EXHAUSTED or SCHEDULED`);
+      assert.equal(task.attempt, attempt);
+      assert.equal(task.lease, null);
+      assert.deepEqual(task.errors, [], 'a release records no error');
+      assert.equal(task.error, null);
+      const { worker: stats } = await server.client.getWorker({ worker_id: worker.workerId });
+      assert.equal(stats?.active_tasks, 0);
+      assert.equal(stats.failed_count, 0, 'a release is not a failed attempt');
+    }
+
+    for (const [first, second] of [[python, go], [go, python]] as const) {
+      const queue = uniqueQueue('sigterm');
+      const quitter = first(queue, 'quitter');
+      // One attempt allowed: a shutdown that used it up (a failure) would leave the task EXHAUSTED, never PENDING.
+      const { task: submitted } = await server.client.submitTask({
+        queue,
+        payload: Buffer.from('handed over'),
+        max_attempts: 1,
+        metadata: { work_ms: '20000' },
+      });
+      assert.ok(submitted);
+      const id = submitted.id;
+      await stopHolding(quitter, queue, id, 1);
+      // A worker in the other language gets it, and gives it back in turn.
+      const heir = second(queue, 'heir');
+      await stopHolding(heir, queue, id, 2);
+
+      // Two releases later the one allowed attempt is still there: the next claim gets it at once and completes it.
+      const { tasks } = await server.client.claimTasks({ queues: [queue], worker_id: 'finisher' });
+      assert.equal(tasks.length, 1, 'claimable with no wait');
+      const [claimed] = tasks;
+      assert.equal(claimed?.task?.id, id);
+      assert.equal(claimed.task.attempt, 3, 'attempt counts every claim; releases do not count against max_attempts');
+      const { task: done } = await server.client.completeTask({ queue, task_id: id, lease_token: claimed.lease_token, result: Buffer.from('ok') });
+      assert.equal(done?.state, 'TASK_STATE_SUCCEEDED');
+      assert.deepEqual(done.errors, []);
+
+      const history = watch(server.client, { queue, task_id: id, start: 'WATCH_START_OLDEST' });
+      try {
+        const events = await history.until(7);
+        assert.deepEqual(
+          events.map((e) => [e.type, e.worker_id, e.task?.state, e.task?.attempt]),
+          [
+            ['TASK_EVENT_TYPE_SUBMITTED', '', 'TASK_STATE_PENDING', 0],
+            ['TASK_EVENT_TYPE_CLAIMED', quitter.workerId, 'TASK_STATE_ACTIVE', 1],
+            ['TASK_EVENT_TYPE_RELEASED', quitter.workerId, 'TASK_STATE_PENDING', 1],
+            ['TASK_EVENT_TYPE_CLAIMED', heir.workerId, 'TASK_STATE_ACTIVE', 2],
+            ['TASK_EVENT_TYPE_RELEASED', heir.workerId, 'TASK_STATE_PENDING', 2],
+            ['TASK_EVENT_TYPE_CLAIMED', 'finisher', 'TASK_STATE_ACTIVE', 3],
+            ['TASK_EVENT_TYPE_SUCCEEDED', 'finisher', 'TASK_STATE_SUCCEEDED', 3],
+          ],
+          'no failure, retry or lease expiry on the way',
+        );
+      } finally {
+        history.cancel();
+      }
     }
   });
 });

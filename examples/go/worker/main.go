@@ -5,7 +5,8 @@
 //	examples/go/.build/bin/baton-worker -server localhost:50051 -queue demo
 //
 // Flags fall back to BATON_SERVER, BATON_QUEUE, BATON_WORKER_ID and BATON_LEASE_SECONDS. It prints one JSON line
-// per thing it does. SIGTERM or SIGINT: stop claiming, give the current task back for another worker, exit 0.
+// per thing it does. SIGTERM or SIGINT: stop claiming, give the current task back for another worker at once
+// (ReleaseTask: its attempt is not used up), exit 0.
 //
 // The demo job: the result is `<worker id> NUL <payload bytes reversed>`; a task's metadata `work_ms` makes the
 // worker pretend to work that long first (heartbeating, and stopping early when the task is cancelled).
@@ -181,11 +182,17 @@ func (w *worker) process(shutdown <-chan struct{}, task *pb.Task, token string) 
 		})
 		w.reported("cancelled", task, err)
 	case errors.Is(err, errShutdown):
-		_, err = w.client.FailTask(ctx, &pb.FailTaskRequest{
-			Queue: task.Queue, TaskId: task.Id, LeaseToken: token, RetryDelay: durationpb.New(0),
-			Error: &pb.TaskError{Type: "WorkerShutdown", Message: fmt.Sprintf("worker %s stopped", w.workerID)},
+		// Give the task back at once, for another worker. A release does not use up the attempt or record an
+		// error; the task is PENDING again (CANCELLED if a cancel came meanwhile).
+		var reply *pb.ReleaseTaskResponse
+		reply, err = w.client.ReleaseTask(ctx, &pb.ReleaseTaskRequest{Queue: task.Queue, TaskId: task.Id, LeaseToken: token})
+		if err != nil {
+			w.reported("released", task, err)
+			return
+		}
+		emit("released", map[string]interface{}{
+			"task_id": task.Id, "attempt": task.Attempt, "state": reply.GetTask().GetState().String(),
 		})
-		w.reported("released", task, err)
 	}
 }
 
