@@ -103,7 +103,7 @@ export class Lifecycle {
     await this.store.rememberQueue(task.queue);
     const [result] = await this.store.submit(task.queue, [task], true);
     if (!result) throw new Error('submit returned no result');
-    if (result.created) this.options.observer?.tasksCreated(task.queue, [result.task]);
+    if (result.created) this.tasksCreated(task.queue, [result.task]);
     return result;
   }
 
@@ -114,12 +114,21 @@ export class Lifecycle {
       await this.store.rememberQueue(queue);
       const results = await this.store.submit(queue, tasks, returnTasks);
       const created = results.filter((result) => result.created).map((result) => result.task);
-      if (created.length > 0) this.options.observer?.tasksCreated(queue, created);
+      if (created.length > 0) this.tasksCreated(queue, created);
       return results;
     });
   }
 
-  async get(queue: string, taskId: string): Promise<Task> {
+  /**
+   * Claims waiting on this replica are woken at once; the script's pub/sub message wakes those on other replicas
+   * (and these again, harmlessly) a Redis round trip later.
+   */
+  private tasksCreated(queue: string, tasks: readonly Task[]): void {
+    if (tasks.some((task) => task.state === 'PENDING')) this.wakeBoard.ring(queue);
+    this.options.observer?.tasksCreated(queue, tasks);
+  }
+
+    async get(queue: string, taskId: string): Promise<Task> {
     check.checkQueue(queue);
     check.checkTaskId(taskId);
     const task = await this.store.get(queue, taskId);

@@ -35,6 +35,12 @@ export interface Services {
   workers: WorkerRegistry;
 }
 
+/** A method whose handler may answer with bytes it encoded itself (see preEncoded); other answers are encoded as usual. */
+function passingBytesThrough<Method extends { responseSerialize: grpc.serialize<never> }>(method: Method): Method {
+  const encode = method.responseSerialize as grpc.serialize<unknown>;
+  return { ...method, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value)) };
+}
+
 export async function startGrpcServer(
   address: string,
   services: Services,
@@ -50,19 +56,10 @@ export async function startGrpcServer(
   });
   const health = new HealthService(SERVICE_NAMES);
   const taskService = protos.baton.v1.TaskService.service;
-  const watchMethod = taskService.WatchTasks;
-  const encodeWatchResponse = watchMethod.responseSerialize as (value: WatchTasksResponse) => Buffer;
+  const encodeWatchResponse = taskService.WatchTasks.responseSerialize as (value: WatchTasksResponse) => Buffer;
   server.addService(
-    {
-      ...taskService,
-      // WatchTasks writes messages built from each event's bytes, encoded once for all its watchers (watchTasks.ts);
-      // anything else is encoded as usual.
-      WatchTasks: {
-        ...watchMethod,
-        responseSerialize: (value: unknown) =>
-          Buffer.isBuffer(value) ? value : encodeWatchResponse(value as WatchTasksResponse),
-      },
-    },
+    // WatchTasks writes messages built from each event's bytes, encoded once for all its watchers (watchTasks.ts).
+    { ...taskService, WatchTasks: passingBytesThrough(taskService.WatchTasks) },
     taskServiceHandlers(
       lifecycle,
       services.updates,
@@ -71,7 +68,16 @@ export async function startGrpcServer(
       log,
     ),
   );
-  server.addService(protos.baton.v1.WorkerService.service, workerServiceHandlers(lifecycle, services.shutdown, log));
+  const workerService = protos.baton.v1.WorkerService.service;
+  server.addService(
+    // Claimed tasks are written to protobuf straight from the domain (taskWire.ts).
+    {
+      ...workerService,
+      ClaimTasks: passingBytesThrough(workerService.ClaimTasks),
+      WorkTasks: passingBytesThrough(workerService.WorkTasks),
+    },
+    workerServiceHandlers(lifecycle, services.shutdown, log),
+  );
   server.addService(
     protos.baton.v1.QueueService.service,
     queueServiceHandlers(services.queues, services.workers, log),

@@ -5,10 +5,11 @@ import * as limits from '../domain/limits.js';
 import type { ClaimedTask } from '../domain/task.js';
 import * as check from '../domain/validation.js';
 import type { Logger } from '../log.js';
-import { completeInputsFromProto, completeResultsToProto, durationToMs, taskToProto } from './convert.js';
+import { completeInputsFromProto, completeResultsToProto, durationToMs } from './convert.js';
 import type { WorkTasksRequest__Output } from './generated/baton/v1/WorkTasksRequest.js';
 import type { WorkTasksResponse } from './generated/baton/v1/WorkTasksResponse.js';
 import { toStatus } from './status.js';
+import { workTasksResponse } from './taskWire.js';
 
 const METHOD = 'baton.v1.WorkerService/WorkTasks';
 /** A session's claim waits at most this long before it looks again; a wake-up ends the wait at once. */
@@ -149,9 +150,7 @@ class WorkSession {
         }
         this.credit -= claimed.length;
         if (claimed.length > 0) {
-          await this.send({
-            tasks: claimed.map((c) => ({ task: taskToProto(c.task), lease_token: c.leaseToken })),
-          });
+          await this.send(workTasksResponse(claimed));
         }
       }
     } catch (error) {

@@ -9,6 +9,7 @@ import {
   taskToProto,
 } from './convert.js';
 import type { WorkerServiceHandlers } from './generated/baton/v1/WorkerService.js';
+import { claimTasksResponse } from './taskWire.js';
 import { unary } from './unary.js';
 import { workTasksHandler } from './workTasks.js';
 
@@ -32,7 +33,7 @@ export function workerServiceHandlers(lifecycle: Lifecycle, shutdown: AbortSigna
         },
         signal,
       );
-      return { tasks: claimed.map((c) => ({ task: taskToProto(c.task), lease_token: c.leaseToken })) };
+      return claimTasksResponse(claimed);
     }),
 
     StartTask: unary(`${SERVICE}/StartTask`, log, async (request) => {
