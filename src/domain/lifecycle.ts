@@ -128,7 +128,7 @@ export class Lifecycle {
     this.options.observer?.tasksCreated(queue, tasks);
   }
 
-    async get(queue: string, taskId: string): Promise<Task> {
+  async get(queue: string, taskId: string): Promise<Task> {
     check.checkQueue(queue);
     check.checkTaskId(taskId);
     const task = await this.store.get(queue, taskId);

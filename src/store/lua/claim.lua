@@ -13,7 +13,7 @@
 local workerId, max, leaseMs, tokenPrefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local now = nowMs()
 touchWorker(workerId, now)
-redis.call('HSET', K.meta, 'lc', int(now))
+redis.call('HSET', K.meta, 'lc', now)
 if queueSetting('paused', 0) == 1 then
   return { -1, {}, expiryTally() }
 end

@@ -16,6 +16,6 @@ reply[12] = queueSetting('ld', DEFAULT_LEASE_MS)
 reply[13] = queueSetting('rt', 0)
 reply[14] = queueSetting('ring', DEFAULT_RING_SIZE)
 reply[15] = queueSetting('lc', 0)
-reply[16] = redis.call('ZCOUNT', K.workers, int(now - tonumber(ARGV[1])), '+inf')
+reply[16] = redis.call('ZCOUNT', K.workers, now - tonumber(ARGV[1]), '+inf')
 reply[17] = queueSetting('er', DEFAULT_EVENT_RETENTION)
 return reply

@@ -18,7 +18,7 @@ if leaseMs > 0 then
   t.ll = leaseMs
 end
 t.lx = now + leaseLengthOf(t)
-redis.call('ZADD', K.active, int(t.lx), id)
+redis.call('ZADD', K.active, t.lx, id)
 touchWorker(t.w, now)
 if ARGV[4] == '1' then
   t.pc, t.pt, t.pm = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]

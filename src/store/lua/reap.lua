@@ -18,7 +18,7 @@ if releaseExpiredLeases(now, limit) > 0 then
   woke = true
 end
 
-local pastDeadline = redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', int(now), 'LIMIT', 0, limit)
+local pastDeadline = redis.call('ZRANGEBYSCORE', K.deadlines, '-inf', now, 'LIMIT', 0, limit)
 for _, id in ipairs(pastDeadline) do
   local t = loadTask(id)
   if t and not isTerminal(t.s) then
@@ -36,7 +36,7 @@ if promoted > 0 then
   woke = true
 end
 
-local old = redis.call('ZRANGEBYSCORE', K.done, '-inf', int(now - retention), 'LIMIT', 0, limit)
+local old = redis.call('ZRANGEBYSCORE', K.done, '-inf', now - retention, 'LIMIT', 0, limit)
 for _, id in ipairs(old) do
   local t = loadTask(id)
   redis.call('HDEL', K.tasks, id)
@@ -49,7 +49,7 @@ if woke then
   wakeClaimers()
 end
 
-local goneWorkers = redis.call('ZRANGEBYSCORE', K.workers, '-inf', int(now - workerRetention), 'LIMIT', 0, limit)
+local goneWorkers = redis.call('ZRANGEBYSCORE', K.workers, '-inf', now - workerRetention, 'LIMIT', 0, limit)
 for _, worker in ipairs(goneWorkers) do
   redis.call('ZREM', K.workers, worker)
   redis.call('HDEL', K.meta, 'p:' .. worker, 'f:' .. worker)

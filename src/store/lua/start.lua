@@ -41,7 +41,7 @@ if t.s == ACTIVE then
     t.ll = leaseMs
   end
   t.lx, t.ut = now + leaseLengthOf(t), now
-  redis.call('ZADD', K.active, int(t.lx), id)
+  redis.call('ZADD', K.active, t.lx, id)
   saveTask(id, t)
   return { created, t.lt, taskReply(id, t, 'full') }
 end

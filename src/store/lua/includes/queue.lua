@@ -56,7 +56,8 @@ local function leaseLengthOf(t)
   return t.ll or defaultLeaseOf(t)
 end
 
--- Redis turns Lua numbers into strings with %.14g, which rounds large scores; format them exactly.
+-- Lua prints numbers with %.14g, which rounds large scores: numbers joined into strings are formatted exactly here.
+-- (Numbers passed to redis.call are converted exactly by Redis itself, and cheaper.)
 local function int(n)
   return string.format('%.0f', n)
 end
@@ -137,14 +138,14 @@ local function moveTo(id, t, state, now)
   end
   t.s, t.ut = state, now
   if state == SCHEDULED then
-    redis.call('ZADD', K.scheduled, int(t.sc), id)
+    redis.call('ZADD', K.scheduled, t.sc, id)
   elseif state == PENDING then
-    redis.call('ZADD', K.pending, int((9 - (t.pr or 0)) * PRIORITY_BAND + nextSequence()), id)
+    redis.call('ZADD', K.pending, (9 - (t.pr or 0)) * PRIORITY_BAND + nextSequence(), id)
   elseif state == ACTIVE then
-    redis.call('ZADD', K.active, int(t.lx), id)
+    redis.call('ZADD', K.active, t.lx, id)
   else
     t.et = now
-    redis.call('ZADD', K.done, int(now), id)
+    redis.call('ZADD', K.done, now, id)
     redis.call('HINCRBY', K.meta, 'n' .. state, 1)
     if t.xt then
       redis.call('ZREM', K.deadlines, id)
@@ -259,7 +260,7 @@ local function reopen(id, t, now)
     if t.xt <= now then
       t.xt = nil
     else
-      redis.call('ZADD', K.deadlines, int(t.xt), id)
+      redis.call('ZADD', K.deadlines, t.xt, id)
     end
   end
 end
@@ -267,7 +268,7 @@ end
 -- Releases up to `limit` leases that ran out (see expireLease). Returns how many tasks became PENDING again.
 local function releaseExpiredLeases(now, limit)
   local requeued = 0
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.active, '-inf', int(now), 'LIMIT', 0, limit)) do
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.active, '-inf', now, 'LIMIT', 0, limit)) do
     local t = loadTask(id)
     if expireLease(id, t, now) == PENDING then
       requeued = requeued + 1
@@ -279,7 +280,7 @@ end
 
 -- Makes up to `limit` scheduled tasks whose time has come PENDING. Returns how many.
 local function promoteDue(now, limit)
-  local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', int(now), 'LIMIT', 0, limit)
+  local due = redis.call('ZRANGEBYSCORE', K.scheduled, '-inf', now, 'LIMIT', 0, limit)
   for _, id in ipairs(due) do
     local t = loadTask(id)
     moveTo(id, t, PENDING, now)
@@ -374,15 +375,15 @@ local function newTask(base, now)
   end
   if expireAt > 0 then
     t.xt = expireAt
-    redis.call('ZADD', K.deadlines, int(expireAt), id)
+    redis.call('ZADD', K.deadlines, expireAt, id)
   end
-  redis.call('ZADD', K.index, int(t.q), id)
+  redis.call('ZADD', K.index, t.q, id)
   return id, t
 end
 
 -- Records that a worker was active in this queue now.
 local function touchWorker(workerId, now)
-  redis.call('ZADD', K.workers, int(now), workerId)
+  redis.call('ZADD', K.workers, now, workerId)
 end
 
 local function wakeClaimers()

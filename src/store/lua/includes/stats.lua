@@ -24,7 +24,7 @@ local function oldestPendingAgeMs(now)
   local oldestSeq, oldestId = nil, nil
   for band = 0, 18 do
     local low = band * PRIORITY_BAND
-    local first = redis.call('ZRANGEBYSCORE', K.pending, int(low), '(' .. int(low + PRIORITY_BAND), 'WITHSCORES', 'LIMIT', 0, 1)
+    local first = redis.call('ZRANGEBYSCORE', K.pending, low, '(' .. int(low + PRIORITY_BAND), 'WITHSCORES', 'LIMIT', 0, 1)
     if #first > 0 then
       local seq = tonumber(first[2]) - low
       if oldestSeq == nil or seq < oldestSeq then
