@@ -11,6 +11,10 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig(argv, process.env);
+  // A log reader that went away (a closed pipe) must not take the service down with it.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   const log = createLogger(config.logLevel);
 
   let localRedis: LocalRedis | undefined;
