@@ -11,6 +11,8 @@
  * `warmup` seconds at the same rate are not counted: a long-running replica has its code compiled, and a fresh
  * one saturates a core for its first second or two and then needs a few more to work off the backlog (with
  * `--warmup 0` that transient is what p99 shows).
+ *
+ * BATON_BENCH_NODE_ARGS passes Node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
   const processCount = Math.max(1, Math.min(option('processes', 4), watcherCount));
   const cluster = process.argv.includes('cluster');
   const redis = cluster ? await startRedisCluster() : await startPlainRedis();
-  const baton = await startBatonProcess(redis.config);
+  const baton = await startBatonProcess(redis.config, process.env.BATON_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []);
   const producer = new BatonClient(baton.address);
   const queue = 'bench-events';
   const children = Array.from({ length: processCount }, (_, i) => {
