@@ -55,6 +55,12 @@ export interface WorkerOptions {
   handler: Handler;
   /** Handlers running at once. Default 1. */
   concurrency?: number;
+  /**
+   * Tasks held beyond those running, so the next one is at hand when a handler finishes rather than a round trip
+   * away; their leases are kept alive while they wait, and close() gives them back at once. Default: as many as
+   * `concurrency`. 0 holds only what runs (best when handlers are slow and other workers should get the tasks).
+   */
+  prefetch?: number;
   /** Lease length in ms (1 s to 24 h); heartbeats renew it. Default 30 s. */
   leaseDuration?: number;
   /** Heartbeat period in ms; at most (and by default) a third of the lease. */
@@ -144,8 +150,13 @@ interface Running {
   lost: boolean;
   /** Shutdown gave the task back while the handler still ran. */
   released: boolean;
-  /** running: the handler runs; reporting: its outcome is being sent; over: nothing more to do for it. */
-  phase: 'running' | 'reporting' | 'over';
+  /**
+   * waiting: received, its handler not started yet; running: the handler runs; reporting: its outcome is being
+   * sent; over: nothing more to do for it.
+   */
+  phase: 'waiting' | 'running' | 'reporting' | 'over';
+  /** Its handler was started (so it holds a handler slot until it is over). */
+  started: boolean;
   /** Marks the task over for this worker: frees its slot. */
   finish: () => void;
   /** Settles when the task is over for this worker. */
@@ -219,6 +230,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly queues: string[];
   private readonly handler: Handler;
   private readonly concurrency: number;
+  private readonly prefetch: number;
+  /** Received tasks waiting for a free handler slot, oldest first. */
+  private readonly waiting: Running[] = [];
+  /** Handler slots in use: a task from the start of its handler until it is over. */
+  private busy = 0;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly shutdownMs: number;
@@ -253,6 +269,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new RangeError(`createWorker: concurrency must be a positive integer, got ${this.concurrency}`);
     }
+    this.prefetch = options.prefetch ?? this.concurrency;
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 0) {
+      throw new RangeError(`createWorker: prefetch must be a non-negative integer, got ${this.prefetch}`);
+    }
     this.leaseMs = options.leaseDuration ?? DEFAULT_LEASE_MS;
     if (this.leaseMs < 1_000) throw new RangeError(`createWorker: leaseDuration must be at least 1000 ms, got ${this.leaseMs}`);
     this.heartbeatMs = Math.min(options.heartbeatInterval ?? Infinity, this.leaseMs / 3);
@@ -282,9 +302,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Graceful shutdown: stops claiming, lets running handlers finish for up to `timeoutMs` (default the
-   * `shutdownTimeout` option), then aborts the rest and gives their tasks back (a retryable failure with no delay, so
-   * another worker claims them at once). Safe to call more than once.
+   * Graceful shutdown: stops taking tasks, gives back the prefetched ones that did not start, lets running handlers
+   * finish for up to `timeoutMs` (default the `shutdownTimeout` option), then aborts the rest and gives their tasks
+   * back (ReleaseTask: another worker gets them at once, no attempt used up). Safe to call more than once.
    */
   close(timeoutMs = this.shutdownMs): Promise<void> {
     this.closing ??= this.shutdown(timeoutMs);
@@ -295,6 +315,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     clearInterval(this.registerTimer);
     this.claimAbort.abort();
     await this.loop;
+    await Promise.all(this.waiting.splice(0).map((entry) => this.release(entry)));
     const allDone = Promise.all([...this.running.values()].map((entry) => entry.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -350,7 +371,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const session = new TaskSession(
         this.client,
         { queues: this.queues, worker_id: this.workerId, lease_duration: durationFromMs(this.leaseMs) },
-        this.concurrency - this.running.size,
+        this.concurrency + this.prefetch - this.running.size,
         (tasks) => {
           this.accept(tasks);
         },
@@ -383,10 +404,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const entry = this.track(task, lease_token, receivedAt);
       // Pushed while close() began: hand the task straight back.
       if (this.stopping()) void this.release(entry);
-      else
-        this.execute(entry).catch((error: unknown) => {
-          this.report(error); // only a throwing event listener gets here
-        });
+      else this.waiting.push(entry);
+    }
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    while (this.busy < this.concurrency && !this.stopping()) {
+      const entry = this.waiting.shift();
+      if (!entry) return;
+      if (entry.phase !== 'waiting') continue; // its lease was lost while it waited
+      entry.phase = 'running';
+      this.busy += 1;
+      entry.started = true;
+      this.execute(entry).catch((error: unknown) => {
+        this.report(error); // only a throwing event listener gets here
+      });
     }
   }
 
@@ -427,7 +460,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       cancelRequested: false,
       lost: false,
       released: false,
-      phase: 'running',
+      phase: 'waiting',
+      started: false,
       finish: () => {
         entry.phase = 'over';
         finish();
@@ -437,7 +471,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
         clearTimeout(entry.watchdog);
         for (const resolve of entry.progressWaiters.splice(0)) resolve();
         this.running.delete(key);
-        if (!this.stopping()) this.session?.grant(1);
+        if (entry.started) this.busy -= 1;
+        if (!this.stopping()) {
+          this.session?.grant(1);
+          this.startWaiting();
+        }
       }),
     };
     this.running.set(key, entry);
@@ -597,7 +635,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Aborts the handler and gives the task back at once, without using up its attempt (ReleaseTask). */
   private async release(entry: Running): Promise<void> {
-    if (entry.phase !== 'running') return;
+    if (entry.phase !== 'running' && entry.phase !== 'waiting') return;
     if (entry.lost) {
       entry.finish(); // nothing to give back; stop waiting for a handler that ignores its signal
       return;
@@ -628,6 +666,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     clearTimeout(entry.watchdog);
     entry.controller.abort(error);
     this.emit('lost', entry.task, error);
+    if (entry.phase === 'waiting') entry.finish(); // no handler to wait for
   }
 
   private armWatchdog(entry: Running): void {

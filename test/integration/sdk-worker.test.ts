@@ -308,6 +308,33 @@ describe('createWorker', () => {
     }
   });
 
+  it('holds prefetched tasks beside the running ones, keeps their leases, and gives them back unstarted on close', TEST_TIMEOUT, async () => {
+    const queue = uniqueQueue('prefetch');
+    const ids = await submit(queue, ['p0', 'p1', 'p2', 'p3', 'p4']);
+    const started: string[] = [];
+    const worker = startWorker({
+      queues: queue,
+      concurrency: 1,
+      prefetch: 2,
+      leaseDuration: 1_000,
+      handler: async (task, ctx) => {
+        started.push(task.id);
+        await aborted(ctx.signal);
+      },
+    });
+    const states = async (): Promise<string[]> => (await Promise.all(ids.map((id) => get(queue, id)))).map((t) => t.state);
+    await eventually(async () => ((await states()).filter((s) => s === 'TASK_STATE_ACTIVE').length === 3 ? true : undefined));
+    // Longer than the lease: the prefetched tasks' leases are renewed while they wait.
+    await sleep(1_500);
+    assert.deepEqual(await states(), ['TASK_STATE_ACTIVE', 'TASK_STATE_ACTIVE', 'TASK_STATE_ACTIVE', 'TASK_STATE_PENDING', 'TASK_STATE_PENDING']);
+    assert.deepEqual(started, [ids[0]], 'one handler at a time');
+    await worker.close(0);
+    const after = await Promise.all(ids.map((id) => get(queue, id)));
+    assert.deepEqual(after.map((t) => t.state), Array<string>(5).fill('TASK_STATE_PENDING'), 'all given back at once');
+    assert.deepEqual(after.map((t) => t.errors.length), [0, 0, 0, 0, 0], 'no attempt failed');
+    assert.deepEqual(started, [ids[0]], 'the prefetched tasks never started');
+  });
+
   it('opens a new session when its server goes away, and goes on with the replica that replaces it', TEST_TIMEOUT, async () => {
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
