@@ -7,6 +7,7 @@ import { Queue, Worker } from 'bullmq';
 import type { ConnectionOptions } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { BatonClient } from '../src/client/client.js';
+import { createWorker } from '../src/client/worker.js';
 import type { RedisConfig } from '../src/store/redis.js';
 import type { CompleteTaskRequest } from '../src/grpc/generated/baton/v1/CompleteTaskRequest.js';
 import type { Task__Output } from '../src/grpc/generated/baton/v1/Task.js';
@@ -74,12 +75,28 @@ export class BatonSystem implements System {
   }
 
   /**
-   * A worker as the SDK runs one: a WorkTasks session granting one credit per free handler slot. Tasks are pushed
-   * as the server claims them; finished tasks go back on the same stream, together with their credit, once per
-   * event-loop turn.
+   * The TypeScript SDK's worker (createWorker) with a trivial handler, as a user runs it: a WorkTasks session, its
+   * default prefetch, heartbeats scheduled for every task.
    */
   async process(queue: string, n: number, concurrency: number): Promise<void> {
-    await this.session(queue, concurrency, n, () => undefined);
+    let handled = 0;
+    let allHandled: () => void = () => undefined;
+    const everyTaskHandled = new Promise<void>((resolve) => (allHandled = resolve));
+    const worker = createWorker({
+      client: this.client,
+      queues: queue,
+      concurrency,
+      registerInterval: 0,
+      handler: () => {
+        handled += 1;
+        if (handled === n) allHandled();
+      },
+    });
+    const running = worker.run();
+    await Promise.race([everyTaskHandled, running.then(() => Promise.reject(new Error('the worker stopped early')))]);
+    // A graceful close sends the last completions before it returns.
+    await worker.close();
+    await running;
   }
 
   /** The same worker, idle and waiting with 50 slots, while tasks are submitted at a steady rate. */

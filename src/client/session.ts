@@ -39,6 +39,8 @@ export class TaskSession {
   private credit = 0;
   private writeScheduled = false;
   private open = true;
+  /** close() was called: the stream is half-closed. */
+  private closed = false;
   private delivered = 0;
 
   constructor(
@@ -75,8 +77,9 @@ export class TaskSession {
     this.flush();
   }
 
+  /** Whether completions and credit can still be sent. */
   get isOpen(): boolean {
-    return this.open;
+    return this.open && !this.closed;
   }
 
   /** Tasks the server pushed on this session. */
@@ -93,7 +96,7 @@ export class TaskSession {
   /** Completes up to 1,000 tasks; resolves with one result per item, in order. */
   complete(items: CompleteTaskRequest[]): Promise<CompleteTasksResult__Output[]> {
     return new Promise((resolve, reject) => {
-      if (!this.open) {
+      if (!this.isOpen) {
         reject(new Error('the session has ended'));
         return;
       }
@@ -103,10 +106,15 @@ export class TaskSession {
     });
   }
 
-  /** Asks the server to stop pushing; it answers what it received, then ends the stream. */
+  /**
+   * Asks the server to stop pushing; it answers what it received, then ends the stream. Nothing more can be sent
+   * (isOpen is false from now on).
+   */
   close(): void {
     this.flush();
-    if (this.open) this.stream.end();
+    if (!this.open || this.closed) return;
+    this.closed = true;
+    this.stream.end();
   }
 
   private scheduleWrite(): void {
@@ -119,7 +127,7 @@ export class TaskSession {
 
   private flush(): void {
     this.writeScheduled = false;
-    if (!this.open) return;
+    if (!this.isOpen) return;
     while (this.unsent.length > 0) {
       const group = this.takeMessageWorth();
       this.sent.push({

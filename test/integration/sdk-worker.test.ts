@@ -405,6 +405,33 @@ describe('createWorker', () => {
     }
   });
 
+  it('records the outcomes of handlers that finish during close, without an error', TEST_TIMEOUT, async () => {
+    const queue = uniqueQueue('close-outcomes');
+    const ids = await submit(queue, ['a', 'b', 'c']);
+    let running = 0;
+    let finishAll: () => void = () => undefined;
+    const closeBegun = new Promise<void>((resolve) => (finishAll = resolve));
+    const worker = startWorker({
+      queues: queue,
+      concurrency: 3,
+      prefetch: 0,
+      handler: async () => {
+        running += 1;
+        await closeBegun;
+        return 'finished during close';
+      },
+    });
+    const errors: unknown[] = [];
+    worker.on('error', (error) => errors.push(error));
+    await eventually(() => Promise.resolve(running === 3 ? true : undefined));
+    const closing = worker.close(2_000);
+    finishAll();
+    await closing;
+    const tasks = await Promise.all(ids.map((id) => get(queue, id)));
+    assert.deepEqual(tasks.map((t) => [t.state, t.result.toString()]), ids.map(() => ['TASK_STATE_SUCCEEDED', 'finished during close']));
+    assert.deepEqual(errors, []);
+  });
+
   it('loses nothing on graceful shutdown: finishes quick handlers, gives slow tasks back at once without using their attempt', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('shutdown');
     // The slow tasks go first (higher priority), so the first worker is surely holding them when it closes.
