@@ -9,9 +9,7 @@ import { Cluster, Redis } from 'ioredis';
 import { BatonClient } from '../src/client/client.js';
 import { createWorker } from '../src/client/worker.js';
 import type { RedisConfig } from '../src/store/redis.js';
-import type { CompleteTaskRequest } from '../src/grpc/generated/baton/v1/CompleteTaskRequest.js';
 import type { Task__Output } from '../src/grpc/generated/baton/v1/Task.js';
-import type { WorkTasksResponse__Output } from '../src/grpc/generated/baton/v1/WorkTasksResponse.js';
 
 export interface System {
   name: string;
@@ -79,30 +77,13 @@ export class BatonSystem implements System {
    * default prefetch, heartbeats scheduled for every task.
    */
   async process(queue: string, n: number, concurrency: number): Promise<void> {
-    let handled = 0;
-    let allHandled: () => void = () => undefined;
-    const everyTaskHandled = new Promise<void>((resolve) => (allHandled = resolve));
-    const worker = createWorker({
-      client: this.client,
-      queues: queue,
-      concurrency,
-      registerInterval: 0,
-      handler: () => {
-        handled += 1;
-        if (handled === n) allHandled();
-      },
-    });
-    const running = worker.run();
-    await Promise.race([everyTaskHandled, running.then(() => Promise.reject(new Error('the worker stopped early')))]);
-    // A graceful close sends the last completions before it returns.
-    await worker.close();
-    await running;
+    await this.runWorker(queue, concurrency, n, () => undefined);
   }
 
   /** The same worker, idle and waiting with 50 slots, while tasks are submitted at a steady rate. */
   async dispatchLatency(queue: string, count: number, ratePerSecond: number): Promise<number[]> {
     const samples: number[] = [];
-    const worker = this.session(queue, 50, count, (task) => {
+    const worker = this.runWorker(queue, 50, count, (task) => {
       samples.push(performance.now() - task.payload.readDoubleLE(0));
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -113,42 +94,26 @@ export class BatonSystem implements System {
     return samples;
   }
 
-  /** Runs a session until `n` tasks are completed; `onTask` is the handler, run as a real one: asynchronously. */
-  private session(queue: string, concurrency: number, n: number, onTask: (task: Task__Output) => void): Promise<void> {
-    const stream = this.client.workers.WorkTasks();
-    let done = 0;
-    let finished: CompleteTaskRequest[] = [];
-    let flushScheduled = false;
-    return new Promise<void>((resolve, reject) => {
-      const flush = (): void => {
-        flushScheduled = false;
-        stream.write({ completions: finished, credit: finished.length });
-        finished = [];
-      };
-      stream.on('data', (message: WorkTasksResponse__Output) => {
-        for (const { task, lease_token } of message.tasks) {
-          if (!task) continue;
-          void Promise.resolve().then(() => {
-            onTask(task);
-            finished.push({ queue, task_id: task.id, lease_token });
-            if (!flushScheduled) {
-              flushScheduled = true;
-              setImmediate(flush);
-            }
-          });
-        }
-        for (const result of message.completed) {
-          if (result.error) reject(new Error(`a bench completion failed: ${result.error.message}`));
-          done += 1;
-        }
-        if (done === n) {
-          stream.end();
-          resolve();
-        }
-      });
-      stream.on('error', reject);
-      stream.write({ start: { queues: [queue], worker_id: 'bench' }, credit: concurrency });
+  /** Runs an SDK worker until its handler has seen `n` tasks, then closes it gracefully (last completions sent). */
+  private async runWorker(queue: string, concurrency: number, n: number, onTask: (task: Task__Output) => void): Promise<void> {
+    let handled = 0;
+    let allHandled: () => void = () => undefined;
+    const everyTaskHandled = new Promise<void>((resolve) => (allHandled = resolve));
+    const worker = createWorker({
+      client: this.client,
+      queues: queue,
+      concurrency,
+      registerInterval: 0,
+      handler: (task) => {
+        onTask(task);
+        handled += 1;
+        if (handled === n) allHandled();
+      },
     });
+    const running = worker.run();
+    await Promise.race([everyTaskHandled, running.then(() => Promise.reject(new Error('the worker stopped early')))]);
+    await worker.close();
+    await running;
   }
 
   close(): Promise<void> {
