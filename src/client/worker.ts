@@ -134,7 +134,10 @@ interface PendingCompletion {
 interface Running {
   task: Task;
   token: string;
-  controller: AbortController;
+  /** Made when the handler first reads ctx.signal: most handlers never do, and an AbortController is not free. */
+  controller: AbortController | undefined;
+  /** Why the handler was told to stop, once it was. */
+  abortReason: unknown;
   /** performance.now() by which the lease has surely run out unless a heartbeat renews it. */
   leaseDeadline: number;
   /** The next heartbeat. */
@@ -206,6 +209,20 @@ function sdkVersion(): string {
     }
   }
   return packageVersion;
+}
+
+function signalOf(entry: Running): AbortSignal {
+  if (!entry.controller) {
+    entry.controller = new AbortController();
+    if (entry.abortReason !== undefined) entry.controller.abort(entry.abortReason);
+  }
+  return entry.controller.signal;
+}
+
+function abortHandler(entry: Running, reason: unknown): void {
+  if (entry.abortReason !== undefined) return;
+  entry.abortReason = reason;
+  entry.controller?.abort(reason);
 }
 
 function backoff(attempt: number): number {
@@ -449,7 +466,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const entry: Running = {
       task,
       token,
-      controller: new AbortController(),
+      controller: undefined,
+      abortReason: undefined,
       leaseDeadline: receivedAt + this.leaseMs,
       timer: undefined,
       watchdog: undefined,
@@ -487,7 +505,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async execute(entry: Running): Promise<void> {
     this.emit('active', entry.task);
     const ctx: TaskContext = {
-      signal: entry.controller.signal,
+      get signal() {
+        return signalOf(entry);
+      },
       workerId: this.workerId,
       progress: (current, total = 0, message = '') => {
         if (entry.phase === 'over' || entry.lost) return Promise.resolve();
@@ -642,7 +662,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     entry.released = true;
     entry.phase = 'reporting';
-    entry.controller.abort(new WorkerClosingError());
+    abortHandler(entry, new WorkerClosingError());
     let after: Task | undefined;
     try {
       const released = await this.client.releaseTask(
@@ -664,7 +684,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     entry.lost = true;
     clearTimeout(entry.timer);
     clearTimeout(entry.watchdog);
-    entry.controller.abort(error);
+    abortHandler(entry, error);
     this.emit('lost', entry.task, error);
     if (entry.phase === 'waiting') entry.finish(); // no handler to wait for
   }
@@ -721,7 +741,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       for (const resolve of waiters) resolve();
       if (reply.cancel_requested && !entry.cancelRequested) {
         entry.cancelRequested = true;
-        entry.controller.abort(new TaskCancelledError());
+        abortHandler(entry, new TaskCancelledError());
       }
       next = sentAt + this.heartbeatMs;
     } catch (error) {
