@@ -135,6 +135,8 @@ describe('workers in TypeScript, Python and Go on one Baton', () => {
     assert.equal(task.attempt, 2);
     assert.equal(task.errors.length, 1, 'the killed attempt is recorded');
     assert.equal(task.errors[0]?.attempt, 1);
+    // The worker prints its line after the server answered: wait for it rather than race it.
+    await golang.waitFor((e) => e.event === 'completed' && e.task_id === id, 'completed');
     assert.equal(golang.named('completed').length, 1);
   });
 
