@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { claimOne, duration, getTask, rejectsWith, submit } from '../support/api.js';
-import { startTestServer, uniqueQueue } from '../support/baton.js';
-import type { TestServer } from '../support/baton.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { uniqueQueue, useTestServer } from '../support/baton.js';
 
 describe('StartTask: "I am running X"', () => {
-  let redis: TestRedis;
-  let server: TestServer;
-  before(async () => {
-    redis = await startRedisCluster();
-    server = await startTestServer(redis.config);
-  });
-  after(async () => {
-    await server.stop();
-    await redis.stop();
-  });
-  const client = () => server.client;
+  const setup = useTestServer();
+  const client = () => setup.client;
 
   it('creates a missing task and leases it to the caller', async () => {
     const queue = uniqueQueue('start-create');

@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { duration, getTask, sleep, submit } from '../support/api.js';
-import { startTestServer, uniqueQueue } from '../support/baton.js';
-import type { TestServer } from '../support/baton.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
 import { openSession } from '../support/session.js';
 
 describe('WorkTasks: a worker session on one stream', () => {
-  let redis: TestRedis;
-  let server: TestServer;
-  before(async () => {
-    redis = await startRedisCluster();
-    server = await startTestServer(redis.config);
-  });
-  after(async () => {
-    await server.stop();
-    await redis.stop();
-  });
-  const client = () => server.client;
+  const setup = useTestServer();
+  const client = () => setup.client;
 
   async function submitMany(queue: string, count: number): Promise<string[]> {
     const response = await client().submitTasks({
@@ -112,7 +100,7 @@ describe('WorkTasks: a worker session on one stream', () => {
   });
 
   it('ends with UNAVAILABLE when the server shuts down, so the worker reconnects elsewhere', async () => {
-    const own = await startTestServer(redis.config);
+    const own = await startTestServer(setup.redis.config);
     const session = openSession(own.client, { start: { queues: [uniqueQueue('session-drain')], worker_id: 'w1' }, credit: 5 });
     await sleep(100);
     const stopping = own.stop();

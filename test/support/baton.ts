@@ -1,9 +1,12 @@
+import { after, before } from 'node:test';
 import { startBaton } from '../../src/app.js';
 import type { Baton } from '../../src/app.js';
 import { BatonClient } from '../../src/client/client.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { RedisConfig } from '../../src/store/redis.js';
+import { startRedisCluster } from './redis.js';
+import type { TestRedis } from './redis.js';
 
 export interface TestServer {
   baton: Baton;
@@ -54,4 +57,46 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs}ms`);
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
+}
+
+/** What useTestServer gives a describe block: valid from its before() on. */
+export interface TestSetup {
+  readonly redis: TestRedis;
+  readonly server: TestServer;
+  readonly client: BatonClient;
+}
+
+/**
+ * A throwaway Redis (by default a one-master cluster) and a Baton server on it for the tests of the calling
+ * describe block: started before them, stopped after them.
+ */
+export function useTestServer(
+  startRedis: () => Promise<TestRedis> = () => startRedisCluster(),
+  overrides: Partial<Config> = {},
+): TestSetup {
+  let redis: TestRedis | undefined;
+  let server: TestServer | undefined;
+  before(async () => {
+    redis = await startRedis();
+    server = await startTestServer(redis.config, overrides);
+  });
+  after(async () => {
+    await server?.stop();
+    await redis?.stop();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useTestServer: used before its before() hook ran');
+    return value;
+  };
+  return {
+    get redis() {
+      return ready(redis);
+    },
+    get server() {
+      return ready(server);
+    },
+    get client() {
+      return ready(server).client;
+    },
+  };
 }
