@@ -7,27 +7,19 @@ import type { WorkTasksResponse__Output } from '../grpc/generated/baton/v1/WorkT
 import type { WorkTasksStart } from '../grpc/generated/baton/v1/WorkTasksStart.js';
 import type { BatonClient } from './client.js';
 
-/** Completions the server answers together, in one message: they wait for their results. */
+/** One message's completions, waiting for the server's answer to them. */
 interface AwaitedAnswer {
   resolve: (results: CompleteTasksResult__Output[]) => void;
   reject: (error: unknown) => void;
 }
 
-/** One complete() call not yet written. */
-interface Unsent extends AwaitedAnswer {
-  items: CompleteTaskRequest[];
-  bytes: number;
-}
-
-/** The server's limits for one message (WorkTasksRequest). */
+/** The most credit one message may grant (WorkTasksRequest.credit). */
 const MAX_CREDIT_PER_MESSAGE = 1000;
-const MAX_COMPLETIONS_PER_MESSAGE = 1000;
-/** Results per message, well under the server's message size limit. */
-const MAX_RESULT_BYTES_PER_MESSAGE = 4 * 1024 * 1024;
 
 /**
- * One WorkTasks stream, seen from a worker: credit out, tasks in, completions out, their results in. What is given
- * in one event-loop turn goes out as one message (or a few, within the server's limits per message).
+ * One WorkTasks stream, seen from a worker: credit out, tasks in, completions out, their results in. Each
+ * complete() is one message (the caller batches), carrying the credit granted since the last one; credit granted
+ * alone goes out once per event-loop turn.
  */
 export class TaskSession {
   /** Settles when the stream has ended: with undefined when it ended OK, else with its error. */
@@ -35,7 +27,6 @@ export class TaskSession {
   private readonly stream: grpc.ClientDuplexStream<WorkTasksRequest, WorkTasksResponse__Output>;
   /** One per message written with completions, oldest first: the server answers in that order. */
   private readonly sent: AwaitedAnswer[] = [];
-  private unsent: Unsent[] = [];
   private credit = 0;
   private writeScheduled = false;
   private open = true;
@@ -64,7 +55,7 @@ export class TaskSession {
           new Error(`the session ended before answering these completions${error instanceof Error ? `: ${error.message}` : ''}`),
           { code: grpc.status.UNAVAILABLE },
         );
-        for (const answer of [...this.sent.splice(0), ...this.unsent.splice(0)]) answer.reject(lost);
+        for (const answer of this.sent.splice(0)) answer.reject(lost);
         resolve(error);
       };
       this.stream.on('error', end);
@@ -93,16 +84,15 @@ export class TaskSession {
     this.scheduleWrite();
   }
 
-  /** Completes up to 1,000 tasks; resolves with one result per item, in order. */
+  /** Completes up to 1,000 tasks (within the server's message size); resolves with one result per item, in order. */
   complete(items: CompleteTaskRequest[]): Promise<CompleteTasksResult__Output[]> {
     return new Promise((resolve, reject) => {
       if (!this.isOpen) {
         reject(new Error('the session has ended'));
         return;
       }
-      const bytes = items.reduce((sum, item) => sum + (item.result?.length ?? 0), 0);
-      this.unsent.push({ items, bytes, resolve, reject });
-      this.scheduleWrite();
+      this.sent.push({ resolve, reject });
+      this.stream.write({ credit: this.takeCredit(), completions: items });
     });
   }
 
@@ -128,38 +118,7 @@ export class TaskSession {
   private flush(): void {
     this.writeScheduled = false;
     if (!this.isOpen) return;
-    while (this.unsent.length > 0) {
-      const group = this.takeMessageWorth();
-      this.sent.push({
-        resolve: (results) => {
-          let at = 0;
-          for (const call of group) {
-            call.resolve(results.slice(at, at + call.items.length));
-            at += call.items.length;
-          }
-        },
-        reject: (error) => {
-          for (const call of group) call.reject(error);
-        },
-      });
-      this.stream.write({ credit: this.takeCredit(), completions: group.flatMap((call) => call.items) });
-    }
     while (this.credit > 0) this.stream.write({ credit: this.takeCredit() });
-  }
-
-  private takeMessageWorth(): Unsent[] {
-    const group: Unsent[] = [];
-    let items = 0;
-    let bytes = 0;
-    for (let next = this.unsent[0]; next; next = this.unsent[0]) {
-      const full = items + next.items.length > MAX_COMPLETIONS_PER_MESSAGE || bytes + next.bytes > MAX_RESULT_BYTES_PER_MESSAGE;
-      if (group.length > 0 && full) break;
-      group.push(next);
-      this.unsent.shift();
-      items += next.items.length;
-      bytes += next.bytes;
-    }
-    return group;
   }
 
   private takeCredit(): number {

@@ -584,9 +584,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Completes the task together with every other task that finished in this event-loop turn: one CompleteTasks
-   * call instead of one CompleteTask each. Resolves with this task's own result: the server's copy afterwards, or
-   * the error the server gave this item (or the whole call), for the caller to handle as for a single completion.
+   * Completes the task together with every other task that finished in this event-loop turn: one message on the
+   * session (or one CompleteTasks call) instead of one each. Resolves with this task's own result: the server's copy
+   * afterwards, or the error the server gave this item (or the whole batch), for the caller to handle as for a
+   * single completion.
    */
   private completeInBatch(entry: Running, result: Buffer): Promise<Completion> {
     return new Promise((settle) => {
