@@ -9,8 +9,8 @@ import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
 import type { Progress } from '../grpc/generated/baton/v1/Progress.js';
 import type { TaskError } from '../grpc/generated/baton/v1/TaskError.js';
 import type { ClaimedTask__Output } from '../grpc/generated/baton/v1/ClaimedTask.js';
-import type { CompleteTasksResult__Output } from '../grpc/generated/baton/v1/CompleteTasksResult.js';
 import { BatonClient, durationFromMs } from './client.js';
+import { CompletionBatcher } from './completions.js';
 import { TaskSession } from './session.js';
 import { LeaseLostError, PermanentError, TaskCancelledError, WorkerClosingError, statusOf } from './errors.js';
 
@@ -96,10 +96,6 @@ const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_SHUTDOWN_MS = 10_000;
 const DEFAULT_REGISTER_MS = 10_000;
 const SDK_NAME = 'baton-ts';
-/** CompleteTasks takes at most this many items; a bigger turn's worth goes out as several calls. */
-const MAX_COMPLETE_BATCH = 1000;
-/** ...and a call carries at most about this many result bytes, well under the servers' message size limit. */
-const MAX_COMPLETE_BYTES = 4 * 1024 * 1024;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -119,16 +115,6 @@ const LEASE_GONE_CODES = new Set<grpc.status>([
 ]);
 
 type Outcome = { ok: true; result: Buffer } | { ok: false; error: unknown };
-
-/** What the server said about one item of a CompleteTasks call: the task afterwards, or this item's own error. */
-type Completion = { task: Task } | { error: unknown };
-
-/** A finished task waiting for this event-loop turn's CompleteTasks call. */
-interface PendingCompletion {
-  entry: Running;
-  result: Buffer;
-  settle: (completion: Completion) => void;
-}
 
 /** One claimed task while this worker holds it. */
 interface Running {
@@ -176,15 +162,6 @@ function toResultBytes(value: unknown): Buffer {
 function toTaskError(error: unknown): TaskError {
   if (error instanceof Error) return { type: error.name, message: error.message, details: error.stack ?? '' };
   return { type: typeof error, message: String(error), details: '' };
-}
-
-/** One refused item of a batch as the error a unary call would have thrown, so it is handled the same way. */
-function itemStatusError(error: { code: number; message: string }): Error & Pick<grpc.ServiceError, 'details' | 'metadata'> & { code: number } {
-  return Object.assign(new Error(`${error.code} ${grpc.status[error.code] ?? 'UNKNOWN'}: ${error.message}`), {
-    code: error.code,
-    details: error.message,
-    metadata: new grpc.Metadata(),
-  });
 }
 
 function describe(error: unknown): string {
@@ -261,9 +238,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly claimAbort = new AbortController();
   /** The open WorkTasks session: tasks come in on it and completions go out on it. */
   private session: TaskSession | undefined;
-  /** Finished tasks to complete together at the end of this event-loop turn. */
-  private completions: PendingCompletion[] = [];
-  private completionsScheduled = false;
+  /** Completes the tasks that finished in one event-loop turn together. */
+  private readonly completions: CompletionBatcher;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private fatal: Error | undefined;
@@ -296,6 +272,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.shutdownMs = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
     this.registerMs = options.registerInterval ?? DEFAULT_REGISTER_MS;
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    // The whole task afterwards costs the server more, and only CompleteTasks returns it: only when someone listens.
+    this.completions = new CompletionBatcher(this.client, () => ({
+      session: this.session,
+      returnTasks: this.listenerCount('completed') > 0,
+    }));
   }
 
   /** Handlers running now. */
@@ -550,7 +531,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (entry.lost) return undefined;
       try {
         if (outcome.ok) {
-          const completion = await this.completeInBatch(entry, outcome.result);
+          const completion = await this.completions.complete(entry.task, entry.token, outcome.result);
           if ('error' in completion) throw completion.error;
           return completion.task;
         }
@@ -580,77 +561,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
         }
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
-    }
-  }
-
-  /**
-   * Completes the task together with every other task that finished in this event-loop turn: one message on the
-   * session (or one CompleteTasks call) instead of one each. Resolves with this task's own result: the server's copy
-   * afterwards, or the error the server gave this item (or the whole batch), for the caller to handle as for a
-   * single completion.
-   */
-  private completeInBatch(entry: Running, result: Buffer): Promise<Completion> {
-    return new Promise((settle) => {
-      this.completions.push({ entry, result, settle });
-      if (this.completionsScheduled) return;
-      this.completionsScheduled = true;
-      setImmediate(() => {
-        this.flushCompletions();
-      });
-    });
-  }
-
-  private flushCompletions(): void {
-    this.completionsScheduled = false;
-    const pending = this.completions;
-    this.completions = [];
-    let batch: PendingCompletion[] = [];
-    let bytes = 0;
-    for (const item of pending) {
-      if (batch.length === MAX_COMPLETE_BATCH || (batch.length > 0 && bytes + item.result.length > MAX_COMPLETE_BYTES)) {
-        void this.sendCompletions(batch);
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(item);
-      bytes += item.result.length;
-    }
-    if (batch.length > 0) void this.sendCompletions(batch);
-  }
-
-  /** One message on the session (or one CompleteTasks call); settles every item, never rejects. */
-  private async sendCompletions(batch: PendingCompletion[]): Promise<void> {
-    // The whole task afterwards costs the server more, and only CompleteTasks returns it: ask for it only when
-    // someone listens for it.
-    const returnTasks = this.listenerCount('completed') > 0;
-    const requests = batch.map(({ entry, result }) => ({
-      queue: entry.task.queue,
-      task_id: entry.task.id,
-      lease_token: entry.token,
-      result,
-    }));
-    try {
-      let results: CompleteTasksResult__Output[];
-      if (this.session?.isOpen && !returnTasks) {
-        results = await this.session.complete(requests);
-      } else {
-        // finishTask retries each item that failed for a transient reason, in a later batch.
-        results = (await this.client.completeTasks({ requests, return_tasks: returnTasks }, { retry: false })).results;
-      }
-      batch.forEach(({ entry, result, settle }, i) => {
-        const item = results[i];
-        if (!item) {
-          settle({ error: new Error(`the server answered ${results.length} of ${batch.length} completions`) });
-        } else if (item.error) {
-          settle({ error: itemStatusError(item.error) });
-        } else {
-          // The server's copy leaves out payload and result (they are what we hold); without it, ours updated.
-          const after = item.task ?? { ...entry.task, state: item.state };
-          settle({ task: { ...after, payload: entry.task.payload, result } });
-        }
-      });
-    } catch (error) {
-      for (const { settle } of batch) settle({ error });
     }
   }
 
