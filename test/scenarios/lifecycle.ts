@@ -224,6 +224,27 @@ export function lifecycleScenarios(server: () => TestServer): void {
       assert.deepEqual(active.tasks.map((t) => t.id), ['t0']);
     });
 
+    it('lists pending tasks of every priority among the others by creation, newest first, page by page', async () => {
+      const queue = uniqueQueue('list-mixed');
+      const priorities = [0, 5, -3, 0, 9, -9, 2, 0];
+      for (const [i, priority] of priorities.entries()) await submit(client(), { queue, task_id: `m${i}`, priority });
+      await claimOne(client(), queue); // m4 (priority 9): ACTIVE
+      await submit(client(), { queue, task_id: 'm8', delay: duration(60_000) }); // SCHEDULED
+      const seen: string[] = [];
+      let pageToken = '';
+      do {
+        const page = await client().listTasks({ queue, page_size: 2, page_token: pageToken });
+        seen.push(...page.tasks.map((t) => t.id));
+        pageToken = page.next_page_token;
+      } while (pageToken !== '');
+      assert.deepEqual(seen, ['m8', 'm7', 'm6', 'm5', 'm4', 'm3', 'm2', 'm1', 'm0']);
+      const pending = await client().listTasks({ queue, state: 'TASK_STATE_PENDING', page_size: 4 });
+      assert.deepEqual(pending.tasks.map((t) => t.id), ['m7', 'm6', 'm5', 'm3']);
+      const rest = await client().listTasks({ queue, state: 'TASK_STATE_PENDING', page_token: pending.next_page_token });
+      assert.deepEqual(rest.tasks.map((t) => t.id), ['m2', 'm1', 'm0']);
+      assert.equal(rest.next_page_token, '');
+    });
+
     it('rejects a page token from another query', async () => {
       const queue = uniqueQueue('list-token');
       for (let i = 0; i < 3; i++) await submit(client(), { queue });
@@ -253,6 +274,16 @@ export function lifecycleScenarios(server: () => TestServer): void {
       const second = await claimOne(client(), queue, 'healthy-worker');
       assert.equal(second.task.attempt, 2);
       assert.notEqual(second.lease_token, first.lease_token);
+    });
+
+    it('a requeued task keeps its place: it is claimed again before tasks submitted after it', async () => {
+      const queue = uniqueQueue('requeue-place');
+      const first = await submit(client(), { queue, task_id: 'first' });
+      await claimOne(client(), queue, 'crashing-worker', 1_000);
+      await submit(client(), { queue, task_id: 'second' });
+      await eventually(async () => ((await getTask(client(), queue, first.id)).state === 'TASK_STATE_PENDING' ? true : undefined));
+      const next = await claimOne(client(), queue);
+      assert.equal(next.task.id, 'first');
     });
 
     it('the stale token of a requeued task gets ABORTED from Heartbeat, CompleteTask and FailTask, and changes nothing', async () => {

@@ -2,12 +2,15 @@
 --
 -- Every script receives the same queue keyset as KEYS, all under one hash tag ({q:<queue>:0}):
 --   KEYS[1] tasks      hash   task id -> msgpack task record
---   KEYS[2] pending    zset   task id, score = priority band + enqueue sequence (ZPOPMIN order)
+--   KEYS[2] pending    zset   task id, score = priority band + creation sequence (ZPOPMIN order: highest priority,
+--                             then oldest; a task requeued or retried keeps its place)
 --   KEYS[3] scheduled  zset   task id, score = schedule time (ms)
 --   KEYS[4] active     zset   task id, score = lease expiry (ms)
 --   KEYS[5] deadlines  zset   task id, score = expire_time (ms), for unfinished tasks with a deadline
 --   KEYS[6] done       zset   task id, score = end time (ms), finished tasks within retention
---   KEYS[7] index      zset   task id, score = creation sequence (ListTasks order)
+--   KEYS[7] index      zset   task id, score = creation sequence (ListTasks order), for every task but the pending
+--                             ones: `pending` holds their creation sequence already, and most tasks of a busy queue
+--                             are pending, so this saves a sorted-set entry (~120 bytes) for each of them
 --   KEYS[8] meta       hash   seq (sequence counter), n<state> (exact count per terminal state; the count of a
 --                             live state is the ZCARD of its index), queue settings (paused, ma max attempts,
 --                             ld lease ms, rt retention ms, ring completed-ring size), lc last claim time (ms),
@@ -38,7 +41,8 @@ local MAX_ERRORS_KEPT = 100
 -- Defaults when neither the task nor the queue sets one (the scripts resolve them, so a queue's own defaults apply
 -- atomically with the submit).
 local DEFAULT_MAX_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_RING_SIZE, DEFAULT_EVENT_RETENTION = 5, 30000, 1000, 10000
--- Pending score = (9 - priority) * band + sequence: ZPOPMIN takes the highest priority first, FIFO within it.
+-- Pending score = (9 - priority) * band + creation sequence: ZPOPMIN takes the highest priority first, the oldest
+-- task first within it.
 local PRIORITY_BAND = 140737488355328 -- 2^47; (18 * 2^47 + seq) stays exact below 2^53
 
 -- Record fields at their defaults are left out: a smaller record is cheaper to pack, unpack and keep. These read
@@ -136,11 +140,18 @@ local function moveTo(id, t, state, now)
   if old == ACTIVE and state ~= ACTIVE then
     t.w, t.lx, t.ll = nil, nil, nil
   end
+  if state == PENDING then
+    if old ~= nil then
+      redis.call('ZREM', K.index, id)
+    end
+  elseif old == nil or old == PENDING then
+    redis.call('ZADD', K.index, t.q, id)
+  end
   t.s, t.ut = state, now
   if state == SCHEDULED then
     redis.call('ZADD', K.scheduled, t.sc, id)
   elseif state == PENDING then
-    redis.call('ZADD', K.pending, (9 - (t.pr or 0)) * PRIORITY_BAND + nextSequence(), id)
+    redis.call('ZADD', K.pending, (9 - (t.pr or 0)) * PRIORITY_BAND + t.q, id)
   elseif state == ACTIVE then
     redis.call('ZADD', K.active, t.lx, id)
   else
@@ -336,7 +347,7 @@ end
 local TASK_FIELDS = 13
 local RETRY_FIELDS = { 'bi', 'bx', 'bm', 'bj' }
 
--- Builds a new task and records it in the index; the caller moves it into its first state and saves it.
+-- Builds a new task; the caller moves it into its first state (which indexes it) and saves it.
 local function newTask(base, now)
   local id = ARGV[base]
   local priority, maxAttempts, leaseMs = tonumber(ARGV[base + 3]), tonumber(ARGV[base + 6]), tonumber(ARGV[base + 7])
@@ -377,7 +388,6 @@ local function newTask(base, now)
     t.xt = expireAt
     redis.call('ZADD', K.deadlines, expireAt, id)
   end
-  redis.call('ZADD', K.index, t.q, id)
   return id, t
 end
 

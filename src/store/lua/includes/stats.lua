@@ -12,7 +12,7 @@ local function stateCounts()
 end
 
 -- How long the longest-waiting pending task has been claimable (ms), or -1 when none is pending.
--- The pending task that entered PENDING first has the lowest enqueue sequence in its priority band (scores are
+-- The oldest pending task has the lowest creation sequence in its priority band (scores are
 -- (9 - priority) * PRIORITY_BAND + sequence), so the first member of each band is a candidate. It has been
 -- claimable since the latest of its creation, its schedule time (a client may set one in the past) and its last
 -- error: a lease that expired requeues the task without moving its schedule time, and records a LEASE_EXPIRED
