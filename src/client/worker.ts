@@ -57,7 +57,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * Tasks held beyond those running, so the next one is at hand when a handler finishes rather than a round trip
-   * away; their leases are kept alive while they wait, and close() gives them back at once. Default: as many as
+   * away; their leases are kept alive while they wait, and close() gives them back at once. (A task whose handler
+   * has returned no longer counts: the next is asked for while its outcome is on its way.) Default: as many as
    * `concurrency`. 0 holds only what runs (best when handlers are slow and other workers should get the tasks).
    */
   prefetch?: number;
@@ -144,8 +145,10 @@ interface Running {
    * sent; over: nothing more to do for it.
    */
   phase: 'waiting' | 'running' | 'reporting' | 'over';
-  /** Its handler was started (so it holds a handler slot until it is over). */
+  /** Its handler was started: it holds a handler slot until the handler returns. */
   started: boolean;
+  /** It no longer counts against the worker's window (see letGo). */
+  letGo: boolean;
   /** Marks the task over for this worker: frees its slot. */
   finish: () => void;
   /** Settles when the task is over for this worker. */
@@ -407,6 +410,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.startWaiting();
   }
 
+  /**
+   * Gives back what a task held of the worker's window once its handler is done (or it ends without one): its
+   * handler slot, and a credit so the next task is pushed while this one's outcome is still on its way.
+   */
+  private letGo(entry: Running): void {
+    if (entry.letGo) return;
+    entry.letGo = true;
+    if (entry.started) this.busy -= 1;
+    if (this.stopping()) return;
+    this.session?.grant(1);
+    this.startWaiting();
+  }
+
   private startWaiting(): void {
     while (this.busy < this.concurrency && !this.stopping()) {
       const entry = this.waiting.shift();
@@ -461,6 +477,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       released: false,
       phase: 'waiting',
       started: false,
+      letGo: false,
       finish: () => {
         entry.phase = 'over';
         finish();
@@ -470,11 +487,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         clearTimeout(entry.watchdog);
         for (const resolve of entry.progressWaiters.splice(0)) resolve();
         this.running.delete(key);
-        if (entry.started) this.busy -= 1;
-        if (!this.stopping()) {
-          this.session?.grant(1);
-          this.startWaiting();
-        }
+        this.letGo(entry);
       }),
     };
     this.running.set(key, entry);
@@ -511,6 +524,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return;
     }
     entry.phase = 'reporting';
+    this.letGo(entry);
     try {
       const after = await this.finishTask(entry, outcome);
       if (after && outcome.ok) this.emit('completed', after, outcome.result);
