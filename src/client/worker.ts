@@ -230,7 +230,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly prefetch: number;
   /** Received tasks waiting for a free handler slot, oldest first. */
   private readonly waiting: Running[] = [];
-  /** Handler slots in use: a task from the start of its handler until it is over. */
+  /** Handler slots in use: each from the start of a task's handler until the handler returns. */
   private busy = 0;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
