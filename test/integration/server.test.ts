@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PROTO_LOADER_OPTIONS, protoDir } from '../../src/grpc/protos.js';
 import type { ProtoGrpcType as HealthProto } from '../../src/grpc/generated/health.js';
 import { duration, rejectsWith, submit } from '../support/api.js';
-import { startTestServer, uniqueQueue } from '../support/baton.js';
-import type { TestServer } from '../support/baton.js';
-import { startPlainRedis, startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
+import { startPlainRedis } from '../support/redis.js';
 
 function healthClient(address: string): InstanceType<HealthProto['grpc']['health']['v1']['Health']> {
   const definition = protoLoader.loadSync('grpc/health/v1/health.proto', { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
@@ -28,21 +26,12 @@ function check(address: string, service: string): Promise<string> {
 }
 
 describe('the server process', () => {
-  let redis: TestRedis;
-  let server: TestServer;
-  before(async () => {
-    redis = await startRedisCluster();
-    server = await startTestServer(redis.config);
-  });
-  after(async () => {
-    await server.stop();
-    await redis.stop();
-  });
+  const setup = useTestServer();
 
   it('reports SERVING on grpc.health.v1 for the server and each Baton service', async () => {
-    assert.equal(await check(server.baton.grpcAddress, ''), 'SERVING');
-    assert.equal(await check(server.baton.grpcAddress, 'baton.v1.WorkerService'), 'SERVING');
-    await rejectsWith(check(server.baton.grpcAddress, 'no.such.Service'), grpc.status.NOT_FOUND);
+    assert.equal(await check(setup.server.baton.grpcAddress, ''), 'SERVING');
+    assert.equal(await check(setup.server.baton.grpcAddress, 'baton.v1.WorkerService'), 'SERVING');
+    await rejectsWith(check(setup.server.baton.grpcAddress, 'no.such.Service'), grpc.status.NOT_FOUND);
   });
 
   it('lists its services through server reflection', async () => {
@@ -54,7 +43,7 @@ describe('the server process', () => {
       grpc: { reflection: { v1alpha: { ServerReflection: grpc.ServiceClientConstructor } } };
     };
     const client = new reflection.grpc.reflection.v1alpha.ServerReflection(
-      server.baton.grpcAddress,
+      setup.server.baton.grpcAddress,
       grpc.credentials.createInsecure(),
     );
     const names = await new Promise<string[]>((resolve, reject) => {

@@ -1,34 +1,22 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BatonClient } from '../../src/client/client.js';
 import { claimOne, duration, rejectsWith, submit, timestamp } from '../support/api.js';
-import { startTestServer, uniqueQueue } from '../support/baton.js';
-import type { TestServer } from '../support/baton.js';
+import { startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
 import { queueClient } from '../support/queueClient.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
 import { watch } from '../support/watch.js';
 
 const summary = (e: { type: string; task: { id: string; state: string } | null }): string =>
   `${e.type.replace('TASK_EVENT_TYPE_', '')} ${e.task?.id ?? '-'} ${e.task?.state.replace('TASK_STATE_', '') ?? '-'}`;
 
 describe('task updates: WatchTasks, WaitTask, RunTask', () => {
-  let redis: TestRedis;
-  let server: TestServer;
-  before(async () => {
-    redis = await startRedisCluster();
-    server = await startTestServer(redis.config);
-  });
-  after(async () => {
-    await server.stop();
-    await redis.stop();
-  });
-  const client = () => server.client;
+  const setup = useTestServer();
+  const client = () => setup.client;
 
   it('reports every kind of change with the task as it is after the change, in lifecycle order', async () => {
     const queue = uniqueQueue('watch-all');
-    const queues = queueClient(server.baton.grpcAddress);
+    const queues = queueClient(setup.server.baton.grpcAddress);
     const w = watch(client(), { queue });
     await new Promise((resolve) => setTimeout(resolve, 100));
     await submit(client(), { queue, task_id: 'ok' });
@@ -189,7 +177,7 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
 
   it('resumes on another server instance after the first one stops', async () => {
     const queue = uniqueQueue('watch-failover');
-    const other = await startTestServer(redis.config);
+    const other = await startTestServer(setup.redis.config);
     try {
       const onOther = watch(other.client, { queue });
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -210,7 +198,7 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
 
   it('answers OUT_OF_RANGE, naming the resync, for a cursor older than the retained events', async () => {
     const queue = uniqueQueue('watch-retention');
-    const queues = queueClient(server.baton.grpcAddress);
+    const queues = queueClient(setup.server.baton.grpcAddress);
     await queues.UpdateQueue({ queue, settings: { event_retention: 10 } });
     const w = watch(client(), { queue, start: 'WATCH_START_OLDEST' });
     await submit(client(), { queue, task_id: 'first' });
@@ -230,7 +218,7 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
   });
 
   it('ends a stalled reader with RESOURCE_EXHAUSTED while other watchers keep receiving', async () => {
-    const small = await startTestServer(redis.config, { watchBufferMax: 2_000 });
+    const small = await startTestServer(setup.redis.config, { watchBufferMax: 2_000 });
     try {
       const queue = uniqueQueue('watch-stall');
       // Its own connection, as a separate client would have: HTTP/2 flow control is shared per connection.
@@ -263,7 +251,7 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
 
   it('delivers every event to 500 concurrent watchers of one queue on one server', async () => {
     const queue = uniqueQueue('watch-fanout');
-    const clients = Array.from({ length: 5 }, () => new BatonClient(server.baton.grpcAddress));
+    const clients = Array.from({ length: 5 }, () => new BatonClient(setup.server.baton.grpcAddress));
     const watchers = clients.flatMap((c) => Array.from({ length: 100 }, () => watch(c, { queue })));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await client().submitTasks({ requests: Array.from({ length: 50 }, (_, i) => ({ queue, task_id: `f${i}` })) });
