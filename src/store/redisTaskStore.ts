@@ -423,8 +423,6 @@ export class RedisTaskStore implements TaskStore {
     this.rememberedQueues.add(queue);
   }
 
-
-
   async subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>> {
     const subscriber = this.openConnection('subscriber');
     subscriber.on('message', (_channel: string, tasksKey: string) => {
