@@ -17,6 +17,9 @@ export function stateNumber(state: TaskState): number {
   return TASK_STATES.indexOf(state) + 1;
 }
 
+/** A task's state when its record leaves it out (see lua/includes/queue.lua). */
+const DEFAULT_STATE = stateNumber('PENDING');
+
 function stateOf(value: number): TaskState {
   const state = TASK_STATES[value - 1];
   if (state === undefined) throw new Error(`unknown task state number ${value}`);
@@ -104,7 +107,9 @@ export function decodeTask(queue: string, reply: Reply): Task {
 
 function decodeRecord(queue: string, id: string, record: Buffer): Task {
   const reader = new MsgpackReader(record);
-  let state = 0;
+  // Not stored either when at their defaults: the state PENDING, and update and schedule times equal to the create
+  // time (as on a task just submitted).
+  let state = DEFAULT_STATE;
   let payload: Buffer | undefined;
   let result: Buffer | undefined;
   let metadata: string | undefined;
@@ -114,8 +119,8 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
   let attempt = 0;
   let maxAttempts = DEFAULT_MAX_ATTEMPTS;
   let createTime = 0;
-  let updateTime = 0;
-  let scheduleTime = 0;
+  let updateTime: number | undefined;
+  let scheduleTime: number | undefined;
   let startTime: number | undefined;
   let endTime: number | undefined;
   let expireTime: number | undefined;
@@ -170,8 +175,8 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
     attempt,
     maxAttempts,
     createTime,
-    updateTime,
-    scheduleTime,
+    updateTime: updateTime ?? createTime,
+    scheduleTime: scheduleTime ?? createTime,
     errors: errors === undefined ? [] : decodeErrors(errors),
     cancelRequested: cancelRequested === 1,
     leaseDurationMs,

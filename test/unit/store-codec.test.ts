@@ -3,7 +3,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS } from '../../src/domain/limits.js';
+import { TASK_STATES } from '../../src/domain/task.js';
 import { MsgpackReader } from '../../src/store/msgpack.js';
+import { decodeTask } from '../../src/store/taskCodec.js';
+
+/** A msgpack map of one-or-two-letter keys to small strings or numbers below 2^53, as Lua cmsgpack writes it. */
+function msgpackRecord(fields: Record<string, string | number>): Buffer {
+  const parts = [Buffer.from([0x80 | Object.keys(fields).length])];
+  for (const [key, value] of Object.entries(fields)) {
+    parts.push(Buffer.from([0xa0 | key.length]), Buffer.from(key));
+    if (typeof value === 'string') {
+      parts.push(Buffer.from([0xa0 | value.length]), Buffer.from(value));
+    } else {
+      const uint64 = Buffer.alloc(9);
+      uint64[0] = 0xcf;
+      uint64.writeBigUInt64BE(BigInt(value), 1);
+      parts.push(value < 128 ? Buffer.from([value]) : uint64);
+    }
+  }
+  return Buffer.concat(parts);
+}
 
 describe('the stored task record', () => {
   it('has the same defaults in the scripts as in the server, since fields at their default are not stored', () => {
@@ -12,6 +31,32 @@ describe('the stored task record', () => {
     assert.ok(line, 'queue.lua declares DEFAULT_MAX_ATTEMPTS and DEFAULT_LEASE_MS on one line');
     assert.equal(Number(line[1]), DEFAULT_MAX_ATTEMPTS);
     assert.equal(Number(line[2]), DEFAULT_LEASE_MS);
+  });
+
+  it('leaves out the state PENDING and update and schedule times equal to the create time, in both decoders', () => {
+    const lua = readFileSync(join(__dirname, '../../src/store/lua/includes/queue.lua'), 'utf8');
+    const states = /^local (SCHEDULED, PENDING\b[\w, ]*) = ([\d, ]+)$/m.exec(lua);
+    assert.ok(states?.[1] && states[2], 'queue.lua numbers the states on one line');
+    const numbers = states[2].split(', ').map(Number);
+    assert.deepEqual(
+      states[1].split(', ').map((name, i) => [name, numbers[i]]),
+      TASK_STATES.map((name, i) => [name, i + 1]),
+      'the scripts number the states as the server does',
+    );
+    assert.match(lua, /^ {2}t\.s, t\.ut, t\.sc = t\.s or PENDING, t\.ut or t\.ct, t\.sc or t\.ct$/m, 'loadTask');
+
+    const created = 1_795_000_000_123;
+    const fresh = decodeTask('q', [Buffer.from('t1'), msgpackRecord({ p: 'x', ct: created, q: 7 })]);
+    assert.equal(fresh.state, 'PENDING');
+    assert.equal(fresh.createTime, created);
+    assert.equal(fresh.updateTime, created);
+    assert.equal(fresh.scheduleTime, created);
+
+    const stored = msgpackRecord({ s: 1, ct: created, ut: created + 5, sc: created + 60_000, q: 7 });
+    const changed = decodeTask('q', [Buffer.from('t1'), stored]);
+    assert.equal(changed.state, 'SCHEDULED');
+    assert.equal(changed.updateTime, created + 5);
+    assert.equal(changed.scheduleTime, created + 60_000);
   });
 
   it('is read whatever msgpack width Lua chose for a number, and skips values of unknown fields', () => {

@@ -20,8 +20,8 @@
 --   KEYS[11] events    stream one entry per change, appended by the script that makes it (WatchTasks reads it),
 --                             at most about `er` entries long (queue setting, default 10,000)
 --
--- Task record fields (short names keep the record small; absent means unset, or for pr, a, ma, ld, ll, bi, bx,
--- bm and bj their default):
+-- Task record fields (short names keep the record small; absent means unset, or for s, pr, a, ma, ld, ll, bi, bx,
+-- bm and bj their default, and for ut and sc the create time):
 --   s state, p payload, m metadata (JSON), pr priority, a attempt, ab attempts before the last operator retry,
 --   ma max attempts, ct/ut/sc/st/et/xt create/update/schedule/start/end/expire time (ms),
 --   w lease worker, lx lease expiry (ms), lt lease token, ll current lease length (ms), ld default lease (ms),
@@ -75,16 +75,35 @@ local function isTerminal(state)
   return state >= SUCCEEDED
 end
 
+-- A task just submitted is PENDING, and was last updated and scheduled when it was created. Those defaults are left
+-- out of the stored record (packTask) and filled in here, so a script's table always has them. Without them the
+-- record of a pending task with a 100-byte payload is at most 124 bytes instead of 151: Redis keeps it in a 128-byte
+-- allocation instead of a 160-byte one. src/store/taskCodec.ts applies the same defaults.
 local function loadTask(id)
   local blob = redis.call('HGET', K.tasks, id)
   if not blob then
     return nil
   end
-  return cmsgpack.unpack(blob)
+  local t = cmsgpack.unpack(blob)
+  t.s, t.ut, t.sc = t.s or PENDING, t.ut or t.ct, t.sc or t.ct
+  return t
 end
 
--- Packs the record with some fields left out (restored before returning), without copying the table.
-local function packWithout(t, hidden)
+-- Packs the record without its defaults (see loadTask) and without the fields in `hidden`, all restored before
+-- returning, so the table is not copied.
+local NOTHING_HIDDEN = {}
+local function packTask(t, hidden)
+  local state, updated, scheduled = t.s, t.ut, t.sc
+  if state == PENDING then
+    t.s = nil
+  end
+  if updated == t.ct then
+    t.ut = nil
+  end
+  if scheduled == t.ct then
+    t.sc = nil
+  end
+  hidden = hidden or NOTHING_HIDDEN
   local saved = {}
   for i, k in ipairs(hidden) do
     saved[i] = t[k]
@@ -94,12 +113,13 @@ local function packWithout(t, hidden)
   for i, k in ipairs(hidden) do
     t[k] = saved[i]
   end
+  t.s, t.ut, t.sc = state, updated, scheduled
   return blob
 end
 
 -- Stores the record; returns its encoding, which is also the 'full' task reply.
 local function saveTask(id, t)
-  local blob = cmsgpack.pack(t)
+  local blob = packTask(t)
   redis.call('HSET', K.tasks, id, blob)
   return blob
 end
@@ -180,7 +200,7 @@ local function emit(kind, id, t, worker)
     local errors = cjson.decode(history)
     t.e = cjson.encode({ errors[#errors] })
   end
-  local snapshot = packWithout(t, history and { 'p', 'r', 'lt' } or EVENT_HIDDEN)
+  local snapshot = packTask(t, history and { 'p', 'r', 'lt' } or EVENT_HIDDEN)
   t.e = history
   local retention = queueSetting('er', DEFAULT_EVENT_RETENTION)
   if worker then
@@ -332,12 +352,12 @@ local function taskReply(id, t, view)
     for _, k in ipairs(BRIEF_FIELDS) do
       brief[k] = t[k]
     end
-    return { id, cmsgpack.pack(brief) }
+    return { id, packTask(brief) }
   end
   if view == 'full' then
-    return { id, cmsgpack.pack(t) }
+    return { id, packTask(t) }
   end
-  return { id, packWithout(t, META_HIDDEN) }
+  return { id, packTask(t, META_HIDDEN) }
 end
 
 -- The fields of one new task in ARGV, starting at `base` (the order encodeNewTask in src/store/taskCodec.ts writes):
