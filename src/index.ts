@@ -1,6 +1,8 @@
 // The package's public surface: the typed client, the worker runner and their errors.
 export { BatonClient, durationFromMs, durationToMs, timestampToMs } from './client/client.js';
 export type { CallOptions, WatchOptions } from './client/client.js';
+export { TaskSubmitter } from './client/submitter.js';
+export type { SubmitterOptions } from './client/submitter.js';
 export { createWorker, Worker } from './client/worker.js';
 export type { Handler, Task, TaskContext, TaskResult, WorkerEvents, WorkerOptions } from './client/worker.js';
 export {

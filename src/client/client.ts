@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../grpc/protos.js';
+import { TaskSubmitter } from './submitter.js';
+import type { SubmitterOptions } from './submitter.js';
 import { statusOf } from './errors.js';
 import type { TaskServiceClient } from '../grpc/generated/baton/v1/TaskService.js';
 import type { WorkerServiceClient } from '../grpc/generated/baton/v1/WorkerService.js';
@@ -189,6 +191,14 @@ export class BatonClient {
   submitTasks(request: SubmitTasksRequest, options?: CallOptions): Promise<SubmitTasksResponse__Output> {
     const named = (request.requests ?? []).every((item) => Boolean(item.task_id));
     return call((o, cb) => this.tasks.SubmitTasks(request, o, cb), options ?? {}, named);
+  }
+
+  /**
+   * A producer's fast path: submits over one long-lived SubmitTasksStream instead of a call each (see
+   * TaskSubmitter). Close it when done.
+   */
+  submitter(options?: SubmitterOptions): TaskSubmitter {
+    return new TaskSubmitter(this, options);
   }
 
   getTask(request: GetTaskRequest, options?: CallOptions): Promise<GetTaskResponse__Output> {

@@ -1,6 +1,7 @@
 /** Maps proto messages to domain inputs and domain results to proto messages. Nothing else. */
 import type { CompleteInput, RetryPolicyInput, SubmitInput } from '../domain/inputs.js';
 import type { ItemOutcome } from '../domain/store.js';
+import type { SubmitOutcome } from '../domain/lifecycle.js';
 import type { Task, TaskErrorRecord, TaskState } from '../domain/task.js';
 import { TASK_STATES } from '../domain/task.js';
 import { invalidArgument } from '../domain/errors.js';
@@ -11,6 +12,7 @@ import type { SubmitTaskRequest__Output } from './generated/baton/v1/SubmitTaskR
 import type { Task as ProtoTask } from './generated/baton/v1/Task.js';
 import type { CompleteTaskRequest__Output } from './generated/baton/v1/CompleteTaskRequest.js';
 import type { CompleteTasksResult } from './generated/baton/v1/CompleteTasksResult.js';
+import type { SubmitTasksResult } from './generated/baton/v1/SubmitTasksResult.js';
 import type { Logger } from '../log.js';
 import { itemError } from './status.js';
 import type { TaskError as ProtoTaskError } from './generated/baton/v1/TaskError.js';
@@ -142,6 +144,24 @@ export function completeInputsFromProto(requests: readonly CompleteTaskRequest__
 }
 
 /** One result per completion, in order: the task's state (and the task when asked for), or why it was refused. */
+export function submitResultsToProto(
+  outcomes: readonly SubmitOutcome[],
+  returnTasks: boolean,
+  method: string,
+  log: Logger,
+): SubmitTasksResult[] {
+  return outcomes.map((outcome) =>
+    'error' in outcome
+      ? { error: itemError(outcome.error, method, log) }
+      : {
+          task_id: outcome.task.id,
+          created: outcome.created,
+          state: stateToProto(outcome.task.state),
+          task: returnTasks ? taskToProto(outcome.task) : null,
+        },
+  );
+}
+
 export function completeResultsToProto(
   requests: readonly CompleteTaskRequest__Output[],
   outcomes: readonly ItemOutcome[],

@@ -2,10 +2,15 @@ import { invalidArgument } from '../domain/errors.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
 import type { Updates } from '../domain/updates.js';
 import type { Logger } from '../log.js';
-import { durationToMs, stateFromProto, stateToProto, submitInputFromProto, taskToProto } from './convert.js';
+import {
+  durationToMs,
+  stateFromProto,
+  submitInputFromProto,
+  submitResultsToProto,
+  taskToProto,
+} from './convert.js';
 import type { TaskServiceHandlers } from './generated/baton/v1/TaskService.js';
-import type { SubmitTasksResult } from './generated/baton/v1/SubmitTasksResult.js';
-import { itemError } from './status.js';
+import { submitTasksStreamHandler } from './submitStream.js';
 import { unary } from './unary.js';
 import { watchTasksHandler } from './watchTasks.js';
 import type { WatchOptions } from './watchTasks.js';
@@ -26,22 +31,11 @@ export function taskServiceHandlers(
     }),
 
     SubmitTasks: unary(`${SERVICE}/SubmitTasks`, log, async (request) => {
-      const outcomes = await lifecycle.submitMany(
-        request.requests.map((item) => submitInputFromProto(item)),
-        request.return_tasks,
-      );
-      const results = outcomes.map((outcome): SubmitTasksResult => {
-        if ('error' in outcome) return { error: itemError(outcome.error, `${SERVICE}/SubmitTasks`, log) };
-        const { task, created } = outcome;
-        return {
-          task_id: task.id,
-          created,
-          state: stateToProto(task.state),
-          task: request.return_tasks ? taskToProto(task) : null,
-        };
-      });
-      return { results };
+      const outcomes = await lifecycle.submitMany(request.requests.map(submitInputFromProto), request.return_tasks);
+      return { results: submitResultsToProto(outcomes, request.return_tasks, `${SERVICE}/SubmitTasks`, log) };
     }),
+
+    SubmitTasksStream: submitTasksStreamHandler(lifecycle, shutdown, log),
 
     GetTask: unary(`${SERVICE}/GetTask`, log, async (request) => ({
       task: taskToProto(await lifecycle.get(request.queue, request.task_id)),

@@ -65,7 +65,7 @@ function newTokenNonce(): string {
 }
 
 export class RedisTaskStore implements TaskStore {
-  private readonly rememberedQueues = new Set<string>();
+  private readonly rememberedQueues = new Map<string, Promise<void>>();
 
   constructor(
     private readonly client: RedisClient,
@@ -417,10 +417,15 @@ export class RedisTaskStore implements TaskStore {
     return this.run('', '', () => this.client.smembers(QUEUES_KEY));
   }
 
-  async rememberQueue(queue: string): Promise<void> {
-    if (this.rememberedQueues.has(queue)) return;
-    await this.run(queue, '', () => this.client.sadd(QUEUES_KEY, queue));
-    this.rememberedQueues.add(queue);
+  rememberQueue(queue: string): Promise<void> {
+    let remembered = this.rememberedQueues.get(queue);
+    if (!remembered) {
+      // Shared, so submits that wait for it go on in the order they came: a stream's submits keep their order.
+      remembered = this.run(queue, '', () => this.client.sadd(QUEUES_KEY, queue)).then(() => undefined);
+      this.rememberedQueues.set(queue, remembered);
+      remembered.catch(() => this.rememberedQueues.delete(queue));
+    }
+    return remembered;
   }
 
   async subscribeToWakeups(onWake: (queue: string) => void): Promise<() => Promise<void>> {
