@@ -4,7 +4,7 @@ import type { ClaimInput, CompleteInput, FailInput, HeartbeatInput, ListInput, S
 import * as limits from './limits.js';
 import type { LifecycleObserver } from './observer.js';
 import { decodePageToken, encodePageToken } from './pageToken.js';
-import type { Completion, ItemOutcome, TaskStore, TaskView } from './store.js';
+import type { Completion, ItemOutcome, SubmitOutcome as StoredSubmit, TaskStore, TaskView } from './store.js';
 import type {
   ClaimedTask,
   HeartbeatResult,
@@ -15,6 +15,8 @@ import type {
   Task,
 } from './task.js';
 import * as check from './validation.js';
+import { StandingClaim } from './claims.js';
+import type { ClaimAttempt, ClaimPlan } from './claims.js';
 import { WakeBoard } from './wakeBoard.js';
 import type { WorkerRegistry } from './workers.js';
 
@@ -26,18 +28,11 @@ export interface LifecycleOptions {
   workers?: WorkerRegistry;
 }
 
-/** A waiting claim re-checks at least this often, in case a wake-up was lost with a Redis connection. */
-const SAFETY_RECHECK_MS = 2_000;
-
 export type SubmitOutcome = SubmitResult | { error: BatonError };
 
-/** A checked claim: lease 0 means each task's own; max tasks at least 1. */
-export interface ClaimPlan {
-  queues: readonly string[];
-  workerId: string;
-  maxTasks: number;
-  leaseDurationMs: number;
-  waitMs: number;
+/** Claimable as soon as it is stored: neither delayed nor scheduled for later. */
+function isClaimableNow(task: NewTask): boolean {
+  return task.delayMs === 0 && (task.scheduleTime === undefined || task.scheduleTime <= Date.now());
 }
 
 function checkBatchSize(items: readonly unknown[], max: number): void {
@@ -100,32 +95,43 @@ export class Lifecycle {
 
   async submit(input: SubmitInput): Promise<SubmitResult> {
     const task = this.toNewTask(input);
-    await this.store.rememberQueue(task.queue);
-    const [result] = await this.store.submit(task.queue, [task], true);
+    const [result] = await this.storeTasks(task.queue, [task], true);
     if (!result) throw new Error('submit returned no result');
-    if (result.created) this.tasksCreated(task.queue, [result.task]);
     return result;
   }
 
   /** One outcome per input, in order; an invalid item fails alone. Items are stored in one script call per queue. */
   async submitMany(inputs: SubmitInput[], returnTasks: boolean): Promise<SubmitOutcome[]> {
     checkBatchSize(inputs, limits.SUBMIT_BATCH_MAX);
-    return inBatchesByQueue(inputs, (input) => this.toNewTask(input), async (queue, tasks) => {
-      await this.store.rememberQueue(queue);
-      const results = await this.store.submit(queue, tasks, returnTasks);
-      const created = results.filter((result) => result.created).map((result) => result.task);
-      if (created.length > 0) this.tasksCreated(queue, created);
-      return results;
-    });
+    return inBatchesByQueue(inputs, (input) => this.toNewTask(input), (queue, tasks) =>
+      this.storeTasks(queue, tasks, returnTasks),
+    );
   }
 
   /**
-   * Claims waiting on this replica are woken at once; the script's pub/sub message wakes those on other replicas
-   * (and these again, harmlessly) a Redis round trip later.
+   * Stores tasks of one queue. Tasks claimable at once go straight to a claim waiting on this replica, if there is
+   * one (a handoff: the same leases, a Redis round trip sooner); the rest wake the claims waiting here at once,
+   * and the script's pub/sub message wakes those on other replicas (and these again, harmlessly).
    */
-  private tasksCreated(queue: string, tasks: readonly Task[]): void {
-    if (tasks.some((task) => task.state === 'PENDING')) this.wakeBoard.ring(queue);
-    this.options.observer?.tasksCreated(queue, tasks);
+  private async storeTasks(queue: string, tasks: NewTask[], returnTasks: boolean): Promise<SubmitResult[]> {
+    await this.store.rememberQueue(queue);
+    const handoff = tasks.some(isClaimableNow) ? this.wakeBoard.takeWaiting(queue) : undefined;
+    let stored: StoredSubmit | undefined;
+    try {
+      stored = await this.store.submit(queue, tasks, returnTasks, handoff?.claim);
+    } finally {
+      // On failure the waiting claim gets nothing and simply claims again.
+      handoff?.deliver(stored && { tasks: stored.handedOff, drained: stored.pendingLeft === 0 });
+    }
+    const { results, handedOff, expiries } = stored;
+    this.options.observer?.expiriesHandled(queue, expiries);
+    if (handedOff.length > 0) this.options.observer?.tasksLeased(queue, handedOff.map((claimed) => claimed.task), 'claim');
+    const created = results.filter((result) => result.created).map((result) => result.task);
+    if (created.length > 0) {
+      if (created.some((task) => task.state === 'PENDING')) this.wakeBoard.ring(queue);
+      this.options.observer?.tasksCreated(queue, created);
+    }
+    return results;
   }
 
   async get(queue: string, taskId: string): Promise<Task> {
@@ -196,38 +202,40 @@ export class Lifecycle {
     };
   }
 
+  /** Claims once, waiting up to the plan's wait for work (ClaimTasks). */
   async claimPlanned(plan: ClaimPlan, signal: AbortSignal): Promise<ClaimedTask[]> {
-    const { queues, workerId, maxTasks, leaseDurationMs, waitMs } = plan;
-    this.options.workers?.noteClaim(workerId, queues);
-    // A queue that workers poll exists, even before its first task (operators see it, RunTask sees it served).
-    await Promise.all(queues.map((queue) => this.store.rememberQueue(queue)));
-    const deadline = Date.now() + waitMs;
-    const stop = AbortSignal.any([signal, this.closing.signal]);
-    for (;;) {
-      const alarm = this.wakeBoard.arm(queues);
-      try {
-        const claimed: ClaimedTask[] = [];
-        let nextDueTime = Infinity;
-        for (const queue of queues) {
-          const outcome = await this.store.claim(queue, {
-            workerId,
-            maxTasks: maxTasks - claimed.length,
-            leaseDurationMs,
-          });
-          claimed.push(...outcome.claimed);
-          this.options.observer?.expiriesHandled(queue, outcome.expiries);
-          if (outcome.claimed.length > 0) {
-            this.options.observer?.tasksLeased(queue, outcome.claimed.map((c) => c.task), 'claim');
-          }
-          if (outcome.nextDueTime !== undefined) nextDueTime = Math.min(nextDueTime, outcome.nextDueTime);
-          if (claimed.length >= maxTasks) break;
-        }
-        if (claimed.length > 0 || Date.now() >= deadline || stop.aborted) return claimed;
-        await alarm.wait(Math.min(deadline, nextDueTime, Date.now() + SAFETY_RECHECK_MS), stop);
-      } finally {
-        alarm.disarm();
-      }
+    const claims = await this.openClaims(plan);
+    try {
+      return await claims.next(plan.maxTasks, signal, Date.now() + plan.waitMs);
+    } finally {
+      claims.close();
     }
+  }
+
+  /** A claim that stands for a worker session's whole life (see StandingClaim); close it when the session ends. */
+  async openClaims(plan: ClaimPlan): Promise<StandingClaim> {
+    // A queue that workers poll exists, even before its first task (operators see it, RunTask sees it served).
+    await Promise.all(plan.queues.map((queue) => this.store.rememberQueue(queue)));
+    const alarm = this.wakeBoard.arm(plan.queues);
+    return new StandingClaim(plan, alarm, this.closing.signal, (claimPlan, maxTasks) => this.claimOnce(claimPlan, maxTasks));
+  }
+
+  private async claimOnce(plan: ClaimPlan, maxTasks: number): Promise<ClaimAttempt> {
+    const { queues, workerId, leaseDurationMs } = plan;
+    this.options.workers?.noteClaim(workerId, queues);
+    const claimed: ClaimedTask[] = [];
+    let nextDueTime = Infinity;
+    for (const queue of queues) {
+      const outcome = await this.store.claim(queue, { workerId, maxTasks: maxTasks - claimed.length, leaseDurationMs });
+      claimed.push(...outcome.claimed);
+      this.options.observer?.expiriesHandled(queue, outcome.expiries);
+      if (outcome.claimed.length > 0) {
+        this.options.observer?.tasksLeased(queue, outcome.claimed.map((c) => c.task), 'claim');
+      }
+      if (outcome.nextDueTime !== undefined) nextDueTime = Math.min(nextDueTime, outcome.nextDueTime);
+      if (claimed.length >= maxTasks) break;
+    }
+    return { claimed, nextDueTime };
   }
 
   async start(input: StartInput): Promise<StartResult> {

@@ -16,7 +16,11 @@ import type {
 /** What the lifecycle needs from storage. Every method is one atomic operation. */
 export interface TaskStore {
   /** Stores new tasks of one queue; existing ids are returned unchanged. Results in input order. */
-  submit(queue: string, tasks: NewTask[], returnTasks: boolean): Promise<SubmitResult[]>;
+  /**
+   * Stores tasks (one result per task, in order). With `handoff`, pending tasks then go straight to that waiting
+   * worker, up to its maxTasks, in the same atomic step.
+   */
+  submit(queue: string, tasks: NewTask[], returnTasks: boolean, handoff?: ClaimQuery): Promise<SubmitOutcome>;
   get(queue: string, id: string): Promise<Task | undefined>;
   list(queue: string, query: ListQuery): Promise<ListTasksPage>;
   claim(queue: string, request: ClaimQuery): Promise<ClaimOutcome>;
@@ -99,6 +103,16 @@ export interface ClaimQuery {
   maxTasks: number;
   /** 0: each task's own default. */
   leaseDurationMs: number;
+}
+
+export interface SubmitOutcome {
+  results: SubmitResult[];
+  /** Tasks leased to the handoff's worker. */
+  handedOff: ClaimedTask[];
+  /** Deadlines the handoff found passed. */
+  expiries: Expiries;
+  /** Tasks of the queue still pending afterwards. */
+  pendingLeft: number;
 }
 
 export interface ClaimOutcome {

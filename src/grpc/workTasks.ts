@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ClaimPlan, Lifecycle } from '../domain/lifecycle.js';
+import type { ClaimPlan, StandingClaim } from '../domain/claims.js';
+import type { Lifecycle } from '../domain/lifecycle.js';
 import { invalidArgument } from '../domain/errors.js';
 import * as limits from '../domain/limits.js';
 import type { ClaimedTask } from '../domain/task.js';
@@ -12,8 +13,6 @@ import { toStatus } from './status.js';
 import { workTasksResponse } from './taskWire.js';
 
 const METHOD = 'baton.v1.WorkerService/WorkTasks';
-/** A session's claim waits at most this long before it looks again; a wake-up ends the wait at once. */
-const SESSION_CLAIM_WAIT_MS = 30_000;
 
 type WorkCall = grpc.ServerDuplexStream<WorkTasksRequest__Output, WorkTasksResponse>;
 
@@ -90,7 +89,6 @@ class WorkSession {
           queues: message.start.queues,
           workerId: message.start.worker_id,
           maxTasks: limits.CLAIM_MAX_TASKS,
-          waitTimeoutMs: SESSION_CLAIM_WAIT_MS,
           ...(leaseDurationMs === undefined ? {} : { leaseDurationMs }),
         });
         void this.claimWhileOpen(this.plan);
@@ -131,7 +129,9 @@ class WorkSession {
 
   private async claimWhileOpen(plan: ClaimPlan): Promise<void> {
     const stopped = this.stopClaiming.signal;
+    let claims: StandingClaim | undefined;
     try {
+      claims = await this.lifecycle.openClaims(plan);
       while (!this.isStopping()) {
         if (this.credit === 0) {
           await new Promise<void>((resolve) => {
@@ -140,10 +140,7 @@ class WorkSession {
           this.onCredit = undefined;
           continue;
         }
-        const claimed = await this.lifecycle.claimPlanned(
-          { ...plan, maxTasks: Math.min(this.credit, limits.CLAIM_MAX_TASKS) },
-          stopped,
-        );
+        const claimed = await claims.next(Math.min(this.credit, limits.CLAIM_MAX_TASKS), stopped);
         if (this.isStopping()) {
           await this.giveBack(claimed);
           return;
@@ -155,6 +152,8 @@ class WorkSession {
       }
     } catch (error) {
       this.fail(error);
+    } finally {
+      claims?.close();
     }
   }
 

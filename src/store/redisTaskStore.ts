@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type {
   ClaimOutcome,
+  Expiries,
+  SubmitOutcome,
   Completion,
   EventReader,
   QueueChanges,
@@ -26,7 +28,6 @@ import type {
   ListTasksPage,
   NewTask,
   StartResult,
-  SubmitResult,
   Task,
   TaskEvent,
   TaskState,
@@ -64,6 +65,20 @@ function newTokenNonce(): string {
   return `t${randomBytes(16).toString('base64url')}`;
 }
 
+/** Leased tasks as claim.lua and submit.lua reply them: { token, task reply } each. */
+function decodeClaimed(queue: string, reply: Reply): ClaimedTask[] {
+  return asArray(reply).map((item) => {
+    const [token, task] = asArray(item);
+    return { leaseToken: asString(token), task: decodeTask(queue, task ?? null) };
+  });
+}
+
+/** An expiry tally (see expiryTally in lua/includes/queue.lua). */
+function decodeExpiries(reply: Reply): Expiries {
+  const [leasesExpired = 0, leasesExhausted = 0, leasesCancelled = 0, tasksExpired = 0] = asArray(reply).map(asNumber);
+  return { leasesExpired, leasesExhausted, leasesCancelled, tasksExpired };
+}
+
 export class RedisTaskStore implements TaskStore {
   private readonly rememberedQueues = new Map<string, Promise<void>>();
 
@@ -99,15 +114,22 @@ export class RedisTaskStore implements TaskStore {
     return (await this.run(queue, id, () => invoke(queueKeys(queue)))) as Reply;
   }
 
-  async submit(queue: string, tasks: NewTask[], returnTasks: boolean): Promise<SubmitResult[]> {
+  async submit(queue: string, tasks: NewTask[], returnTasks: boolean, handoff?: ClaimQuery): Promise<SubmitOutcome> {
     const args = tasks.flatMap(encodeNewTask);
+    const taker = handoff ? [handoff.workerId, handoff.maxTasks, handoff.leaseDurationMs, newTokenNonce()] : ['', 0, 0, ''];
     const reply = await this.call(queue, '', (keys) =>
-      this.client.batonSubmitBuffer(...keys, tasks.length, returnTasks ? '1' : '0', ...args),
+      this.client.batonSubmitBuffer(...keys, tasks.length, returnTasks ? '1' : '0', ...taker, ...args),
     );
-    return asArray(reply).map((item) => {
-      const [created, task] = asArray(item);
-      return { created: asNumber(created) === 1, task: decodeTask(queue, task ?? null) };
-    });
+    const [results, handedOff, tally, pendingLeft] = asArray(reply);
+    return {
+      results: asArray(results ?? null).map((item) => {
+        const [created, task] = asArray(item);
+        return { created: asNumber(created) === 1, task: decodeTask(queue, task ?? null) };
+      }),
+      handedOff: decodeClaimed(queue, handedOff ?? null),
+      expiries: decodeExpiries(tally ?? null),
+      pendingLeft: asNumber(pendingLeft ?? null),
+    };
   }
 
   async get(queue: string, id: string): Promise<Task | undefined> {
@@ -143,15 +165,10 @@ export class RedisTaskStore implements TaskStore {
         newTokenNonce(),
       ),
     );
-    const [nextDue, claimedReplies, tally] = asArray(reply);
-    const claimed: ClaimedTask[] = asArray(claimedReplies ?? null).map((item) => {
-      const [token, task] = asArray(item);
-      return { leaseToken: asString(token), task: decodeTask(queue, task ?? null) };
-    });
-    const [leasesExpired = 0, leasesExhausted = 0, leasesCancelled = 0, tasksExpired = 0] = asArray(tally ?? null).map(asNumber);
-    const expiries = { leasesExpired, leasesExhausted, leasesCancelled, tasksExpired };
+    const [nextDue, claimed, tally] = asArray(reply);
+    const outcome = { claimed: decodeClaimed(queue, claimed ?? null), expiries: decodeExpiries(tally ?? null) };
     const nextDueTime = asNumber(nextDue);
-    return nextDueTime < 0 ? { claimed, expiries } : { claimed, expiries, nextDueTime };
+    return nextDueTime < 0 ? outcome : { ...outcome, nextDueTime };
   }
 
   async start(task: NewTask, request: StartQuery): Promise<StartResult> {

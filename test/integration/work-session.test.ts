@@ -47,6 +47,36 @@ describe('WorkTasks: a worker session on one stream', () => {
     session.cancel();
   });
 
+  it('leases a task submitted on the replica where a session waits by the submit itself: the submit answers ACTIVE', async () => {
+    const queue = uniqueQueue('session-handoff');
+    const session = openSession(client(), { start: { queues: [queue], worker_id: 'w-handoff' }, credit: 2 });
+    await sleep(100);
+    const submitted = await client().submitTask({ queue, payload: Buffer.from('straight') });
+    assert.equal(submitted.task?.state, 'TASK_STATE_ACTIVE');
+    assert.equal(submitted.task.lease?.worker_id, 'w-handoff');
+    const [pushed] = await session.tasks(1);
+    assert.equal(pushed?.task?.id, submitted.task.id);
+    assert.equal(pushed.task.payload.toString(), 'straight');
+    const delayed = await client().submitTask({ queue, delay: duration(60_000) });
+    assert.equal(delayed.task?.state, 'TASK_STATE_SCHEDULED', 'a delayed task is not handed off');
+    session.cancel();
+  });
+
+  it('hands nothing off while the queue is paused, and pushes it on resume', async () => {
+    const queue = uniqueQueue('session-handoff-paused');
+    const session = openSession(client(), { start: { queues: [queue], worker_id: 'w' }, credit: 1 });
+    await sleep(100);
+    await client().pauseQueue({ queue });
+    const submitted = await client().submitTask({ queue });
+    assert.equal(submitted.task?.state, 'TASK_STATE_PENDING');
+    await sleep(100);
+    assert.equal(session.received().length, 0);
+    await client().resumeQueue({ queue });
+    const [pushed] = await session.tasks(1);
+    assert.equal(pushed?.task?.id, submitted.task.id);
+    session.cancel();
+  });
+
   it('completes tasks sent on the stream and answers each request in order, item by item', async () => {
     const queue = uniqueQueue('session-complete');
     await submitMany(queue, 3);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { newTaskId } from '../../src/domain/ids.js';
 import { decodePageToken, encodePageToken } from '../../src/domain/pageToken.js';
 import { WakeBoard } from '../../src/domain/wakeBoard.js';
+import type { ClaimedTask, Task } from '../../src/domain/task.js';
 
 describe('generated task ids', () => {
   it('are 26-character ULIDs that sort in creation order, even within one millisecond', () => {
@@ -61,5 +62,58 @@ describe('the wake board', () => {
     }, 10);
     await alarm.wait(Date.now() + 5_000, aborted.signal);
     alarm.disarm();
+  });
+
+  const takes = { workerId: 'w', maxTasks: 5, leaseDurationMs: 0 };
+  const leased = (id: string): ClaimedTask => ({ leaseToken: `t-${id}`, task: { id } as Task });
+
+  it('hands a submit a claim that waits and takes handoffs, and ends its wait with the tasks', async () => {
+    const board = new WakeBoard();
+    const alarm = board.arm(['a']);
+    assert.equal(board.takeWaiting('a'), undefined, 'not while the claim is not waiting');
+    const waiting = alarm.wait(Date.now() + 5_000, new AbortController().signal, takes);
+    assert.equal(board.takeWaiting('b'), undefined, 'not for another queue');
+    const handoff = board.takeWaiting('a');
+    assert.deepEqual(handoff?.claim, takes);
+    assert.equal(board.takeWaiting('a'), undefined, 'one submit at a time');
+    handoff.deliver({ tasks: [leased('x')], drained: true });
+    assert.deepEqual(await waiting, { tasks: [leased('x')], drained: true });
+    alarm.disarm();
+  });
+
+  it('keeps a reserved claim waiting for its tasks through a deadline, an abort and a wake-up', async () => {
+    const board = new WakeBoard();
+    const alarm = board.arm(['a']);
+    const aborted = new AbortController();
+    const waiting = alarm.wait(Date.now() + 20, aborted.signal, takes);
+    const handoff = board.takeWaiting('a');
+    aborted.abort();
+    board.ring('a');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    handoff?.deliver({ tasks: [leased('late')], drained: false });
+    assert.deepEqual((await waiting)?.tasks, [leased('late')], 'the tasks leased to it are not lost');
+    assert.equal(alarm.takeRing(), true, 'the wake-up during the handoff is kept for the next claim');
+    alarm.disarm();
+  });
+
+  it('gives handoffs to waiting claims in turns', async () => {
+    const board = new WakeBoard();
+    const first = board.arm(['a']);
+    const second = board.arm(['a']);
+    const signal = new AbortController().signal;
+    const receivers: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const waits = [first, second].map((alarm, i) =>
+        alarm.wait(Date.now() + 5_000, signal, takes).then((handed) => handed && receivers.push(`claim ${i + 1}`)),
+      );
+      board.takeWaiting('a')?.deliver({ tasks: [leased(String(round))], drained: true });
+      board.ring('a');
+      await Promise.all(waits);
+      first.takeRing();
+      second.takeRing();
+    }
+    assert.deepEqual(receivers, ['claim 1', 'claim 2', 'claim 1', 'claim 2']);
+    first.disarm();
+    second.disarm();
   });
 });

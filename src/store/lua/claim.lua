@@ -21,28 +21,7 @@ end
 releaseExpiredLeases(now, 100)
 promoteDue(now, 1000)
 
-local claimed = {}
-while #claimed < max do
-  local popped = redis.call('ZPOPMIN', K.pending, max - #claimed)
-  if #popped == 0 then
-    break
-  end
-  for i = 1, #popped, 2 do
-    local id = popped[i]
-    local t = loadTask(id)
-    if t.xt and t.xt <= now then
-      moveTo(id, t, EXPIRED, now)
-      saveTask(id, t)
-      emit('expired', id, t, nil)
-      expiries.deadlines = expiries.deadlines + 1
-    else
-      local token = tokenPrefix .. (#claimed + 1)
-      grantLease(id, t, workerId, leaseMs, token, now)
-      claimed[#claimed + 1] = { token, { id, saveTask(id, t) } }
-      emit('claimed', id, t, workerId)
-    end
-  end
-end
+local claimed = claimPending(workerId, max, leaseMs, tokenPrefix, now)
 
 local nextDue = redis.call('ZRANGE', K.scheduled, 0, 0, 'WITHSCORES')
 local nextDueMs = -1

@@ -1,16 +1,25 @@
 -- Submits tasks to one queue. A task id that exists already is returned unchanged (idempotent submit).
+-- Optionally hands pending tasks straight to a worker waiting on the calling replica (the handoff), which saves
+-- that worker's claim a round trip; only what is left pending wakes the claims waiting elsewhere.
 -- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
 -- ARGV[1]  number of tasks n
 -- ARGV[2]  '1' to reply with whole tasks (with payload), '0' for id and state only
--- ARGV[3..] n groups of TASK_FIELDS fields (see newTask)
--- Returns, per task: { created (0/1), task reply (taskReply: 'full' or 'brief') }.
+-- ARGV[3]  handoff: the waiting worker's id, or '' for none
+-- ARGV[4]  handoff: the most tasks it takes
+-- ARGV[5]  handoff: lease length ms (0: each task's default)
+-- ARGV[6]  handoff: lease token prefix (as in claim.lua)
+-- ARGV[7..] n groups of TASK_FIELDS fields (see newTask)
+-- Returns { { created (0/1), task reply (taskReply: 'full' or 'brief') } per task, { token, task reply with
+-- payload } per task handed off, expiry tally (see expiryTally), tasks left pending }. A task handed off is replied
+-- to as leased.
 --@include queue
 
 local n, full = tonumber(ARGV[1]), ARGV[2] == '1'
+local taker, takeMax, leaseMs, tokenPrefix = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local now = nowMs()
-local results, woke = {}, false
+local submitted, woke = {}, false
 for i = 0, n - 1 do
-  local base = 3 + i * TASK_FIELDS
+  local base = 7 + i * TASK_FIELDS
   local id = ARGV[base]
   local t = loadTask(id)
   local created = 0
@@ -26,9 +35,23 @@ for i = 0, n - 1 do
     saveTask(id, t)
     emit('submitted', id, t, nil)
   end
-  results[#results + 1] = { created, taskReply(id, t, full and 'full' or 'brief') }
+  submitted[#submitted + 1] = { created, id, t }
 end
-if woke then
+
+local handedOff, leased = {}, {}
+if woke and taker ~= '' and queueSetting('paused', 0) ~= 1 then
+  touchWorker(taker, now)
+  redis.call('HSET', K.meta, 'lc', now)
+  handedOff, leased = claimPending(taker, takeMax, leaseMs, tokenPrefix, now)
+end
+local pendingLeft = redis.call('ZCARD', K.pending)
+if woke and pendingLeft > 0 then
   wakeClaimers()
 end
-return results
+
+local results = {}
+for i, item in ipairs(submitted) do
+  local created, id, t = item[1], item[2], item[3]
+  results[i] = { created, taskReply(id, leased[id] or t, full and 'full' or 'brief') }
+end
+return { results, handedOff, expiryTally(), pendingLeft }

@@ -419,3 +419,33 @@ end
 local function wakeClaimers()
   redis.call('PUBLISH', WAKE_CHANNEL, K.tasks)
 end
+
+-- Leases up to `max` pending tasks to a worker, highest priority first, oldest first within it; a task found past
+-- its deadline expires instead. The i-th leased task gets token prefix .. i. Returns { { token, task reply with
+-- payload } ... }, and the leased records by id.
+local function claimPending(workerId, max, leaseMs, tokenPrefix, now)
+  local claimed, records = {}, {}
+  while #claimed < max do
+    local popped = redis.call('ZPOPMIN', K.pending, max - #claimed)
+    if #popped == 0 then
+      break
+    end
+    for i = 1, #popped, 2 do
+      local id = popped[i]
+      local t = loadTask(id)
+      if t.xt and t.xt <= now then
+        moveTo(id, t, EXPIRED, now)
+        saveTask(id, t)
+        emit('expired', id, t, nil)
+        expiries.deadlines = expiries.deadlines + 1
+      else
+        local token = tokenPrefix .. (#claimed + 1)
+        grantLease(id, t, workerId, leaseMs, token, now)
+        claimed[#claimed + 1] = { token, { id, saveTask(id, t) } }
+        records[id] = t
+        emit('claimed', id, t, workerId)
+      end
+    end
+  end
+  return claimed, records
+end

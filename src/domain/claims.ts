@@ -1,0 +1,73 @@
+import type { Alarm } from './wakeBoard.js';
+import type { ClaimedTask } from './task.js';
+
+/** A checked claim (Lifecycle.planClaim): lease 0 means each task's own; max tasks at least 1. */
+export interface ClaimPlan {
+  queues: readonly string[];
+  workerId: string;
+  maxTasks: number;
+  leaseDurationMs: number;
+  /** How long a claim may wait for work (ClaimTasks' wait_timeout); 0 for none. */
+  waitMs: number;
+}
+
+export interface ClaimAttempt {
+  claimed: ClaimedTask[];
+  /** Epoch ms at which the earliest scheduled task of the queues becomes due (Infinity: none). */
+  nextDueTime: number;
+}
+
+/** One claim attempt over the plan's queues, in order (Lifecycle). */
+export type ClaimOnce = (plan: ClaimPlan, maxTasks: number) => Promise<ClaimAttempt>;
+
+/** A waiting claim looks again at least this often, in case a wake-up was lost with a Redis connection. */
+const SAFETY_RECHECK_MS = 2_000;
+
+/**
+ * A claim that stands between calls, for a worker session: one alarm for its whole life, so that it asks Redis
+ * only when its queues may have work (after a wake-up, a claim that filled up, a handoff that left tasks pending,
+ * or the periodic recheck), and takes tasks submitted on this replica straight from the submit (a handoff).
+ * New credit alone does not make a worker claim again: an empty queue stays empty until a wake-up says otherwise.
+ */
+export class StandingClaim {
+  private mayHaveWork = true;
+  private recheckAt = 0;
+
+  constructor(
+    private readonly plan: ClaimPlan,
+    private readonly alarm: Alarm,
+    /** The replica's shutdown: ends every wait. */
+    private readonly closing: AbortSignal,
+    private readonly claimOnce: ClaimOnce,
+  ) {}
+
+  /** Up to `maxTasks` tasks, as soon as there are any; none when `untilMs` passes or `signal` aborts. */
+  async next(maxTasks: number, signal: AbortSignal, untilMs = Infinity): Promise<ClaimedTask[]> {
+    const { workerId, leaseDurationMs } = this.plan;
+    const stop = AbortSignal.any([signal, this.closing]);
+    for (;;) {
+      if (this.alarm.takeRing()) this.mayHaveWork = true;
+      if (this.mayHaveWork || Date.now() >= this.recheckAt) {
+        const { claimed, nextDueTime } = await this.claimOnce(this.plan, maxTasks);
+        // Fewer than asked: the queues had no more then (a wake-up since then is kept by the alarm).
+        this.mayHaveWork = claimed.length >= maxTasks;
+        this.recheckAt = Math.min(nextDueTime, Date.now() + SAFETY_RECHECK_MS);
+        if (claimed.length > 0) return claimed;
+      }
+      if (stop.aborted || Date.now() >= untilMs) return [];
+      const handedOff = await this.alarm.wait(Math.min(untilMs, this.recheckAt), stop, {
+        workerId,
+        maxTasks,
+        leaseDurationMs,
+      });
+      if (handedOff) {
+        if (!handedOff.drained) this.mayHaveWork = true;
+        if (handedOff.tasks.length > 0) return handedOff.tasks;
+      }
+    }
+  }
+
+  close(): void {
+    this.alarm.disarm();
+  }
+}
