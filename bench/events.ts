@@ -140,7 +140,9 @@ async function main(): Promise<void> {
   const cluster = process.argv.includes('cluster');
   const redis = cluster ? await startRedisCluster() : await startPlainRedis();
   const baton = await startBatonProcess(redis.config, process.env.BATON_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []);
-  const producer = new BatonClient(baton.address);
+  const producerClient = new BatonClient(baton.address);
+  // A producer that submits continuously, as the SDK recommends it: on one SubmitTasksStream.
+  const producer = producerClient.submitter();
   const queue = 'bench-events';
   const children = Array.from({ length: processCount }, (_, i) => {
     // Spread the watchers as evenly as they go: 100 over 4 processes is 25 each.
@@ -162,9 +164,10 @@ async function main(): Promise<void> {
       const measure: MeasureMessage = { type: 'measure', from: Date.now() };
       for (const c of children) c.process.send(measure);
     }
-    pending.push(producer.submitTask({ queue, payload: Buffer.alloc(100) }));
+    pending.push(producer.submit({ queue, payload: Buffer.alloc(100) }));
   }
   await Promise.all(pending);
+  await producer.close();
 
   const reports = await Promise.all(
     children.map(
@@ -198,7 +201,7 @@ async function main(): Promise<void> {
   console.log(
     `  latency p50 ${format(percentile(latencies, 50), 'ms')}, p99 ${format(percentile(latencies, 99), 'ms')}, max ${format(latencies.reduce((a, b) => Math.max(a, b), 0), 'ms')}`,
   );
-  producer.close();
+  producerClient.close();
   await baton.stop();
   await redis.stop();
 }

@@ -80,16 +80,21 @@ export class BatonSystem implements System {
     await this.runWorker(queue, concurrency, n, () => undefined);
   }
 
-  /** The same worker, idle and waiting with 50 slots, while tasks are submitted at a steady rate. */
+  /**
+   * The same worker, idle and waiting with 50 slots, while a producer submits tasks at a steady rate one by one,
+   * as a service producing continuously does: through the SDK's submitter (SubmitTasksStream).
+   */
   async dispatchLatency(queue: string, count: number, ratePerSecond: number): Promise<number[]> {
     const samples: number[] = [];
     const worker = this.runWorker(queue, 50, count, (task) => {
       samples.push(performance.now() - task.payload.readDoubleLE(0));
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
+    const submitter = this.client.submitter();
     await steadily(count, ratePerSecond, async () => {
-      await this.client.submitTask({ queue, payload: stamp() });
+      await submitter.submit({ queue, payload: stamp() });
     });
+    await submitter.close();
     await worker;
     return samples;
   }
