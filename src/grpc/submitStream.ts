@@ -12,7 +12,7 @@ const METHOD = 'baton.v1.TaskService/SubmitTasksStream';
  * Requests a stream may have in the works before the server stops reading it. Past this, HTTP/2 flow control
  * holds the client back, so a client that sends without reading the answers cannot grow the server's memory.
  */
-export const SUBMIT_STREAM_UNANSWERED_MAX = 16;
+const SUBMIT_STREAM_UNANSWERED_MAX = 16;
 
 type SubmitCall = grpc.ServerDuplexStream<SubmitTasksStreamRequest__Output, SubmitTasksStreamResponse>;
 
@@ -88,8 +88,8 @@ class SubmitStream {
   }
 
   private async write(response: SubmitTasksStreamResponse): Promise<void> {
-    if (this.ended) return;
     await this.drained;
+    if (this.ended) return;
     if (!this.call.write(response)) {
       this.drained = new Promise((resolve) => this.call.once('drain', resolve));
     }
