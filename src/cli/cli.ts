@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { BatonClient } from '../client/client.js';
 import { statusName, statusOf } from '../client/errors.js';
-import type { Command, CommandContext, Io, OptionSpec } from './command.js';
+import type { Command, CommandContext, GlobalOption, Io, OptionSpec } from './command.js';
 import { CommandExit, UsageError, parseDuration, println } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT } from './exit.js';
@@ -11,12 +11,30 @@ export { EXIT };
 
 const DEFAULT_SERVER = 'localhost:50051';
 
-const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+const GLOBAL_OPTIONS: Record<GlobalOption, OptionSpec> = {
   server: { type: 'string', short: 's', value: '<host:port>', help: `Baton server (env BATON_SERVER, default ${DEFAULT_SERVER})` },
   json: { type: 'boolean', help: 'print JSON instead of text' },
   timeout: { type: 'string', value: '<duration>', help: 'deadline for each call (default 10s)' },
-  help: { type: 'boolean', short: 'h', help: 'show help' },
 };
+const HELP_OPTION: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h', help: 'show help' } };
+
+const ALL_GLOBALS = Object.keys(GLOBAL_OPTIONS) as GlobalOption[];
+
+/** The global options `command` takes. */
+function globalsOf(command: Command): readonly GlobalOption[] {
+  return command.globals ?? ALL_GLOBALS;
+}
+
+/** Every option `command` takes: its own, the global ones it takes, and --help. */
+function optionsOf(command: Command): Record<string, OptionSpec> {
+  const globals = globalsOf(command);
+  const clash = globals.find((name) => name in command.options);
+  // A programming error: the command must leave the global option out to give the name its own meaning.
+  if (clash !== undefined) throw new Error(`baton ${command.name} declares --${clash} and also takes the global --${clash}`);
+  return { ...command.options, ...Object.fromEntries(globals.map((name) => [name, GLOBAL_OPTIONS[name]])), ...HELP_OPTION };
+}
 
 function optionLines(options: Record<string, OptionSpec>): string[] {
   return Object.entries(options).map(([name, spec]) => {
@@ -27,6 +45,10 @@ function optionLines(options: Record<string, OptionSpec>): string[] {
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const pick = (names: GlobalOption[]): Record<string, OptionSpec> => Object.fromEntries(names.map((n) => [n, GLOBAL_OPTIONS[n]]));
+  const withoutIt = (name: GlobalOption): string[] => COMMANDS.filter((c) => !globalsOf(c).includes(name)).map((c) => c.name);
+  const forSome = ALL_GLOBALS.filter((name) => withoutIt(name).length > 0);
+  const listed = (names: string[]): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}`);
   return [
     'baton: the command line for Baton, the task queue.',
     '',
@@ -36,7 +58,8 @@ export function mainHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Options for every command:',
-    ...optionLines(GLOBAL_OPTIONS),
+    ...optionLines({ ...pick(ALL_GLOBALS.filter((name) => !forSome.includes(name))), ...HELP_OPTION }),
+    ...forSome.flatMap((name) => ['', `Options for every command but ${listed(withoutIt(name))}:`, ...optionLines(pick([name]))]),
     '',
     'Exit codes: 0 ok, 1 the server refused or could not be reached (the message names the gRPC status), 2 usage error,',
     '3 wait or run: the timeout passed before the task finished.',
@@ -52,15 +75,13 @@ export function commandHelp(command: Command): string {
     ...(command.details ? ['', command.details] : []),
     '',
     'Options:',
-    ...optionLines(command.options),
-    // A command may give a global option its own meaning (wait's --timeout is how long to wait).
-    ...optionLines(Object.fromEntries(Object.entries(GLOBAL_OPTIONS).filter(([name]) => !(name in command.options)))),
+    ...optionLines(optionsOf(command)),
   ].join('\n');
 }
 
 function parse(command: Command, argv: string[]): ReturnType<typeof parseArgs> {
   const options: ParseArgsConfig['options'] = {};
-  for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options })) {
+  for (const [name, spec] of Object.entries(optionsOf(command))) {
     options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
   }
   try {
@@ -105,7 +126,9 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal = new A
     checkPositionals(command, positionals);
     const fromEnv = io.env.BATON_SERVER;
     const server = typeof values.server === 'string' ? values.server : fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_SERVER;
-    const timeoutMs = typeof values.timeout === 'string' ? parseDuration(values.timeout, '--timeout') : 10_000;
+    // A command that does not take the global --timeout may have one of its own, which is not a call deadline.
+    const callTimeout = globalsOf(command).includes('timeout') ? values.timeout : undefined;
+    const timeoutMs = typeof callTimeout === 'string' ? parseDuration(callTimeout, '--timeout') : DEFAULT_CALL_TIMEOUT_MS;
     client = new BatonClient(server);
     const ctx: CommandContext = {
       client,

@@ -41,12 +41,18 @@ export interface CommandContext {
   options: Record<string, string | boolean | (string | boolean)[] | undefined>;
   /** --json: machine-readable output, one JSON document (or one per line for streams). */
   json: boolean;
-  /** For every call: the --timeout deadline, no retries (a wrong --server fails at once), cancelled by `signal`. */
+  /**
+   * For every call: the --timeout deadline (the default for a command that takes no global --timeout), no retries
+   * (a wrong --server fails at once), cancelled by `signal`.
+   */
   call: CallOptions;
   /** Fires on SIGINT/SIGTERM, so long-running commands (streams) end cleanly. */
   signal: AbortSignal;
   io: Io;
 }
+
+/** Options that mean the same for every command that takes them (see GLOBAL_OPTIONS in cli.ts); --help always applies. */
+export type GlobalOption = 'server' | 'json' | 'timeout';
 
 /** One `baton <name>` command. Adding a command is one file in commands/ and one line in commands/index.ts. */
 export interface Command {
@@ -58,6 +64,12 @@ export interface Command {
   /** More text for `baton <name> --help`. */
   details?: string;
   options: Record<string, OptionSpec>;
+  /**
+   * The global options this command takes; all of them when left out. One it leaves out is neither offered by its
+   * help nor accepted, so nobody is told an option works where it does nothing; the command may then declare an
+   * option of that name in `options` with its own meaning (wait's --timeout is how long to wait).
+   */
+  globals?: readonly GlobalOption[];
   run(ctx: CommandContext): Promise<void>;
 }
 

@@ -84,6 +84,20 @@ describe('baton CLI: watch, wait, run', () => {
     assert.match(run.stderr, new RegExp(`resume with: baton watch ${queue} --cursor ${cursor}\\n$`));
   });
 
+  it('watch --help offers no --timeout, since a watch has no deadline', async () => {
+    const help = await cli(['watch', '--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--server <host:port>/);
+    assert.doesNotMatch(help.stdout, /--timeout/);
+  });
+
+  it('watch with --timeout is a usage error (exit 2) rather than an option silently ignored', async () => {
+    const run = await baton('watch', uniqueQueue('cli-watch-timeout'), '--timeout', '1s');
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^baton watch: Unknown option '--timeout'/);
+  });
+
   it('wait exits 0 with the finished task, and 3 when --timeout passes first', async () => {
     const queue = uniqueQueue('cli-wait');
     await submit(server.client, { queue, task_id: 'w' });

@@ -25,6 +25,8 @@ export const run: Command = {
       help: 'fail at once (FAILED_PRECONDITION) when no worker has claimed from the queue lately',
     },
   },
+  // Its --timeout is how long to wait, not a deadline for each call.
+  globals: ['server', 'json'],
   async run(ctx) {
     const queue = ctx.args[0] ?? '';
     const request = await submitRequestOf(ctx);

@@ -61,6 +61,8 @@ export const wait: Command = {
     '--json prints {"finished": ..., "task": ...}.',
   ].join('\n'),
   options: WAIT_TIMEOUT_OPTION,
+  // Its --timeout is how long to wait, not a deadline for each call.
+  globals: ['server', 'json'],
   async run(ctx) {
     const [queue = '', taskId = ''] = ctx.args;
     const waitMs = waitTimeoutOf(ctx);

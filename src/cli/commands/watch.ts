@@ -110,6 +110,8 @@ export const watch: Command = {
     'from-start': { type: 'boolean', help: 'start from the oldest retained event instead of now' },
     cursor: { type: 'string', value: '<cursor>', help: 'resume right after the event with this cursor' },
   },
+  // A stream with no deadline: a per-call --timeout would do nothing.
+  globals: ['server', 'json'],
   async run(ctx) {
     const request = requestOf(ctx);
     const queue = request.queue ?? '';
