@@ -62,7 +62,7 @@ export function mainHelp(): string {
     ...forSome.flatMap((name) => ['', `Options for every command but ${listed(withoutIt(name))}:`, ...optionLines(pick([name]))]),
     '',
     'Exit codes: 0 ok, 1 the server refused or could not be reached (the message names the gRPC status), 2 usage error,',
-    '3 wait or run: the timeout passed before the task finished.',
+    '3 wait or run: the timeout passed before the task finished, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).',
     "Run 'baton <command> --help' for a command's arguments and options.",
   ].join('\n');
 }
@@ -91,6 +91,13 @@ function parse(command: Command, argv: string[]): ReturnType<typeof parseArgs> {
   }
 }
 
+/** Says that the command was interrupted; the exit code is the one shells report for a command a signal ended. */
+function interruptedExit(name: string, signal: AbortSignal, io: Io): number {
+  const terminated = signal.reason === 'SIGTERM';
+  println(io.stderr, `baton ${name}: interrupted by ${terminated ? 'SIGTERM' : 'SIGINT'}`);
+  return terminated ? EXIT.terminated : EXIT.interrupted;
+}
+
 function checkPositionals(command: Command, args: string[]): void {
   const required = command.positionals.filter((p) => p.startsWith('<')).length;
   if (args.length < required) {
@@ -102,7 +109,10 @@ function checkPositionals(command: Command, args: string[]): void {
   }
 }
 
-/** Runs `baton <argv...>` and returns the exit code. Never throws. */
+/**
+ * Runs `baton <argv...>` and returns the exit code. Never throws. `signal` is aborted with the name of the signal
+ * that interrupts the command ('SIGINT' or 'SIGTERM').
+ */
 export async function runCli(argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
@@ -140,8 +150,10 @@ export async function runCli(argv: string[], io: Io, signal: AbortSignal = new A
       io,
     };
     await command.run(ctx);
-    return EXIT.ok;
+    return signal.aborted ? interruptedExit(name, signal, io) : EXIT.ok;
   } catch (error) {
+    // However the command ended (a stream ends cleanly, a call fails CANCELLED), the user stopped it.
+    if (signal.aborted) return interruptedExit(name, signal, io);
     if (error instanceof CommandExit) {
       if (error.message !== '') println(io.stderr, `baton ${name}: ${error.message}`);
       return error.code;

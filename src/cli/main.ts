@@ -4,8 +4,9 @@ import { runCli } from './cli.js';
 
 const interrupted = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // Once: a second Ctrl-C ends the process at once, should the first one's clean ending hang.
   process.once(signal, () => {
-    interrupted.abort();
+    interrupted.abort(signal);
   });
 }
 

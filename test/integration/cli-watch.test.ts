@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { durationFromMs } from '../../src/index.js';
 import { claimOne, submit } from '../support/api.js';
-import { startTestServer, uniqueQueue } from '../support/baton.js';
+import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { cli, spawnCli } from '../support/cli.js';
-import type { Run } from '../support/cli.js';
+import type { Run, Spawned } from '../support/cli.js';
+import { parseExposition, scrape, valueOf } from '../support/prometheus.js';
 import { startTestRedis } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
 
@@ -27,6 +28,20 @@ describe('baton CLI: watch, wait, run', () => {
     await redis.stop();
   });
 
+  /** The CLI `start` spawns, once the server has seen it call `method` (TaskService), so it is waiting in that call. */
+  const untilCalled = async (method: string, start: () => Spawned): Promise<Spawned> => {
+    const calls = async (): Promise<number> =>
+      valueOf(parseExposition(await scrape(server.baton.metricsAddress)), 'grpc_server_started_total', {
+        grpc_service: 'baton.v1.TaskService',
+        grpc_method: method,
+        grpc_type: 'unary',
+      }) ?? 0;
+    const before = await calls();
+    const spawned = start();
+    await eventually(async () => ((await calls()) > before ? true : undefined), 15_000);
+    return spawned;
+  };
+
   /** Submits, claims (as worker w1) and completes one task. */
   const lifecycle = async (queue: string, id: string): Promise<void> => {
     await submit(server.client, { queue, task_id: id });
@@ -34,14 +49,15 @@ describe('baton CLI: watch, wait, run', () => {
     await server.client.completeTask({ queue, task_id: id, lease_token: claimed.lease_token });
   };
 
-  it('watch prints one line per change and exits 0 on SIGINT', async () => {
+  it('watch prints one line per change until Ctrl-C, then exits 130', async () => {
     const queue = uniqueQueue('cli-watch');
     // --from-start: nothing is missed however long the CLI takes to connect.
     const watching = spawnCli(['watch', queue, '--from-start', '--server', address]);
     await lifecycle(queue, 'job');
     const stdout = await watching.stdoutUntil(lineCount(3));
     const run = await watching.stop('SIGINT');
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 130, run.stderr);
+    assert.equal(run.stderr, 'baton watch: interrupted by SIGINT\n');
     const lines = stdout.trimEnd().split('\n');
     assert.match(lines[0] ?? '', /^\S+Z +SUBMITTED +job +PENDING +attempt 0\/\d+$/);
     assert.match(lines[1] ?? '', /^\S+Z +CLAIMED +job +ACTIVE +attempt 1\/\d+ +worker w1$/);
@@ -53,12 +69,12 @@ describe('baton CLI: watch, wait, run', () => {
     await lifecycle(queue, 'a');
     const all = spawnCli(['watch', queue, '--from-start', '--json', '--server', address]);
     const events = (await all.stdoutUntil(lineCount(3))).trimEnd().split('\n').map((l) => JSON.parse(l) as { cursor: string; type: string; task: { id: string } });
-    assert.equal((await all.stop()).code, 0);
+    assert.equal((await all.stop()).code, 130);
     assert.deepEqual(events.map((e) => e.type), ['TASK_EVENT_TYPE_SUBMITTED', 'TASK_EVENT_TYPE_CLAIMED', 'TASK_EVENT_TYPE_SUCCEEDED']);
     assert.ok(events.every((e) => typeof e.cursor === 'string' && e.cursor !== ''));
     const resumed = spawnCli(['watch', queue, '--cursor', events[0]?.cursor ?? '', '--type', 'succeeded', '--server', address]);
     const stdout = await resumed.stdoutUntil(lineCount(1));
-    assert.equal((await resumed.stop('SIGTERM')).code, 0);
+    assert.equal((await resumed.stop('SIGTERM')).code, 143);
     assert.match(stdout, /^\S+ +SUCCEEDED +a /);
   });
 
@@ -112,6 +128,34 @@ describe('baton CLI: watch, wait, run', () => {
     const { finished, task } = JSON.parse(done.stdout) as { finished: boolean; task: { state: string } };
     assert.equal(finished, true);
     assert.equal(task.state, 'TASK_STATE_SUCCEEDED');
+  });
+
+  it('Ctrl-C while wait is waiting exits 130 and says it was interrupted', async () => {
+    const queue = uniqueQueue('cli-wait-sigint');
+    await submit(server.client, { queue, task_id: 'never' });
+    const waiting = await untilCalled('WaitTask', () => spawnCli(['wait', queue, 'never', '--timeout', '1m', '--server', address]));
+    const run = await waiting.stop('SIGINT');
+    assert.equal(run.code, 130, run.stderr);
+    assert.equal(run.stderr, 'baton wait: interrupted by SIGINT\n');
+    assert.equal(run.stdout, '');
+  });
+
+  it('SIGTERM while wait is waiting exits 143 and says so', async () => {
+    const queue = uniqueQueue('cli-wait-sigterm');
+    await submit(server.client, { queue, task_id: 'never' });
+    const waiting = await untilCalled('WaitTask', () => spawnCli(['wait', queue, 'never', '--timeout', '1m', '--server', address]));
+    const run = await waiting.stop('SIGTERM');
+    assert.equal(run.code, 143, run.stderr);
+    assert.equal(run.stderr, 'baton wait: interrupted by SIGTERM\n');
+  });
+
+  it('Ctrl-C while run is waiting for the result exits 130 and says it was interrupted', async () => {
+    const queue = uniqueQueue('cli-run-sigint');
+    const running = await untilCalled('RunTask', () => spawnCli(['run', queue, 'x', '--timeout', '1m', '--server', address]));
+    const run = await running.stop('SIGINT');
+    assert.equal(run.code, 130, run.stderr);
+    assert.equal(run.stderr, 'baton run: interrupted by SIGINT\n');
+    assert.equal(run.stdout, '');
   });
 
   it('run prints the result byte for byte and exits 0; exits 3 when nobody finishes it in time', async () => {

@@ -94,9 +94,9 @@ export const watch: Command = {
   summary: "follow a queue's changes as they happen (tail -f), one line per event",
   positionals: ['<queue>'],
   details: [
-    'Runs until Ctrl-C (exit 0) or until the server ends the stream: exit 0 when it ends cleanly (the server',
-    'shut down; the cursor to resume from is printed to stderr), 1 with the status name when it fails',
-    '(OUT_OF_RANGE: the cursor is older than the retained events, resync with list).',
+    'Runs until Ctrl-C (exit 130, or 143 on SIGTERM) or until the server ends the stream: exit 0 when it ends',
+    'cleanly (the server shut down; the cursor to resume from is printed to stderr), 1 with the status name when',
+    'it fails (OUT_OF_RANGE: the cursor is older than the retained events, resync with list).',
     '--json prints one JSON object per event and line, with the cursor to resume from.',
   ].join('\n'),
   options: {
