@@ -246,12 +246,16 @@ export class Lifecycle {
     }
     await this.store.rememberQueue(task.queue);
     this.options.workers?.noteClaim(workerId, [task.queue]);
-    const started = await this.store.start(task, {
+    const outcome = await this.store.start(task, {
       workerId,
       leaseDurationMs: this.optionalLease(input.leaseDurationMs),
       leaseToken: input.leaseToken,
       force: input.force,
     });
+    // Counted before a refusal is thrown: a lease found run out was expired even when the start was refused.
+    this.options.observer?.expiriesHandled(task.queue, outcome.expiries);
+    if ('refused' in outcome) throw outcome.refused;
+    const { started } = outcome;
     if (started.created) this.options.observer?.tasksCreated(task.queue, [started.task]);
     // The caller's own token back means its lease was extended, not a new lease granted.
     if (started.leaseToken !== input.leaseToken) this.options.observer?.tasksLeased(task.queue, [started.task], 'start');

@@ -25,6 +25,6 @@ export interface LifecycleObserver {
   taskFailed(task: Task): void;
   /** CancelTask succeeded: the task is CANCELLED, or still ACTIVE with cancelRequested set. */
   taskCancelled(task: Task): void;
-  /** Leases and deadlines found run out and handled: by maintenance, by a claim, or by a call on an expired lease. */
+  /** Leases and deadlines found run out and handled: by maintenance, a claim, StartTask or a call on an expired lease. */
   expiriesHandled(queue: string, expiries: Expiries): void;
 }

@@ -24,7 +24,7 @@ export interface TaskStore {
   get(queue: string, id: string): Promise<Task | undefined>;
   list(queue: string, query: ListQuery): Promise<ListTasksPage>;
   claim(queue: string, request: ClaimQuery): Promise<ClaimOutcome>;
-  start(task: NewTask, request: StartQuery): Promise<StartResult>;
+  start(task: NewTask, request: StartQuery): Promise<StartOutcome>;
   heartbeat(queue: string, id: string, leaseToken: string, update: HeartbeatUpdate): Promise<HeartbeatResult>;
   /** Completes tasks of one queue; each item succeeds or fails alone. Results in input order. */
   complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]>;
@@ -122,6 +122,9 @@ export interface ClaimOutcome {
   /** Epoch ms at which the earliest scheduled task becomes due, if any. */
   nextDueTime?: number;
 }
+
+/** What start did: leased the task, or refused; either way, the leases it found run out and expired first. */
+export type StartOutcome = { expiries: Expiries } & ({ started: StartResult } | { refused: BatonError });
 
 export interface StartQuery {
   workerId: string;

@@ -54,7 +54,7 @@ export class TaskMetrics implements LifecycleObserver {
     this.expired = counter('baton_tasks_expired_total', 'Tasks that ended EXPIRED past their expire_time (found by maintenance or by a claim).');
     this.leaseExpirations = counter(
       'baton_lease_expirations_total',
-      'Leases that ran out without a heartbeat, found by maintenance, a claim or a call on the lease (the task is requeued, exhausted or cancelled).',
+      'Leases that ran out without a heartbeat, found by maintenance, a claim, StartTask or a call on the lease (the task is requeued, exhausted or cancelled).',
     );
     this.waitSeconds = new Histogram({
       name: 'baton_task_wait_seconds',

@@ -17,6 +17,7 @@ import type {
   HeartbeatUpdate,
   ListQuery,
   ReapOutcome,
+  StartOutcome,
   StartQuery,
   TaskStore,
 } from '../domain/store.js';
@@ -27,7 +28,6 @@ import type {
   HeartbeatResult,
   ListTasksPage,
   NewTask,
-  StartResult,
   Task,
   TaskEvent,
   TaskState,
@@ -171,7 +171,7 @@ export class RedisTaskStore implements TaskStore {
     return nextDueTime < 0 ? outcome : { ...outcome, nextDueTime };
   }
 
-  async start(task: NewTask, request: StartQuery): Promise<StartResult> {
+  async start(task: NewTask, request: StartQuery): Promise<StartOutcome> {
     const reply = await this.call(task.queue, task.id, (keys) =>
       this.client.batonStartBuffer(
         ...keys,
@@ -183,11 +183,17 @@ export class RedisTaskStore implements TaskStore {
         ...encodeNewTask(task),
       ),
     );
-    const [created, token, taskReply] = asArray(reply);
+    const [tally, created, token, taskReply] = asArray(reply);
+    const expiries = decodeExpiries(tally ?? null);
+    // A refusal is its error code and arguments where a start has its created flag.
+    if (Buffer.isBuffer(created)) return { expiries, refused: scriptError(created.toString(), task.queue, task.id) };
     return {
-      created: asNumber(created) === 1,
-      leaseToken: asString(token),
-      task: decodeTask(task.queue, taskReply ?? null),
+      expiries,
+      started: {
+        created: asNumber(created) === 1,
+        leaseToken: asString(token),
+        task: decodeTask(task.queue, taskReply ?? null),
+      },
     };
   }
 

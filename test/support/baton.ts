@@ -1,6 +1,6 @@
 import { after, before } from 'node:test';
 import { startBaton } from '../../src/app.js';
-import type { Baton } from '../../src/app.js';
+import type { Baton, StartOptions } from '../../src/app.js';
 import { BatonClient } from '../../src/client/client.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
@@ -14,8 +14,15 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** A real Baton gRPC server on a free loopback port, with a real client connected to it. */
-export async function startTestServer(redis: RedisConfig, overrides: Partial<Config> = {}): Promise<TestServer> {
+/**
+ * A real Baton gRPC server on a free loopback port, with a real client connected to it. Its maintenance looks for
+ * due work every 50 ms unless `start` says otherwise.
+ */
+export async function startTestServer(
+  redis: RedisConfig,
+  overrides: Partial<Config> = {},
+  start: StartOptions = {},
+): Promise<TestServer> {
   const config: Config = {
     grpcAddress: '127.0.0.1:0',
     metricsAddress: '127.0.0.1:0',
@@ -29,7 +36,7 @@ export async function startTestServer(redis: RedisConfig, overrides: Partial<Con
     watchBufferMax: 10_000,
     ...overrides,
   };
-  const baton = await startBaton(config, redis, silentLogger, { maintenanceTickMs: 50 });
+  const baton = await startBaton(config, redis, silentLogger, { maintenanceTickMs: 50, ...start });
   const client = new BatonClient(baton.grpcAddress);
   return {
     baton,
