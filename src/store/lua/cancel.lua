@@ -1,6 +1,7 @@
 -- Cancels a task: scheduled or pending tasks become CANCELLED at once; an active task is marked cancel-requested
 -- and its worker learns it from its next heartbeat. Cancelling a cancelled task changes nothing.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] task id
 -- Returns the task reply (without payload).
 -- Errors: BATON NOT_FOUND | TERMINAL <state>

@@ -1,7 +1,8 @@
 -- Claims up to `max` claimable tasks of one queue for a worker: leases that ran out are released and due scheduled
 -- tasks promoted first (so a claim never waits for the reaper), then the highest priority pending tasks are
 -- leased, FIFO within a priority.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] worker id
 -- ARGV[2] max tasks to claim
 -- ARGV[3] lease length ms (0: each task's default)

@@ -1,6 +1,7 @@
 -- Completes tasks of one queue with their results; each item succeeds or fails alone. Repeating a completion with
 -- the same token after success returns the task again, so a worker may retry over a flaky network.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] number of items n
 -- ARGV[2] reply view of each task: 'full', 'meta' or 'brief' (see taskReply)
 -- ARGV[3..] n triples: task id, lease token, result bytes

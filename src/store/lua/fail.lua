@@ -1,6 +1,7 @@
 -- Fails the current attempt of the caller's task: scheduled for a retry after backoff while attempts are left,
 -- EXHAUSTED when they are used up, FAILED when permanent, CANCELLED when a cancel was requested.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] task id
 -- ARGV[2] lease token
 -- ARGV[3] error type, ARGV[4] error message, ARGV[5] error details

@@ -1,5 +1,6 @@
 -- Reads one task.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] task id
 -- Returns the task reply (with payload and result), or nil.
 --@include queue

@@ -1,5 +1,6 @@
 -- Extends the caller's lease and optionally replaces the task's progress.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] task id
 -- ARGV[2] lease token
 -- ARGV[3] new lease length ms (0: keep the current length)

@@ -2,7 +2,8 @@
 -- they are read from `pending`, whose score within each priority band is their creation sequence, and merged in.
 -- A state other than PENDING is found by scanning at most `scan` index entries per call, so a rare state cannot
 -- make one call walk the whole queue; the caller pages on with the cursor.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] state number (0: any)
 -- ARGV[2] page size
 -- ARGV[3] cursor: list tasks with a sequence below it ('+inf' for the first page)

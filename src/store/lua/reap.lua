@@ -1,7 +1,8 @@
 -- Housekeeping for one queue, safe to run from any number of service replicas at once: requeues tasks whose
 -- lease ran out, expires tasks past their deadline, promotes due scheduled tasks, and deletes finished tasks
 -- older than the retention. Each step handles at most `limit` tasks per call.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] limit per step
 -- ARGV[2] retention of finished tasks, ms, unless the queue sets its own
 -- ARGV[3] how long a worker not seen in this queue keeps its entry and counters here, ms

@@ -1,6 +1,7 @@
 -- Makes a FAILED, EXHAUSTED, CANCELLED or EXPIRED task PENDING again with a fresh attempt budget; its attempt
 -- count and error history are kept. A deadline already passed is dropped, or the task would expire at once.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1] task id
 -- Returns the task reply (without payload).
 -- Errors: BATON NOT_FOUND | NOT_RETRYABLE <state>

@@ -1,7 +1,8 @@
 -- Submits tasks to one queue. A task id that exists already is returned unchanged (idempotent submit).
 -- Optionally hands pending tasks straight to a worker waiting on the calling replica (the handoff), which saves
 -- that worker's claim a round trip; only what is left pending wakes the claims waiting elsewhere.
--- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta.
+-- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
+--       completed, workers, events.
 -- ARGV[1]  number of tasks n
 -- ARGV[2]  '1' to reply with whole tasks (with payload), '0' for id and state only
 -- ARGV[3]  handoff: the waiting worker's id, or '' for none
