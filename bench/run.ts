@@ -121,9 +121,9 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const redis = options.redis === 'cluster' ? await startRedisCluster(3) : await startPlainRedis();
   const baton = await startBatonProcess(redis.config);
-  const [probe] = await masters(redis);
-  const redisVersion = /redis_version:(\S+)/.exec((await probe?.info('server')) ?? '')?.[1] ?? '?';
-  probe?.disconnect();
+  const clients = await masters(redis);
+  const redisVersion = /redis_version:(\S+)/.exec((await clients[0]?.info('server')) ?? '')?.[1] ?? '?';
+  for (const client of clients) client.disconnect();
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, Redis ${redisVersion} ${options.redis === 'cluster' ? '3-master cluster' : 'single node'}`;
   console.log(`Baton vs BullMQ — ${machine}`);
   console.log(`tasks ${options.tasks}, repeats ${options.repeats} (median reported), payload 100 bytes\n`);
