@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { TASK_STATES } from '../../src/domain/task.js';
 import type { TaskState } from '../../src/domain/task.js';
 import { claimOne, duration, rejectsWith, submit, timestamp } from '../support/api.js';
-import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
+import { eventually, startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { parseExposition, promtoolCheckMetrics, samplesOf, scrape, valueOf } from '../support/prometheus.js';
 import type { Sample } from '../support/prometheus.js';
@@ -346,49 +346,41 @@ describe('GET /metrics', () => {
 
 // Maintenance would expire a run-out lease before StartTask finds it: here it looks once at startup, not again.
 describe('lease expirations that StartTask finds', () => {
-  let redis: TestRedis;
-  let server: TestServer;
-  const cleanup = stopsInReverse();
-  before(async () => {
-    redis = await startPlainRedis();
-    cleanup.add(() => redis.stop());
-    server = await startTestServer(redis.config, {}, { maintenanceTickMs: 3_600_000 });
-    cleanup.add(() => server.stop());
-  });
-  after(() => cleanup.run());
+  const setup = useTestServer(startPlainRedis, {}, { maintenanceTickMs: 3_600_000 });
+  const server = (): TestServer => setup.server;
 
   /** A task of a new queue, claimed by a worker that then went silent until its 1 s lease ran out. */
   const abandoned = async (label: string, fields: { max_attempts?: number } = {}): Promise<string> => {
     const queue = uniqueQueue(label);
-    await submit(server.client, { queue, task_id: 'job', ...fields });
-    await claimOne(server.client, queue, 'crashed', 1_000);
+    await submit(server().client, { queue, task_id: 'job', ...fields });
+    await claimOne(server().client, queue, 'crashed', 1_000);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     return queue;
   };
 
   it('a StartTask that takes over a lease that ran out counts exactly one lease expiration', async () => {
     const queue = await abandoned('metrics-start-expired');
-    const started = await server.client.startTask({ queue, task_id: 'job', worker_id: 'rescuer' });
+    const started = await server().client.startTask({ queue, task_id: 'job', worker_id: 'rescuer' });
     assert.equal(started.task?.attempt, 2);
     assert.equal(started.task.lease?.worker_id, 'rescuer');
-    const counters = await taskCounters(server, queue);
+    const counters = await taskCounters(server(), queue);
     assert.equal(counters.leaseExpirations, 1);
     assert.equal(counters.exhausted, 0);
   });
 
   it('a StartTask refused because the run-out lease was the last attempt still counts the expiration and the exhaustion', async () => {
     const queue = await abandoned('metrics-start-refused', { max_attempts: 1 });
-    await rejectsWith(server.client.startTask({ queue, task_id: 'job', worker_id: 'rescuer' }), grpc.status.FAILED_PRECONDITION);
-    const counters = await taskCounters(server, queue);
+    await rejectsWith(server().client.startTask({ queue, task_id: 'job', worker_id: 'rescuer' }), grpc.status.FAILED_PRECONDITION);
+    const counters = await taskCounters(server(), queue);
     assert.equal(counters.leaseExpirations, 1);
     assert.equal(counters.exhausted, 1);
   });
 
   it('a forced StartTask over a last attempt whose lease ran out counts the expiration and the exhaustion, then leases it', async () => {
     const queue = await abandoned('metrics-start-forced', { max_attempts: 1 });
-    const started = await server.client.startTask({ queue, task_id: 'job', worker_id: 'rescuer', force: true });
+    const started = await server().client.startTask({ queue, task_id: 'job', worker_id: 'rescuer', force: true });
     assert.equal(started.task?.state, 'TASK_STATE_ACTIVE');
-    const counters = await taskCounters(server, queue);
+    const counters = await taskCounters(server(), queue);
     assert.equal(counters.leaseExpirations, 1);
     assert.equal(counters.exhausted, 1);
   });

@@ -80,12 +80,13 @@ export interface TestSetup {
 export function useTestServer(
   startRedis: () => Promise<TestRedis> = () => startRedisCluster(),
   overrides: Partial<Config> = {},
+  start: StartOptions = {},
 ): TestSetup {
   let redis: TestRedis | undefined;
   let server: TestServer | undefined;
   before(async () => {
     redis = await startRedis();
-    server = await startTestServer(redis.config, overrides);
+    server = await startTestServer(redis.config, overrides, start);
   });
   after(async () => {
     await server?.stop();
