@@ -101,6 +101,29 @@ describe('operator views and queue controls (QueueService)', () => {
     assert.deepEqual(two.tasks.map((t) => t.id), ['r5', 'r4']);
   });
 
+  it('keeps counts, the completed ring and worker tallies exact for batches of 1,000 submitted and completed at once', async () => {
+    const queue = uniqueQueue('big-batches');
+    const ids = Array.from({ length: 1000 }, (_, i) => `big-${String(i).padStart(4, '0')}`);
+    const submitted = await client().submitTasks({ requests: ids.map((task_id) => ({ queue, task_id })) });
+    assert.equal(submitted.results.filter((r) => r.created).length, 1000);
+    assert.deepEqual(await countsOf(queue), { TASK_STATE_PENDING: 1000 });
+    const leased: { task_id: string; lease_token: string }[] = [];
+    while (leased.length < 1000) {
+      const { tasks } = await client().claimTasks({ queues: [queue], worker_id: 'batch-worker', max_tasks: 100 });
+      for (const { task, lease_token } of tasks) leased.push({ task_id: task?.id ?? '', lease_token });
+    }
+    assert.deepEqual(leased.map((l) => l.task_id), ids, 'claimed oldest first');
+    assert.deepEqual(await countsOf(queue), { TASK_STATE_ACTIVE: 1000 });
+    const completed = await client().completeTasks({ requests: leased.map((l) => ({ queue, ...l })) });
+    assert.equal(completed.results.filter((r) => r.state === 'TASK_STATE_SUCCEEDED').length, 1000);
+    assert.deepEqual(await countsOf(queue), { TASK_STATE_SUCCEEDED: 1000 });
+    assert.deepEqual(await recount(queue), { TASK_STATE_SUCCEEDED: 1000 });
+    const ring = await queues.ListCompletedTasks({ queue, limit: 3 });
+    assert.deepEqual(ring.tasks.map((t) => t.id), ['big-0999', 'big-0998', 'big-0997'], 'newest first');
+    const { worker } = await queues.GetWorker({ worker_id: 'batch-worker' });
+    assert.equal(Number(worker?.processed_count), 1000);
+  });
+
   it('keeps counts exact through every lifecycle path, including lease expiry and cancel', async () => {
     const queue = uniqueQueue('counts');
     for (let i = 0; i < 12; i++) await submit(client(), { queue, task_id: `c${i}`, max_attempts: 2 });

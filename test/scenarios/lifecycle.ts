@@ -205,6 +205,23 @@ export function lifecycleScenarios(server: () => TestServer): void {
       assert.equal((await getTask(client(), queue, 'b0')).result.toString(), 'r0');
       assert.equal((await getTask(client(), queue, 'b1')).state, 'TASK_STATE_ACTIVE', 'the refused item is untouched');
     });
+    it('the same completion twice in one batch succeeds once and answers both', async () => {
+      const queue = uniqueQueue('complete-twice');
+      await submit(client(), { queue, task_id: 'once' });
+      const claimed = await claimOne(client(), queue);
+      const item = { queue, task_id: 'once', lease_token: claimed.lease_token, result: Buffer.from('r') };
+      const response = await client().completeTasks({ requests: [item, item] });
+      assert.deepEqual(
+        response.results.map((r) => [r.task_id, r.state, r.error?.code ?? 0]),
+        [
+          ['once', 'TASK_STATE_SUCCEEDED', 0],
+          ['once', 'TASK_STATE_SUCCEEDED', 0],
+        ],
+      );
+      const task = await getTask(client(), queue, 'once');
+      assert.equal(task.result.toString(), 'r');
+      assert.equal(task.attempt, 1);
+    });
   });
 
   describe('ListTasks', () => {

@@ -13,10 +13,16 @@ local completedBy = {}
 
 local n, view = tonumber(ARGV[1]), ARGV[2]
 local now = nowMs()
+local ids = {}
+for i = 0, n - 1 do
+  ids[i + 1] = ARGV[3 + i * 3]
+end
+local tasks = loadTasks(ids)
+local batch = newBatch()
 local results = {}
 for i = 0, n - 1 do
   local id, token, result = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
-  local t = loadTask(id)
+  local t = tasks[id]
   if not t then
     results[#results + 1] = { 0, 'NOT_FOUND' }
   elseif t.s == SUCCEEDED and t.lt == token then
@@ -29,14 +35,15 @@ for i = 0, n - 1 do
       t.r = result
       local worker = t.w
       completedBy[worker] = (completedBy[worker] or 0) + 1
-      moveTo(id, t, SUCCEEDED, now)
-      saveTask(id, t)
+      moveTo(id, t, SUCCEEDED, now, batch)
+      saveTask(id, t, batch)
       emit('succeeded', id, t, worker)
       results[#results + 1] = { 1, taskReply(id, t, view) }
     end
   end
 end
 for worker, count in pairs(completedBy) do
-  redis.call('HINCRBY', K.meta, 'p:' .. worker, count)
+  countInMeta(batch, 'p:' .. worker, count)
 end
+flushBatch(batch)
 return results

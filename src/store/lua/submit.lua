@@ -18,26 +18,46 @@
 local n, full = tonumber(ARGV[1]), ARGV[2] == '1'
 local taker, takeMax, leaseMs, tokenPrefix = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local now = nowMs()
+local ids = {}
+for i = 0, n - 1 do
+  ids[i + 1] = ARGV[7 + i * TASK_FIELDS]
+end
+local existing = loadTasks(ids)
+-- Creation sequences are drawn with one HINCRBY for the whole submit: count the new tasks first (an id given twice
+-- is created once).
+local newCount, isNew = 0, {}
+for _, id in ipairs(ids) do
+  if not existing[id] and not isNew[id] then
+    isNew[id] = true
+    newCount = newCount + 1
+  end
+end
+local sequence = newCount > 0 and redis.call('HINCRBY', K.meta, 'seq', newCount) - newCount or 0
+
+local batch = newBatch()
 local submitted, woke = {}, false
 for i = 0, n - 1 do
   local base = 7 + i * TASK_FIELDS
   local id = ARGV[base]
-  local t = loadTask(id)
+  local t = existing[id]
   local created = 0
   if not t then
     created = 1
-    id, t = newTask(base, now)
+    sequence = sequence + 1
+    id, t = newTask(base, now, sequence)
+    existing[id] = t
     if t.sc > now then
-      moveTo(id, t, SCHEDULED, now)
+      moveTo(id, t, SCHEDULED, now, batch)
     else
-      moveTo(id, t, PENDING, now)
+      moveTo(id, t, PENDING, now, batch)
       woke = true
     end
-    saveTask(id, t)
+    saveTask(id, t, batch)
     emit('submitted', id, t, nil)
   end
   submitted[#submitted + 1] = { created, id, t }
 end
+flushBatch(batch)
 
 local handedOff, leased = {}, {}
 if woke and taker ~= '' and queueSetting('paused', 0) ~= 1 then
