@@ -17,10 +17,10 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { BatonClient } from '../src/client/client.js';
 import type { WatchTasksResponse__Output } from '../src/grpc/generated/baton/v1/WatchTasksResponse.js';
 import { startPlainRedis, startRedisCluster } from '../test/support/redis.js';
 import { startBatonProcess } from './batonServer.js';
+import { sdk } from './sdk.js';
 import { format, percentile } from './stats.js';
 
 function option(name: string, fallback: number): number {
@@ -58,7 +58,7 @@ async function child(): Promise<void> {
   const address = optionText('address');
   const queue = optionText('queue');
   const count = option('count', 1);
-  const client = new BatonClient(address);
+  const client = new sdk.BatonClient(address);
   const latencies: number[] = [];
   const received: number[] = Array.from({ length: count }, () => 0);
   let measureFrom = Infinity;
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   const cluster = process.argv.includes('cluster');
   const redis = cluster ? await startRedisCluster() : await startPlainRedis();
   const baton = await startBatonProcess(redis.config, process.env.BATON_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []);
-  const producerClient = new BatonClient(baton.address);
+  const producerClient = new sdk.BatonClient(baton.address);
   // A producer that submits continuously, as the SDK recommends it: on one SubmitTasksStream.
   const producer = producerClient.submitter();
   const queue = 'bench-events';

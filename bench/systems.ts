@@ -6,8 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import type { ConnectionOptions } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
-import { BatonClient } from '../src/client/client.js';
-import { createWorker } from '../src/client/worker.js';
+import { sdk } from './sdk.js';
+import type { BatonSdk } from './sdk.js';
 import type { RedisConfig } from '../src/store/redis.js';
 import type { Task__Output } from '../src/grpc/generated/baton/v1/Task.js';
 
@@ -21,6 +21,8 @@ export interface System {
   dispatchLatency(queue: string, count: number, ratePerSecond: number): Promise<number[]>;
   close(): Promise<void>;
 }
+
+const { BatonClient, createWorker } = sdk;
 
 const BATCH = 1000;
 
@@ -57,7 +59,7 @@ function stamp(): Buffer {
 
 export class BatonSystem implements System {
   readonly name = 'Baton';
-  private readonly client: BatonClient;
+  private readonly client: BatonSdk.BatonClient;
 
   constructor(address: string) {
     this.client = new BatonClient(address);
