@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as HealthProto } from './generated/health.js';
+import { TaskStreamDecoder } from './wireReader.js';
 import type { ProtoGrpcType as TaskServiceProto } from './generated/task_service.js';
 import type { ProtoGrpcType as QueueServiceProto } from './generated/queue_service.js';
 import type { ProtoGrpcType as WorkerServiceProto } from './generated/worker_service.js';
@@ -40,6 +41,17 @@ export interface BatonProtos {
 
 export function loadProtos(): BatonProtos {
   const packageDefinition = protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
+  // The client decodes the two streams that carry tasks in volume with decoders built for them (wireReader.ts).
+  const decoder = new TaskStreamDecoder(packageDefinition);
+  const fastDecoders: [service: string, method: string, decode: (bytes: Buffer) => object][] = [
+    ['baton.v1.TaskService', 'WatchTasks', (bytes) => decoder.watchTasksResponse(bytes)],
+    ['baton.v1.WorkerService', 'WorkTasks', (bytes) => decoder.workTasksResponse(bytes)],
+  ];
+  for (const [service, method, decode] of fastDecoders) {
+    const definition = (packageDefinition[service] as protoLoader.ServiceDefinition)[method];
+    if (!definition) throw new Error(`${service}.${method} is not in the protos`);
+    definition.responseDeserialize = decode;
+  }
   const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as TaskServiceProto &
     WorkerServiceProto &
     QueueServiceProto &
