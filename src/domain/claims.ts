@@ -46,6 +46,7 @@ export class StandingClaim {
     const { workerId, leaseDurationMs } = this.plan;
     const stop = AbortSignal.any([signal, this.closing]);
     for (;;) {
+      if (stop.aborted) return [];
       if (this.alarm.takeRing()) this.mayHaveWork = true;
       if (this.mayHaveWork || Date.now() >= this.recheckAt) {
         const { claimed, nextDueTime } = await this.claimOnce(this.plan, maxTasks);
@@ -54,7 +55,7 @@ export class StandingClaim {
         this.recheckAt = Math.min(nextDueTime, Date.now() + SAFETY_RECHECK_MS);
         if (claimed.length > 0) return claimed;
       }
-      if (stop.aborted || Date.now() >= untilMs) return [];
+      if (Date.now() >= untilMs) return [];
       const handedOff = await this.alarm.wait(Math.min(untilMs, this.recheckAt), stop, {
         workerId,
         maxTasks,

@@ -3,12 +3,12 @@ import type { ClaimPlan, StandingClaim } from '../domain/claims.js';
 import type { Lifecycle } from '../domain/lifecycle.js';
 import { invalidArgument } from '../domain/errors.js';
 import * as limits from '../domain/limits.js';
-import type { ClaimedTask } from '../domain/task.js';
 import * as check from '../domain/validation.js';
 import type { Logger } from '../log.js';
 import { completeInputsFromProto, completeResultsToProto, durationToMs } from './convert.js';
 import type { WorkTasksRequest__Output } from './generated/baton/v1/WorkTasksRequest.js';
 import type { WorkTasksResponse } from './generated/baton/v1/WorkTasksResponse.js';
+import { giveBack } from './giveBack.js';
 import { toStatus } from './status.js';
 import { workTasksResponse } from './taskWire.js';
 
@@ -142,7 +142,7 @@ class WorkSession {
         }
         const claimed = await claims.next(Math.min(this.credit, limits.CLAIM_MAX_TASKS), stopped);
         if (this.isStopping()) {
-          await this.giveBack(claimed);
+          await giveBack(this.lifecycle, claimed, this.log);
           return;
         }
         this.credit -= claimed.length;
@@ -166,19 +166,6 @@ class WorkSession {
 
   private wakeWriters(): void {
     for (const wake of this.drainWaiters.splice(0)) wake();
-  }
-
-  private async giveBack(claimed: readonly ClaimedTask[]): Promise<void> {
-    await Promise.all(
-      claimed.map(async ({ task, leaseToken }) => {
-        try {
-          await this.lifecycle.release(task.queue, task.id, leaseToken);
-        } catch (error) {
-          // Its lease brings it back instead.
-          this.log.warn('could not give back a task claimed as a session ended', { task: task.id, error: String(error) });
-        }
-      }),
-    );
   }
 
   /** Stops claiming, answers the completions already received, then ends the stream (OK without a status). */

@@ -9,6 +9,7 @@ import {
   taskToProto,
 } from './convert.js';
 import type { WorkerServiceHandlers } from './generated/baton/v1/WorkerService.js';
+import { giveBack } from './giveBack.js';
 import { claimTasksResponse } from './taskWire.js';
 import { unary } from './unary.js';
 import { workTasksHandler } from './workTasks.js';
@@ -33,6 +34,8 @@ export function workerServiceHandlers(lifecycle: Lifecycle, shutdown: AbortSigna
         },
         signal,
       );
+      // Cancelled while the claim ran (or while a submit handed it tasks): nobody will run these.
+      if (signal.aborted) await giveBack(lifecycle, claimed, log);
       return claimTasksResponse(claimed);
     }),
 
