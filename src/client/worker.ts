@@ -6,11 +6,11 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
-import type { Progress } from '../grpc/generated/baton/v1/Progress.js';
 import type { TaskError } from '../grpc/generated/baton/v1/TaskError.js';
 import type { ClaimedTask__Output } from '../grpc/generated/baton/v1/ClaimedTask.js';
 import { BatonClient, durationFromMs } from './client.js';
 import { CompletionBatcher } from './completions.js';
+import { LEASE_GONE_CODES, Lease, LeaseKeeper } from './heartbeats.js';
 import { TaskSession } from './session.js';
 import { LeaseLostError, PermanentError, TaskCancelledError, WorkerClosingError, statusOf } from './errors.js';
 
@@ -108,13 +108,6 @@ const FATAL_CLAIM_CODES = new Set<grpc.status>([
   grpc.status.PERMISSION_DENIED,
 ]);
 
-/** Heartbeat answers that mean the lease is gone for good. */
-const LEASE_GONE_CODES = new Set<grpc.status>([
-  grpc.status.ABORTED,
-  grpc.status.NOT_FOUND,
-  grpc.status.FAILED_PRECONDITION,
-]);
-
 type Outcome = { ok: true; result: Buffer } | { ok: false; error: unknown };
 
 /** One claimed task while this worker holds it. */
@@ -125,19 +118,8 @@ interface Running {
   controller: AbortController | undefined;
   /** Why the handler was told to stop, once it was. */
   abortReason: unknown;
-  /** performance.now() by which the lease has surely run out unless a heartbeat renews it. */
-  leaseDeadline: number;
-  /** The next heartbeat. */
-  timer: NodeJS.Timeout | undefined;
-  /** Fires at leaseDeadline: no renewal by then means the lease is gone. */
-  watchdog: NodeJS.Timeout | undefined;
-  beating: boolean;
-  beatAgain: boolean;
-  progress: Progress | undefined;
-  progressWaiters: (() => void)[];
-  cancelRequested: boolean;
-  /** The server no longer honours our token: no more heartbeats, the outcome is dropped. */
-  lost: boolean;
+  /** Kept alive by heartbeats (see LeaseKeeper); says whether it was lost or the task cancelled. */
+  lease: Lease;
   /** Shutdown gave the task back while the handler still ran. */
   released: boolean;
   /**
@@ -233,7 +215,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Handler slots in use: each from the start of a task's handler until the handler returns. */
   private busy = 0;
   private readonly leaseMs: number;
-  private readonly heartbeatMs: number;
+  private readonly leases: LeaseKeeper<Running>;
   private readonly shutdownMs: number;
   private readonly registerMs: number;
   private registerTimer: NodeJS.Timeout | undefined;
@@ -271,7 +253,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.leaseMs = options.leaseDuration ?? DEFAULT_LEASE_MS;
     if (this.leaseMs < 1_000) throw new RangeError(`createWorker: leaseDuration must be at least 1000 ms, got ${this.leaseMs}`);
-    this.heartbeatMs = Math.min(options.heartbeatInterval ?? Infinity, this.leaseMs / 3);
+    const heartbeatMs = Math.min(options.heartbeatInterval ?? Infinity, this.leaseMs / 3);
+    this.leases = new LeaseKeeper<Running>(this.client, this.leaseMs, heartbeatMs, {
+      lost: (entry, error) => {
+        abortHandler(entry, error);
+        this.emit('lost', entry.task, error);
+        if (entry.phase === 'waiting') entry.finish(); // no handler to wait for
+      },
+      cancelRequested: (entry) => {
+        abortHandler(entry, new TaskCancelledError());
+      },
+      error: (error) => {
+        this.report(error);
+      },
+    });
     this.shutdownMs = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
     this.registerMs = options.registerInterval ?? DEFAULT_REGISTER_MS;
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -465,15 +460,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       token,
       controller: undefined,
       abortReason: undefined,
-      leaseDeadline: receivedAt + this.leaseMs,
-      timer: undefined,
-      watchdog: undefined,
-      beating: false,
-      beatAgain: false,
-      progress: undefined,
-      progressWaiters: [],
-      cancelRequested: false,
-      lost: false,
+      lease: new Lease(),
       released: false,
       phase: 'waiting',
       started: false,
@@ -483,16 +470,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
         finish();
       },
       done: finished.then(() => {
-        clearTimeout(entry.timer);
-        clearTimeout(entry.watchdog);
-        for (const resolve of entry.progressWaiters.splice(0)) resolve();
+        this.leases.stop(entry);
         this.running.delete(key);
         this.letGo(entry);
       }),
     };
     this.running.set(key, entry);
-    this.scheduleBeat(entry, receivedAt + this.heartbeatMs);
-    this.armWatchdog(entry);
+    this.leases.keep(entry, receivedAt);
     return entry;
   }
 
@@ -503,13 +487,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         return signalOf(entry);
       },
       workerId: this.workerId,
-      progress: (current, total = 0, message = '') => {
-        if (entry.phase === 'over' || entry.lost) return Promise.resolve();
-        entry.progress = { current, total, message };
-        const reported = new Promise<void>((resolve) => entry.progressWaiters.push(resolve));
-        this.scheduleBeat(entry, performance.now());
-        return reported;
-      },
+      progress: (current, total = 0, message = '') => this.leases.reportProgress(entry, { current, total, message }),
     };
     let outcome: Outcome;
     try {
@@ -518,7 +496,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       outcome = { ok: false, error };
     }
     if (entry.released) return; // release() ends it
-    if (entry.lost) {
+    if (entry.lease.lost) {
       // The slot was held until the handler returned, so `concurrency` bounds the handlers really running.
       entry.finish();
       return;
@@ -542,7 +520,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const { task, token } = entry;
     const base = { queue: task.queue, task_id: task.id, lease_token: token };
     for (let attempt = 0; ; attempt++) {
-      if (entry.lost) return undefined;
+      if (entry.lease.lost) return undefined;
       try {
         if (outcome.ok) {
           const completion = await this.completions.complete(entry.task, entry.token, outcome.result);
@@ -554,7 +532,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
             ...base,
             error: toTaskError(outcome.error),
             // A cancelled task ends CANCELLED whatever the flag says; a PermanentError ends it FAILED.
-            permanent: entry.cancelRequested || outcome.error instanceof PermanentError,
+            permanent: entry.lease.cancelRequested || outcome.error instanceof PermanentError,
           },
           { retry: false },
         );
@@ -563,13 +541,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
         const code = statusOf(error);
         if (code === grpc.status.ABORTED && attempt > 0 && !outcome.ok) return undefined; // an earlier try got through
         if (code !== undefined && LEASE_GONE_CODES.has(code)) {
-          this.loseLease(entry, new LeaseLostError(`the server refused the outcome: ${describe(error)}`, { cause: error }));
+          this.leases.lose(entry, new LeaseLostError(`the server refused the outcome: ${describe(error)}`, { cause: error }));
           return undefined;
         }
         // Repeating a complete is safe even if the first one got through; repeating a fail only when it did not.
         const transient = code === grpc.status.UNAVAILABLE || (code === grpc.status.DEADLINE_EXCEEDED && outcome.ok);
         const wait = backoff(attempt);
-        if (!transient || performance.now() + wait >= entry.leaseDeadline) {
+        if (!transient || performance.now() + wait >= entry.lease.deadline) {
           this.report(error);
           return undefined; // the lease runs out and the server requeues the task
         }
@@ -581,7 +559,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Aborts the handler and gives the task back at once, without using up its attempt (ReleaseTask). */
   private async release(entry: Running): Promise<void> {
     if (entry.phase !== 'running' && entry.phase !== 'waiting') return;
-    if (entry.lost) {
+    if (entry.lease.lost) {
       entry.finish(); // nothing to give back; stop waiting for a handler that ignores its signal
       return;
     }
@@ -602,95 +580,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       entry.finish();
     }
     if (after) this.emit('released', after);
-  }
-
-  private loseLease(entry: Running, error: LeaseLostError): void {
-    if (entry.lost || entry.phase === 'over') return;
-    entry.lost = true;
-    clearTimeout(entry.timer);
-    clearTimeout(entry.watchdog);
-    abortHandler(entry, error);
-    this.emit('lost', entry.task, error);
-    if (entry.phase === 'waiting') entry.finish(); // no handler to wait for
-  }
-
-  private armWatchdog(entry: Running): void {
-    clearTimeout(entry.watchdog);
-    if (entry.phase === 'over' || entry.lost) return;
-    entry.watchdog = setTimeout(() => {
-      if (performance.now() >= entry.leaseDeadline) {
-        this.loseLease(entry, new LeaseLostError('no heartbeat got through before the lease ran out'));
-      } else {
-        this.armWatchdog(entry);
-      }
-    }, Math.max(0, entry.leaseDeadline - performance.now()));
-  }
-
-  private scheduleBeat(entry: Running, at: number): void {
-    if (entry.phase === 'over' || entry.lost) return;
-    if (entry.beating) {
-      entry.beatAgain = entry.beatAgain || at <= performance.now();
-      return;
-    }
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => void this.beat(entry), Math.max(0, at - performance.now()));
-  }
-
-  private async beat(entry: Running): Promise<void> {
-    if (entry.phase === 'over' || entry.lost || entry.beating) return;
-    const sentAt = performance.now();
-    if (sentAt >= entry.leaseDeadline) {
-      // The event loop was blocked (or the machine slept) past the lease: a heartbeat now cannot save it.
-      this.loseLease(entry, new LeaseLostError('the lease ran out before a heartbeat could be sent'));
-      return;
-    }
-    entry.beating = true;
-    const progress = entry.progress;
-    entry.progress = undefined;
-    const waiters = entry.progressWaiters.splice(0);
-    let next: number;
-    try {
-      const reply = await this.client.heartbeat(
-        {
-          queue: entry.task.queue,
-          task_id: entry.task.id,
-          lease_token: entry.token,
-          lease_duration: durationFromMs(this.leaseMs),
-          ...(progress ? { progress } : {}),
-        },
-        // Never wait longer than the lease has left, nor so long that the next beat is late.
-        { timeoutMs: Math.max(100, Math.min(this.heartbeatMs, entry.leaseDeadline - sentAt)), retry: false },
-      );
-      entry.leaseDeadline = sentAt + this.leaseMs;
-      this.armWatchdog(entry);
-      for (const resolve of waiters) resolve();
-      if (reply.cancel_requested && !entry.cancelRequested) {
-        entry.cancelRequested = true;
-        abortHandler(entry, new TaskCancelledError());
-      }
-      next = sentAt + this.heartbeatMs;
-    } catch (error) {
-      entry.progress ??= progress;
-      entry.progressWaiters.unshift(...waiters);
-      const code = statusOf(error);
-      if (code !== undefined && LEASE_GONE_CODES.has(code)) {
-        entry.beating = false;
-        // While the outcome is on its way, a refused heartbeat usually means it got there first: its own answer
-        // says whether the lease was lost. Beat no more either way.
-        if (entry.phase === 'reporting') return;
-        this.loseLease(entry, new LeaseLostError(`the server refused a heartbeat: ${describe(error)}`, { cause: error }));
-        return;
-      }
-      this.report(error);
-      // Try again soon; the watchdog gives up when the lease runs out.
-      next = performance.now() + Math.min(250, this.heartbeatMs / 2);
-    }
-    entry.beating = false;
-    if (entry.beatAgain || entry.progress) {
-      entry.beatAgain = false;
-      next = performance.now();
-    }
-    this.scheduleBeat(entry, next);
   }
 }
 
