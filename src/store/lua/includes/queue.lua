@@ -120,10 +120,10 @@ local function loadTasks(ids)
   return tasks
 end
 
--- Packs the record without its defaults (see loadTask) and without the fields in `hidden`, all restored before
--- returning, so the table is not copied.
-local NOTHING_HIDDEN = {}
-local function packTask(t, hidden)
+-- Packs the record without its defaults (see loadTask). `withoutBulk`: also without payload, result and lease
+-- token (a snapshot of the task). Fields are restored before returning, so the table is not copied; they are set
+-- one by one rather than looped over, since Lua-level table work costs as much as the packing itself here.
+local function packTask(t, withoutBulk)
   local state, updated, scheduled = t.s, t.ut, t.sc
   if state == PENDING then
     t.s = nil
@@ -134,15 +134,14 @@ local function packTask(t, hidden)
   if scheduled == t.ct then
     t.sc = nil
   end
-  hidden = hidden or NOTHING_HIDDEN
-  local saved = {}
-  for i, k in ipairs(hidden) do
-    saved[i] = t[k]
-    t[k] = nil
-  end
-  local blob = cmsgpack.pack(t)
-  for i, k in ipairs(hidden) do
-    t[k] = saved[i]
+  local blob
+  if withoutBulk then
+    local payload, result, token = t.p, t.r, t.lt
+    t.p, t.r, t.lt = nil, nil, nil
+    blob = cmsgpack.pack(t)
+    t.p, t.r, t.lt = payload, result, token
+  else
+    blob = cmsgpack.pack(t)
   end
   t.s, t.ut, t.sc = state, updated, scheduled
   return blob
@@ -302,25 +301,28 @@ local function flushBatch(batch)
   end
 end
 
--- What an event's snapshot leaves out: payload, result, token, and the error history (only the last error goes).
-local EVENT_HIDDEN = { 'p', 'r', 'lt', 'e' }
-
 -- Appends an event to the queue's stream, in the same script as the change it reports, so no change goes
 -- unreported and none is reported that did not happen. `worker`: who caused it, where relevant. The snapshot is
--- one msgpack field (the record's own encoding), far cheaper to write and to read than a field per task field.
+-- one msgpack field (the record's own encoding without payload, result and token, and with only the last error),
+-- far cheaper to write and to read than a field per task field.
+local eventsTrimmed = false
 local function emit(kind, id, t, worker)
   local history = t.e
   if history then
     local errors = cjson.decode(history)
     t.e = cjson.encode({ errors[#errors] })
   end
-  local snapshot = packTask(t, history and { 'p', 'r', 'lt' } or EVENT_HIDDEN)
+  local snapshot = packTask(t, true)
   t.e = history
-  local retention = queueSetting('er', DEFAULT_EVENT_RETENTION)
+  if not eventsTrimmed then
+    -- Once per script run: the stream may pass its retention by one run's events until the next run trims it.
+    eventsTrimmed = true
+    redis.call('XTRIM', K.events, 'MAXLEN', '~', queueSetting('er', DEFAULT_EVENT_RETENTION))
+  end
   if worker then
-    redis.call('XADD', K.events, 'MAXLEN', '~', retention, '*', 'ev', kind, 'id', id, 'ew', worker, 't', snapshot)
+    redis.call('XADD', K.events, '*', 'ev', kind, 'id', id, 'ew', worker, 't', snapshot)
   else
-    redis.call('XADD', K.events, 'MAXLEN', '~', retention, '*', 'ev', kind, 'id', id, 't', snapshot)
+    redis.call('XADD', K.events, '*', 'ev', kind, 'id', id, 't', snapshot)
   end
 end
 
@@ -458,20 +460,21 @@ end
 -- A task reply: { id, msgpack record }. `view`: 'full', the stored record itself (its lease token is read by the
 -- server only, which never passes it on), 'meta' without payload, result and token, 'brief' with only the state
 -- and times (enough for a batch result and for metrics).
-local META_HIDDEN = { 'lt', 'p', 'r' }
-local BRIEF_FIELDS = { 's', 'a', 'ct', 'ut', 'sc', 'st', 'et' }
 local function taskReply(id, t, view)
   if view == 'brief' then
-    local brief = {}
-    for _, k in ipairs(BRIEF_FIELDS) do
-      brief[k] = t[k]
+    local brief = { a = t.a, ct = t.ct, st = t.st, et = t.et }
+    if t.s ~= PENDING then
+      brief.s = t.s
     end
-    return { id, packTask(brief) }
+    if t.ut ~= t.ct then
+      brief.ut = t.ut
+    end
+    if t.sc ~= t.ct then
+      brief.sc = t.sc
+    end
+    return { id, cmsgpack.pack(brief) }
   end
-  if view == 'full' then
-    return { id, packTask(t) }
-  end
-  return { id, packTask(t, META_HIDDEN) }
+  return { id, packTask(t, view ~= 'full') }
 end
 
 -- The fields of one new task in ARGV, starting at `base` (the order encodeNewTask in src/store/taskCodec.ts writes):
