@@ -119,6 +119,9 @@ class WorkSession {
     const inputs = completeInputsFromProto(requests);
     this.completions = this.completions
       .then(async () => {
+        // Sent to Redis after the claim that this message's credit starts, since Redis runs them in the order sent:
+        // the worker waits for the claimed tasks, and nobody for these answers.
+        await new Promise((resolve) => setImmediate(resolve));
         const outcomes = await this.lifecycle.completeMany(inputs, 'brief');
         await this.send({ completed: completeResultsToProto(requests, outcomes, false, METHOD, this.log) });
       })
