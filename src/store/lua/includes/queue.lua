@@ -18,7 +18,8 @@
 --   KEYS[9] completed  list   ids of the most recently finished tasks, newest first, at most `ring` long
 --   KEYS[10] workers   zset   worker id, score = when it last claimed or heartbeated in this queue (ms)
 --   KEYS[11] events    stream one entry per change, appended by the script that makes it (WatchTasks reads it),
---                             at most about `er` entries long (queue setting, default 10,000)
+--                             about `er` entries long (queue setting, default 10,000): trimmed once per script run,
+--                             so it may pass that by one run's events until the next
 --
 -- Task record fields (short names keep the record small; absent means unset, or for s, pr, a, ma, ld, ll, bi, bx,
 -- bm and bj their default, and for ut and sc the create time):
