@@ -42,7 +42,9 @@ class WireWriter {
       return;
     }
     this.key(field, VARINT);
-    this.varint64((value % 2 ** 32) >>> 0, 0xffffffff);
+    // Two's complement over 64 bits, from a double: exact for every safe integer.
+    const high = Math.floor(value / 2 ** 32);
+    this.varint64(value - high * 2 ** 32, high >>> 0);
   }
 
   bool(field: number, value: boolean): void {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as protoLoader from '@grpc/proto-loader';
-import type { Task } from '../../src/domain/task.js';
 import { taskToProto } from '../../src/grpc/convert.js';
 import type { WatchTasksResponse } from '../../src/grpc/generated/baton/v1/WatchTasksResponse.js';
 import type { WorkTasksResponse } from '../../src/grpc/generated/baton/v1/WorkTasksResponse.js';
 import { PROTO_FILES, PROTO_LOADER_OPTIONS, protoDir } from '../../src/grpc/protos.js';
 import { encodeClaimedTasks } from '../../src/grpc/taskWire.js';
 import { TaskStreamDecoder } from '../../src/grpc/wireReader.js';
+import { busyTask as busy, freshTask as fresh } from '../support/taskFixtures.js';
 
 // proto-loader's own codec, as loaded without the fast decoders.
 const generic = protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
@@ -21,46 +21,6 @@ const decodeWorkGeneric = workMethod.responseDeserialize;
 const decoder = new TaskStreamDecoder(generic);
 const decodeWatchTasksResponse = (bytes: Buffer) => decoder.watchTasksResponse(bytes);
 const decodeWorkTasksResponse = (bytes: Buffer) => decoder.workTasksResponse(bytes);
-
-const fresh: Task = {
-  queue: 'emails',
-  id: '01JABCDEFGHJKMNPQRSTVWXYZ0',
-  state: 'PENDING',
-  metadata: {},
-  priority: 0,
-  attempt: 0,
-  maxAttempts: 5,
-  createTime: 1_763_824_000_123,
-  updateTime: 1_763_824_000_123,
-  scheduleTime: 1_763_824_000_123,
-  errors: [],
-  cancelRequested: false,
-  leaseDurationMs: 30_000,
-  retryPolicy: { initialBackoffMs: 1_000, maxBackoffMs: 3_600_000, multiplier: 2, jitter: 0 },
-};
-
-const busy: Task = {
-  ...fresh,
-  queue: 'rénders',
-  state: 'ACTIVE',
-  payload: Buffer.alloc(70_000, 7),
-  metadata: { tenant: 'acme', 'naïve key': 'välue ✓', empty: '' },
-  priority: -9,
-  attempt: 3,
-  maxAttempts: 1000,
-  startTime: 1_763_824_001_999,
-  expireTime: 1_763_900_000_000,
-  lease: { workerId: 'w'.repeat(128), expireTime: 1_763_824_031_999 },
-  progress: { current: -(2 ** 40), total: 2 ** 52, message: 'half' },
-  result: Buffer.from('partial'),
-  errors: [
-    { type: 'LEASE_EXPIRED', message: 'lease of worker w expired', details: '', attempt: 1, time: 1_763_824_000_500 },
-    { type: 'Boom', message: 'x'.repeat(300), details: 'stack', attempt: 2, time: 1_763_824_001_000 },
-  ],
-  cancelRequested: true,
-  leaseDurationMs: 86_400_000,
-  retryPolicy: { initialBackoffMs: 250, maxBackoffMs: 604_800_000, multiplier: 1.5, jitter: 0.25 },
-};
 
 /** Fields this version does not know, as a newer server might send: varint, fixed64, bytes and fixed32. */
 const UNKNOWN_FIELDS = Buffer.from([0xc8, 0x06, 0x96, 0x01, 0xd1, 0x06, 1, 2, 3, 4, 5, 6, 7, 8, 0xda, 0x06, 2, 0x68, 0x69, 0xe5, 0x06, 9, 9, 9, 9]);
