@@ -98,10 +98,13 @@ end
 -- so that score/member and field/value pairs stay together.
 local ARGS_PER_CALL = 1000
 
+-- Returns the last chunk's reply.
 local function callInChunks(command, key, args)
+  local reply
   for first = 1, #args, ARGS_PER_CALL do
-    redis.call(command, key, unpack(args, first, math.min(first + ARGS_PER_CALL - 1, #args)))
+    reply = redis.call(command, key, unpack(args, first, math.min(first + ARGS_PER_CALL - 1, #args)))
   end
+  return reply
 end
 
 -- The records of many tasks with one command: a table id -> task, without the ids that do not exist. An id listed
@@ -226,11 +229,7 @@ end
 -- The newest `ringSize` finished tasks, newest first.
 local function pushFinished(ids)
   local ringSize = queueSetting('ring', DEFAULT_RING_SIZE)
-  local length = 0
-  for first = 1, #ids, ARGS_PER_CALL do
-    length = redis.call('LPUSH', K.completed, unpack(ids, first, math.min(first + ARGS_PER_CALL - 1, #ids)))
-  end
-  if length > ringSize then
+  if callInChunks('LPUSH', K.completed, ids) > ringSize then
     redis.call('LTRIM', K.completed, 0, ringSize - 1)
   end
 end
