@@ -6,7 +6,7 @@ const RedisReplyError = ReplyError as typeof Error;
 
 /**
  * Reply errors that mean the cluster is between states (failover, resharding, loading), not a bug. MOVED and ASK
- * reach us when ioredis cannot redirect a whole auto-pipeline (its slots moved unevenly during a failover).
+ * reach us when ioredis gives up redirecting (its maxRedirections while slots move during a failover).
  */
 const TRANSIENT_REPLIES = ['CLUSTERDOWN', 'TRYAGAIN', 'LOADING', 'MASTERDOWN', 'READONLY', 'BUSY', 'MOVED', 'ASK'];
 
