@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type {
   ClaimOutcome,
   Expiries,
@@ -33,6 +32,7 @@ import type {
   TaskState,
 } from '../domain/task.js';
 import { BatonError } from '../domain/errors.js';
+import { randomBytesPooled } from '../domain/ids.js';
 import { QUEUES_KEY, WAKE_CHANNEL, eventsKey, queueKeys, queueOfTasksKey, registryKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
 import { scriptError, translateRedisError } from './redisErrors.js';
@@ -62,7 +62,7 @@ interface StoredWorker {
 /** Lease tokens are unguessable: 128 random bits, minted per claim call. */
 function newTokenNonce(): string {
   // A letter first: base64url may start with '-', which a command line would read as an option.
-  return `t${randomBytes(16).toString('base64url')}`;
+  return `t${randomBytesPooled(16).toString('base64url')}`;
 }
 
 /** Leased tasks as claim.lua and submit.lua reply them: { token, task reply } each. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newTaskId } from '../../src/domain/ids.js';
+import { newTaskId, randomBytesPooled } from '../../src/domain/ids.js';
 import { decodePageToken, encodePageToken } from '../../src/domain/pageToken.js';
 import { WakeBoard } from '../../src/domain/wakeBoard.js';
 import type { ClaimedTask, Task } from '../../src/domain/task.js';
@@ -12,6 +12,20 @@ describe('generated task ids', () => {
     assert.deepEqual([...ids].sort(), ids);
     assert.equal(new Set(ids).size, ids.length);
     assert.ok(newTaskId(1_700_000_000_001) > (ids.at(-1) ?? ''));
+  });
+});
+
+describe('pooled random bytes', () => {
+  it('never hands out the same bytes twice, across refills of the pool', () => {
+    const tokens = Array.from({ length: 1000 }, () => randomBytesPooled(16).toString('hex'));
+    assert.equal(new Set(tokens).size, tokens.length);
+  });
+
+  it('gives each caller its own copy, which later draws do not change', () => {
+    const first = randomBytesPooled(16);
+    const kept = Buffer.from(first);
+    for (let i = 0; i < 600; i++) randomBytesPooled(16);
+    assert.deepEqual(first, kept);
   });
 });
 
