@@ -49,7 +49,7 @@ describe('baton CLI: watch, wait, run', () => {
     await server.client.completeTask({ queue, task_id: id, lease_token: claimed.lease_token });
   };
 
-  it('watch prints one line per change until Ctrl-C, then exits 130', async () => {
+  it('watch prints one line per change until Ctrl-C, then exits 130 with the cursor to resume from', async () => {
     const queue = uniqueQueue('cli-watch');
     // --from-start: nothing is missed however long the CLI takes to connect.
     const watching = spawnCli(['watch', queue, '--from-start', '--server', address]);
@@ -57,7 +57,7 @@ describe('baton CLI: watch, wait, run', () => {
     const stdout = await watching.stdoutUntil(lineCount(3));
     const run = await watching.stop('SIGINT');
     assert.equal(run.code, 130, run.stderr);
-    assert.equal(run.stderr, 'baton watch: interrupted by SIGINT\n');
+    assert.match(run.stderr, new RegExp(`^baton watch: stopped; resume with: baton watch ${queue} --cursor \\S+\nbaton watch: interrupted by SIGINT\n$`));
     const lines = stdout.trimEnd().split('\n');
     assert.match(lines[0] ?? '', /^\S+Z +SUBMITTED +job +PENDING +attempt 0\/\d+$/);
     assert.match(lines[1] ?? '', /^\S+Z +CLAIMED +job +ACTIVE +attempt 1\/\d+ +worker w1$/);
@@ -69,7 +69,9 @@ describe('baton CLI: watch, wait, run', () => {
     await lifecycle(queue, 'a');
     const all = spawnCli(['watch', queue, '--from-start', '--json', '--server', address]);
     const events = (await all.stdoutUntil(lineCount(3))).trimEnd().split('\n').map((l) => JSON.parse(l) as { cursor: string; type: string; task: { id: string } });
-    assert.equal((await all.stop()).code, 130);
+    const stopped = await all.stop();
+    assert.equal(stopped.code, 130);
+    assert.ok(stopped.stderr.includes(`resume with: baton watch ${queue} --cursor ${events.at(-1)?.cursor ?? '?'}\n`), stopped.stderr);
     assert.deepEqual(events.map((e) => e.type), ['TASK_EVENT_TYPE_SUBMITTED', 'TASK_EVENT_TYPE_CLAIMED', 'TASK_EVENT_TYPE_SUCCEEDED']);
     assert.ok(events.every((e) => typeof e.cursor === 'string' && e.cursor !== ''));
     const resumed = spawnCli(['watch', queue, '--cursor', events[0]?.cursor ?? '', '--type', 'succeeded', '--server', address]);

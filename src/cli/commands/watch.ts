@@ -95,8 +95,8 @@ export const watch: Command = {
   positionals: ['<queue>'],
   details: [
     'Runs until Ctrl-C (exit 130, or 143 on SIGTERM) or until the server ends the stream: exit 0 when it ends',
-    'cleanly (the server shut down; the cursor to resume from is printed to stderr), 1 with the status name when',
-    'it fails (OUT_OF_RANGE: the cursor is older than the retained events, resync with list).',
+    'cleanly (the server shut down), 1 with the status name when it fails (OUT_OF_RANGE: the cursor is older than',
+    'the retained events, resync with list). However it stops, the cursor to resume from is printed to stderr.',
     '--json prints one JSON object per event and line, with the cursor to resume from.',
   ].join('\n'),
   options: {
@@ -128,6 +128,6 @@ export const watch: Command = {
       if (RESUMABLE.has(statusOf(error))) resumeHint('the stream broke');
       throw error;
     }
-    if (!ctx.signal.aborted) resumeHint('the server ended the stream (it is shutting down)');
+    resumeHint(ctx.signal.aborted ? 'stopped' : 'the server ended the stream (it is shutting down)');
   },
 };
