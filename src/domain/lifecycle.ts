@@ -286,7 +286,7 @@ export class Lifecycle {
       this.reportExpiry(queue, outcome.error);
       throw outcome.error;
     }
-    this.options.observer?.taskCompleted(outcome.task);
+    this.options.observer?.tasksCompleted(queue, [outcome.task]);
     return outcome.task;
   }
 
@@ -302,7 +302,8 @@ export class Lifecycle {
       async (queue, completions) => {
         const outcomes = await this.store.complete(queue, completions, view);
         for (const outcome of outcomes) if ('error' in outcome) this.reportExpiry(queue, outcome.error);
-        for (const outcome of outcomes) if ('task' in outcome) this.options.observer?.taskCompleted(outcome.task);
+        const completed = outcomes.flatMap((outcome) => ('task' in outcome ? [outcome.task] : []));
+        if (completed.length > 0) this.options.observer?.tasksCompleted(queue, completed);
         return outcomes;
       },
     );

@@ -16,8 +16,8 @@ export interface LifecycleObserver {
   tasksCreated(queue: string, tasks: readonly Task[]): void;
   /** New leases: granted by ClaimTasks (`claim`) or StartTask (`start`); the tasks are ACTIVE. */
   tasksLeased(queue: string, tasks: readonly Task[], via: 'claim' | 'start'): void;
-  /** CompleteTask succeeded; the task is SUCCEEDED. */
-  taskCompleted(task: Task): void;
+  /** CompleteTask (or a batch of completions) succeeded for these tasks of the queue; they are SUCCEEDED. */
+  tasksCompleted(queue: string, tasks: readonly Task[]): void;
   /**
    * FailTask succeeded. The task is SCHEDULED or PENDING when it will run again, else FAILED (permanent),
    * EXHAUSTED (no attempts left) or CANCELLED (a cancel was requested); its last error is this failure.

@@ -88,17 +88,18 @@ export class TaskMetrics implements LifecycleObserver {
     this.claimed.inc(labels, tasks.length);
     // StartTask leases a task its caller names, usually one it creates then: no wait in a queue to measure.
     if (via !== 'claim') return;
+    // One child per batch: prom-client hashes the labels on every observe() given them.
+    const waits = this.waitSeconds.labels(labels);
     for (const task of tasks) {
-      if (task.startTime !== undefined) {
-        this.waitSeconds.observe(labels, Math.max(0, task.startTime - claimableSince(task)) / 1000);
-      }
+      if (task.startTime !== undefined) waits.observe(Math.max(0, task.startTime - claimableSince(task)) / 1000);
     }
   }
 
-  taskCompleted(task: Task): void {
-    const labels = { queue: this.queues.label(task.queue) };
-    this.succeeded.inc(labels);
-    this.observeRun(labels, task, task.endTime);
+  tasksCompleted(queue: string, tasks: readonly Task[]): void {
+    const labels = { queue: this.queues.label(queue) };
+    this.succeeded.inc(labels, tasks.length);
+    const runs = this.runSeconds.labels(labels);
+    for (const task of tasks) this.observeRun(runs, task, task.endTime);
   }
 
   taskFailed(task: Task): void {
@@ -107,7 +108,7 @@ export class TaskMetrics implements LifecycleObserver {
     this.failed.inc({ queue, retry: retry ? 'true' : 'false' });
     if (task.state === 'EXHAUSTED') this.exhausted.inc({ queue });
     if (task.state === 'CANCELLED') this.cancelled.inc({ queue });
-    this.observeRun({ queue }, task, task.errors.at(-1)?.time);
+    this.observeRun(this.runSeconds.labels({ queue }), task, task.errors.at(-1)?.time);
   }
 
   taskCancelled(task: Task): void {
@@ -123,9 +124,9 @@ export class TaskMetrics implements LifecycleObserver {
     this.expired.inc(labels, expiries.tasksExpired);
   }
 
-  private observeRun(labels: { queue: string }, task: Task, endTime: number | undefined): void {
+  private observeRun(runs: { observe(seconds: number): void }, task: Task, endTime: number | undefined): void {
     if (task.startTime === undefined || endTime === undefined) return;
-    this.runSeconds.observe(labels, Math.max(0, endTime - task.startTime) / 1000);
+    runs.observe(Math.max(0, endTime - task.startTime) / 1000);
   }
 
   /**
