@@ -81,12 +81,17 @@ async function instructions(last: Phase, tasks: number, batch: number): Promise<
       await redis.evalsha(submit, QUEUE_KEY_COUNT, ...keys, batch, '0', '', 0, 0, '', ...args);
     }
     for (let first = 0; first < tasks && reached('claim'); first += batch) {
-      const reply = (await redis.callBuffer('EVALSHA', claim, QUEUE_KEY_COUNT, ...keys, 'cost-worker', batch, 0, 'tcost')) as [
+      // Claimed tasks come as a flat list: token, task id, record for each.
+      const [, claimed] = (await redis.callBuffer('EVALSHA', claim, QUEUE_KEY_COUNT, ...keys, 'cost-worker', batch, 0, 'tcost')) as [
         unknown,
-        [Buffer, [Buffer, Buffer]][],
+        Buffer[],
       ];
       if (!reached('complete')) continue;
-      const items = reply[1].flatMap(([token, [id]]) => [id, token, Buffer.alloc(0)]);
+      const items: Buffer[] = [];
+      for (let at = 0; at < claimed.length; at += 3) {
+        const [token, id] = claimed.slice(at, at + 2);
+        if (token && id) items.push(id, token, Buffer.alloc(0));
+      }
       await redis.callBuffer('EVALSHA', complete, QUEUE_KEY_COUNT, ...keys, items.length / 3, 'brief', ...items);
     }
     await redis.shutdown('NOSAVE').catch(() => undefined);

@@ -43,7 +43,9 @@ import {
   asString,
   decodeEvent,
   decodeTask,
+  decodeTaskRecord,
   encodeNewTask,
+  forEachTriple,
   stateNumber,
 } from './taskCodec.js';
 import type { Reply } from './taskCodec.js';
@@ -65,12 +67,13 @@ function newTokenNonce(): string {
   return `t${randomBytesPooled(16).toString('base64url')}`;
 }
 
-/** Leased tasks as claim.lua and submit.lua reply them: { token, task reply } each. */
+/** Leased tasks as claim.lua and submit.lua reply them: token, task id, record, for each. */
 function decodeClaimed(queue: string, reply: Reply): ClaimedTask[] {
-  return asArray(reply).map((item) => {
-    const [token, task] = asArray(item);
-    return { leaseToken: asString(token), task: decodeTask(queue, task ?? null) };
+  const claimed: ClaimedTask[] = [];
+  forEachTriple(reply, (token, id, record) => {
+    claimed.push({ leaseToken: asString(token), task: decodeTaskRecord(queue, id, record) });
   });
+  return claimed;
 }
 
 /** An expiry tally (see expiryTally in lua/includes/queue.lua). */
@@ -121,11 +124,12 @@ export class RedisTaskStore implements TaskStore {
       this.client.batonSubmitBuffer(...keys, tasks.length, returnTasks ? '1' : '0', ...taker, ...args),
     );
     const [results, handedOff, tally, pendingLeft] = asArray(reply);
+    const submitted: SubmitOutcome['results'] = [];
+    forEachTriple(results ?? null, (created, id, record) => {
+      submitted.push({ created: asNumber(created) === 1, task: decodeTaskRecord(queue, id, record) });
+    });
     return {
-      results: asArray(results ?? null).map((item) => {
-        const [created, task] = asArray(item);
-        return { created: asNumber(created) === 1, task: decodeTask(queue, task ?? null) };
-      }),
+      results: submitted,
       handedOff: decodeClaimed(queue, handedOff ?? null),
       expiries: decodeExpiries(tally ?? null),
       pendingLeft: asNumber(pendingLeft ?? null),
@@ -212,12 +216,15 @@ export class RedisTaskStore implements TaskStore {
     const reply = await this.call(queue, items.length === 1 ? (items[0]?.id ?? '') : '', (keys) =>
       this.client.batonCompleteBuffer(...keys, items.length, view, ...args),
     );
-    return asArray(reply).map((itemReply, i): ItemOutcome => {
-      const [ok, value] = asArray(itemReply);
-      return asNumber(ok) === 1
-        ? { task: decodeTask(queue, value ?? null) }
-        : { error: scriptError(asString(value), queue, items[i]?.id ?? '') };
+    const outcomes: ItemOutcome[] = [];
+    forEachTriple(reply, (ok, idOrCode, record, i) => {
+      outcomes.push(
+        asNumber(ok) === 1
+          ? { task: decodeTaskRecord(queue, idOrCode, record) }
+          : { error: scriptError(asString(idOrCode), queue, items[i]?.id ?? '') },
+      );
     });
+    return outcomes;
   }
 
   async fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task> {

@@ -101,8 +101,23 @@ const F = {
  */
 export function decodeTask(queue: string, reply: Reply): Task {
   const [id, record] = asArray(reply);
+  return decodeTaskRecord(queue, id, record);
+}
+
+/** Decodes a task from its id and record, as batch replies list them (flat, several values per task). */
+export function decodeTaskRecord(queue: string, id: Reply | undefined, record: Reply | undefined): Task {
   if (!Buffer.isBuffer(record)) throw new Error('malformed script reply: expected a task record');
   return decodeRecord(queue, asString(id ?? null), record);
+}
+
+/** Calls `each` with every three values of a flat batch reply (three per task), in order. */
+export function forEachTriple(
+  reply: Reply,
+  each: (first: Reply | undefined, second: Reply | undefined, third: Reply | undefined, index: number) => void,
+): void {
+  const flat = asArray(reply);
+  if (flat.length % 3 !== 0) throw new Error(`malformed script reply: ${flat.length} values, not groups of 3`);
+  for (let at = 0; at < flat.length; at += 3) each(flat[at], flat[at + 1], flat[at + 2], at / 3);
 }
 
 function decodeRecord(queue: string, id: string, record: Buffer): Task {

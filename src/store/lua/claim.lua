@@ -7,8 +7,9 @@
 -- ARGV[2] max tasks to claim
 -- ARGV[3] lease length ms (0: each task's default)
 -- ARGV[4] token prefix: a random nonce from the caller; the i-th claimed task gets token prefix .. i
--- Returns { next schedule time ms of a scheduled task or -1, { token, task reply with payload }..., expiry tally
--- (see expiryTally) }; a paused queue claims nothing and reports no due time (its resume wakes waiting claims).
+-- Returns { next schedule time ms of a scheduled task or -1, flat list of token, task id, record with payload per
+-- claimed task (see claimPending), expiry tally (see expiryTally) }; a paused queue claims nothing and reports no
+-- due time (its resume wakes waiting claims).
 --@include queue
 
 local workerId, max, leaseMs, tokenPrefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]

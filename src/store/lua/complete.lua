@@ -3,9 +3,10 @@
 -- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
 --       completed, workers, events.
 -- ARGV[1] number of items n
--- ARGV[2] reply view of each task: 'full', 'meta' or 'brief' (see taskReply)
+-- ARGV[2] reply view of each task: 'full', 'meta' or 'brief' (see taskRecord)
 -- ARGV[3..] n triples: task id, lease token, result bytes
--- Returns, per item: { 1, task reply } or { 0, 'NOT_FOUND' | 'TOKEN_MISMATCH <state>' | 'LEASE_EXPIRED <state>' }.
+-- Returns a flat list, three values per item: 1, task id, task record (see taskRecord); or 0, 'NOT_FOUND' |
+-- 'TOKEN_MISMATCH <state>' | 'LEASE_EXPIRED <state>', ''.
 --@include queue
 
 -- Completions counted per worker and written once per worker, since a batch usually comes from one worker.
@@ -24,13 +25,13 @@ for i = 0, n - 1 do
   local id, token, result = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
   local t = tasks[id]
   if not t then
-    results[#results + 1] = { 0, 'NOT_FOUND' }
+    reply3(results, 0, 'NOT_FOUND', '')
   elseif t.s == SUCCEEDED and t.lt == token then
-    results[#results + 1] = { 1, taskReply(id, t, view) }
+    reply3(results, 1, id, taskRecord(t, view))
   else
     local leaseError = checkLease(id, t, token, now)
     if leaseError then
-      results[#results + 1] = { 0, string.sub(leaseError.err, 7) }
+      reply3(results, 0, string.sub(leaseError.err, 7), '')
     else
       t.r = result
       local worker = t.w
@@ -38,7 +39,7 @@ for i = 0, n - 1 do
       moveTo(id, t, SUCCEEDED, now, batch)
       saveTask(id, t, batch)
       emit('succeeded', id, t, worker)
-      results[#results + 1] = { 1, taskReply(id, t, view) }
+      reply3(results, 1, id, taskRecord(t, view))
     end
   end
 end

@@ -10,9 +10,9 @@
 -- ARGV[5]  handoff: lease length ms (0: each task's default)
 -- ARGV[6]  handoff: lease token prefix (as in claim.lua)
 -- ARGV[7..] n groups of TASK_FIELDS fields (see newTask)
--- Returns { { created (0/1), task reply (taskReply: 'full' or 'brief') } per task, { token, task reply with
--- payload } per task handed off, expiry tally (see expiryTally), tasks left pending }. A task handed off is replied
--- to as leased.
+-- Returns { flat list of created (0/1), task id, task record ('full' or 'brief', see taskRecord) per task, flat
+-- list of token, task id, record with payload per task handed off (see claimPending), expiry tally (see
+-- expiryTally), tasks left pending }. A task handed off is replied to as leased.
 --@include queue
 
 local n, full = tonumber(ARGV[1]), ARGV[2] == '1'
@@ -71,8 +71,8 @@ if woke and pendingLeft > 0 then
 end
 
 local results = {}
-for i, item in ipairs(submitted) do
+for _, item in ipairs(submitted) do
   local created, id, t = item[1], item[2], item[3]
-  results[i] = { created, taskReply(id, leased[id] or t, full and 'full' or 'brief') }
+  reply3(results, created, id, taskRecord(leased[id] or t, full and 'full' or 'brief'))
 end
 return { results, handedOff, expiryTally(), pendingLeft }
