@@ -99,8 +99,11 @@ export class CompletionBatcher {
           settle({ error: itemStatusError(item.error) });
         } else {
           // The server's copy leaves out payload and result (they are what we hold); without it, ours updated.
-          const after = item.task ?? { ...task, state: item.state };
-          settle({ task: { ...after, payload: task.payload, result: request.result } });
+          settle({
+            task: item.task
+              ? { ...item.task, payload: task.payload, result: request.result }
+              : { ...task, state: item.state, result: request.result },
+          });
         }
       });
     } catch (error) {
