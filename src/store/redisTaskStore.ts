@@ -45,7 +45,7 @@ import {
   decodeTask,
   decodeTaskRecord,
   encodeNewTask,
-  forEachTriple,
+  mapTriples,
   stateNumber,
 } from './taskCodec.js';
 import type { Reply } from './taskCodec.js';
@@ -69,11 +69,7 @@ function newTokenNonce(): string {
 
 /** Leased tasks as claim.lua and submit.lua reply them: token, task id, record, for each. */
 function decodeClaimed(queue: string, reply: Reply): ClaimedTask[] {
-  const claimed: ClaimedTask[] = [];
-  forEachTriple(reply, (token, id, record) => {
-    claimed.push({ leaseToken: asString(token), task: decodeTaskRecord(queue, id, record) });
-  });
-  return claimed;
+  return mapTriples(reply, (token, id, record) => ({ leaseToken: asString(token), task: decodeTaskRecord(queue, id, record) }));
 }
 
 /** An expiry tally (see expiryTally in lua/includes/queue.lua). */
@@ -124,12 +120,11 @@ export class RedisTaskStore implements TaskStore {
       this.client.batonSubmitBuffer(...keys, tasks.length, returnTasks ? '1' : '0', ...taker, ...args),
     );
     const [results, handedOff, tally, pendingLeft] = asArray(reply);
-    const submitted: SubmitOutcome['results'] = [];
-    forEachTriple(results ?? null, (created, id, record) => {
-      submitted.push({ created: asNumber(created) === 1, task: decodeTaskRecord(queue, id, record) });
-    });
     return {
-      results: submitted,
+      results: mapTriples(results ?? null, (created, id, record) => ({
+        created: asNumber(created) === 1,
+        task: decodeTaskRecord(queue, id, record),
+      })),
       handedOff: decodeClaimed(queue, handedOff ?? null),
       expiries: decodeExpiries(tally ?? null),
       pendingLeft: asNumber(pendingLeft ?? null),
@@ -216,15 +211,13 @@ export class RedisTaskStore implements TaskStore {
     const reply = await this.call(queue, items.length === 1 ? (items[0]?.id ?? '') : '', (keys) =>
       this.client.batonCompleteBuffer(...keys, items.length, view, ...args),
     );
-    const outcomes: ItemOutcome[] = [];
-    forEachTriple(reply, (ok, idOrCode, record, i) => {
-      outcomes.push(
+    return mapTriples(
+      reply,
+      (ok, idOrCode, record, i): ItemOutcome =>
         asNumber(ok) === 1
           ? { task: decodeTaskRecord(queue, idOrCode, record) }
           : { error: scriptError(asString(idOrCode), queue, items[i]?.id ?? '') },
-      );
-    });
-    return outcomes;
+    );
   }
 
   async fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<Task> {

@@ -110,14 +110,16 @@ export function decodeTaskRecord(queue: string, id: Reply | undefined, record: R
   return decodeRecord(queue, asString(id ?? null), record);
 }
 
-/** Calls `each` with every three values of a flat batch reply (three per task), in order. */
-export function forEachTriple(
+/** Maps every three values of a flat batch reply (three per task), in order. */
+export function mapTriples<T>(
   reply: Reply,
-  each: (first: Reply | undefined, second: Reply | undefined, third: Reply | undefined, index: number) => void,
-): void {
+  map: (first: Reply | undefined, second: Reply | undefined, third: Reply | undefined, index: number) => T,
+): T[] {
   const flat = asArray(reply);
   if (flat.length % 3 !== 0) throw new Error(`malformed script reply: ${flat.length} values, not groups of 3`);
-  for (let at = 0; at < flat.length; at += 3) each(flat[at], flat[at + 1], flat[at + 2], at / 3);
+  const mapped: T[] = [];
+  for (let at = 0; at < flat.length; at += 3) mapped.push(map(flat[at], flat[at + 1], flat[at + 2], at / 3));
+  return mapped;
 }
 
 function decodeRecord(queue: string, id: string, record: Buffer): Task {

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS } from '../../src/domain/limits.js';
 import { TASK_STATES } from '../../src/domain/task.js';
 import { MsgpackReader } from '../../src/store/msgpack.js';
-import { decodeTask, forEachTriple } from '../../src/store/taskCodec.js';
+import { decodeTask, mapTriples } from '../../src/store/taskCodec.js';
 
 /** A msgpack map of one-or-two-letter keys to small strings or numbers below 2^53, as Lua cmsgpack writes it. */
 function msgpackRecord(fields: Record<string, string | number>): Buffer {
@@ -97,17 +97,16 @@ describe('the stored task record', () => {
 
 describe('batch replies', () => {
   it('are read three values per task, in order', () => {
-    const seen: string[] = [];
-    forEachTriple([Buffer.from('a'), 1, Buffer.from('x'), Buffer.from('b'), 2, Buffer.from('y')], (first, second, third, i) => {
-      seen.push(`${i}:${String(first)}:${String(second)}:${String(third)}`);
-    });
+    const seen = mapTriples([Buffer.from('a'), 1, Buffer.from('x'), Buffer.from('b'), 2, Buffer.from('y')], (first, second, third, i) =>
+      [i, String(first), String(second), String(third)].join(':'),
+    );
     assert.deepEqual(seen, ['0:a:1:x', '1:b:2:y']);
   });
 
   it('that are not in threes are refused as malformed, before any task is read', () => {
     let read = 0;
     assert.throws(() => {
-      forEachTriple([Buffer.from('a'), 1, Buffer.from('x'), Buffer.from('b')], () => {
+      mapTriples([Buffer.from('a'), 1, Buffer.from('x'), Buffer.from('b')], () => {
         read += 1;
       });
     }, /malformed script reply: 4 values, not groups of 3/);
