@@ -36,9 +36,15 @@ function enumNames(definition: PackageDefinition, name: string): Map<number, str
   return new Map(values.map((value) => [value.number, value.name]));
 }
 
+/**
+ * Node's Buffer has `utf8Slice`, which `toString('utf8', start, end)` calls after checking its arguments; it is
+ * missing from @types/node. protobufjs reads strings with it too.
+ */
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
+
 class WireReader {
   constructor(
-    private readonly buffer: Buffer,
+    private readonly buffer: NodeBuffer,
     private at: number,
     private readonly end: number,
   ) {}
@@ -53,14 +59,14 @@ class WireReader {
   }
 
   uint32(): number {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const byte = this.byte();
-      value += (byte & 127) * 2 ** shift;
-      if (byte < 128) return value >>> 0;
+    // Most keys and lengths are one byte.
+    const first = this.at < this.end ? (this.buffer[this.at] ?? 0) : 128;
+    if (first < 128) {
+      this.at += 1;
+      return first;
     }
-    this.skipVarintRest();
-    return value >>> 0;
+    this.varint();
+    return this.low;
   }
 
   int32(): number {
@@ -89,7 +95,7 @@ class WireReader {
   string(): string {
     const length = this.uint32();
     this.need(length);
-    const value = this.buffer.toString('utf8', this.at, this.at + length);
+    const value = this.buffer.utf8Slice(this.at, this.at + length);
     this.at += length;
     return value;
   }
@@ -161,12 +167,6 @@ class WireReader {
     }
     this.low = low >>> 0;
     this.high = high >>> 0;
-  }
-
-  private skipVarintRest(): void {
-    while (this.byte() >= 128) {
-      // the bits above 32 of a uint32 field are dropped, as protobufjs does
-    }
   }
 
   private byte(): number {
@@ -465,7 +465,7 @@ export class TaskStreamDecoder {
   }
 
   watchTasksResponse(bytes: Buffer): WatchTasksResponse__Output {
-    const reader = new WireReader(bytes, 0, bytes.length);
+    const reader = new WireReader(bytes as NodeBuffer, 0, bytes.length);
     const response: WatchTasksResponse__Output = { events: [] };
     while (reader.more()) {
       const key = reader.key();
@@ -476,7 +476,7 @@ export class TaskStreamDecoder {
   }
 
   workTasksResponse(bytes: Buffer): WorkTasksResponse__Output {
-    const reader = new WireReader(bytes, 0, bytes.length);
+    const reader = new WireReader(bytes as NodeBuffer, 0, bytes.length);
     const response: WorkTasksResponse__Output = { tasks: [], completed: [] };
     while (reader.more()) {
       const key = reader.key();
