@@ -3,7 +3,9 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as HealthProto } from './generated/health.js';
+import type { WorkTasksRequest } from './generated/baton/v1/WorkTasksRequest.js';
 import { TaskStreamDecoder } from './wireReader.js';
+import { decodeWorkTasksRequest, encodeWorkTasksRequest } from './workRequestWire.js';
 import type { ProtoGrpcType as TaskServiceProto } from './generated/task_service.js';
 import type { ProtoGrpcType as QueueServiceProto } from './generated/queue_service.js';
 import type { ProtoGrpcType as WorkerServiceProto } from './generated/worker_service.js';
@@ -39,19 +41,23 @@ export interface BatonProtos {
   health: HealthProto['grpc']['health'];
 }
 
+function methodOf(definition: protoLoader.PackageDefinition, service: string, method: string): protoLoader.MethodDefinition<object, object> {
+  const found = (definition[service] as protoLoader.ServiceDefinition | undefined)?.[method];
+  if (!found) throw new Error(`${service}.${method} is not in the protos`);
+  return found;
+}
+
 export function loadProtos(): BatonProtos {
   const packageDefinition = protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
-  // The client decodes the two streams that carry tasks in volume with decoders built for them (wireReader.ts).
+  // The messages that carry tasks in volume get codecs built for them (wireReader.ts, workRequestWire.ts): the
+  // client decodes WatchTasks and WorkTasks responses, and each end of a WorkTasks session its requests.
   const decoder = new TaskStreamDecoder(packageDefinition);
-  const fastDecoders: [service: string, method: string, decode: (bytes: Buffer) => object][] = [
-    ['baton.v1.TaskService', 'WatchTasks', (bytes) => decoder.watchTasksResponse(bytes)],
-    ['baton.v1.WorkerService', 'WorkTasks', (bytes) => decoder.workTasksResponse(bytes)],
-  ];
-  for (const [service, method, decode] of fastDecoders) {
-    const definition = (packageDefinition[service] as protoLoader.ServiceDefinition)[method];
-    if (!definition) throw new Error(`${service}.${method} is not in the protos`);
-    definition.responseDeserialize = decode;
-  }
+  methodOf(packageDefinition, 'baton.v1.TaskService', 'WatchTasks').responseDeserialize = (bytes) => decoder.watchTasksResponse(bytes);
+  const workTasks = methodOf(packageDefinition, 'baton.v1.WorkerService', 'WorkTasks');
+  workTasks.responseDeserialize = (bytes) => decoder.workTasksResponse(bytes);
+  const serializeGenerically = workTasks.requestSerialize;
+  workTasks.requestSerialize = (request: WorkTasksRequest) => encodeWorkTasksRequest(request) ?? serializeGenerically(request);
+  workTasks.requestDeserialize = decodeWorkTasksRequest;
   const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as TaskServiceProto &
     WorkerServiceProto &
     QueueServiceProto &

@@ -23,9 +23,9 @@ import type { WatchTasksResponse__Output } from './generated/baton/v1/WatchTasks
 import type { WorkTasksResponse__Output } from './generated/baton/v1/WorkTasksResponse.js';
 import type { Timestamp__Output } from './generated/google/protobuf/Timestamp.js';
 
-const VARINT = 0;
+export const VARINT = 0;
 const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
+export const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
 
 /** An enum's names by number, from the loaded protos (numbers need not follow declaration order). */
@@ -40,9 +40,9 @@ function enumNames(definition: PackageDefinition, name: string): Map<number, str
  * Node's Buffer has `utf8Slice`, which `toString('utf8', start, end)` calls after checking its arguments; it is
  * missing from @types/node. protobufjs reads strings with it too.
  */
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
+export type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
 
-class WireReader {
+export class WireReader {
   constructor(
     private readonly buffer: NodeBuffer,
     private at: number,
@@ -180,7 +180,7 @@ class WireReader {
 }
 
 /** google.protobuf.Timestamp and Duration. */
-function readTime(reader: WireReader): Timestamp__Output {
+export function readTime(reader: WireReader): Timestamp__Output {
   const time = { seconds: 0, nanos: 0 };
   while (reader.more()) {
     const key = reader.key();
@@ -266,7 +266,8 @@ function readMapEntry(reader: WireReader, into: Record<string, string>): void {
   into[key] = value;
 }
 
-const EMPTY = Buffer.alloc(0);
+/** Unset bytes fields, as proto-loader's defaults give them. */
+export const EMPTY = Buffer.alloc(0);
 
 function readItemError(reader: WireReader): ItemError__Output {
   const error: ItemError__Output = { code: 0, message: '' };
