@@ -42,15 +42,21 @@ function enumNames(definition: PackageDefinition, name: string): Map<number, str
  */
 export type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
 
+/**
+ * Reads one message and the messages nested in it: a nested message is read in place up to its end offset
+ * (`message()`), as protobufjs does, rather than by a reader of its own.
+ */
 export class WireReader {
-  constructor(
-    private readonly buffer: NodeBuffer,
-    private at: number,
-    private readonly end: number,
-  ) {}
+  private at = 0;
+  private readonly end: number;
 
-  more(): boolean {
-    return this.at < this.end;
+  constructor(private readonly buffer: NodeBuffer) {
+    this.end = buffer.length;
+  }
+
+  /** Whether the message (or nested message) that ends at `end` has more fields. */
+  before(end: number): boolean {
+    return this.at < end;
   }
 
   /** The next field's key: field number * 8 + wire type. */
@@ -109,13 +115,11 @@ export class WireReader {
     return value;
   }
 
-  /** A reader of the nested message that comes next. */
-  message(): WireReader {
+  /** The end offset of the nested message that comes next, to read its fields up to. */
+  message(): number {
     const length = this.uint32();
     this.need(length);
-    const nested = new WireReader(this.buffer, this.at, this.at + length);
-    this.at += length;
-    return nested;
+    return this.at + length;
   }
 
   skip(wireType: number): void {
@@ -180,9 +184,9 @@ export class WireReader {
 }
 
 /** google.protobuf.Timestamp and Duration. */
-export function readTime(reader: WireReader): Timestamp__Output {
+export function readTime(reader: WireReader, end: number): Timestamp__Output {
   const time = { seconds: 0, nanos: 0 };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
     if (key === (1 << 3) + VARINT) time.seconds = reader.int64();
     else if (key === (2 << 3) + VARINT) time.nanos = reader.int32();
@@ -191,20 +195,20 @@ export function readTime(reader: WireReader): Timestamp__Output {
   return time;
 }
 
-function readLease(reader: WireReader): Lease__Output {
+function readLease(reader: WireReader, end: number): Lease__Output {
   const lease: Lease__Output = { worker_id: '', expire_time: null };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
     if (key === (1 << 3) + LENGTH_DELIMITED) lease.worker_id = reader.string();
-    else if (key === (2 << 3) + LENGTH_DELIMITED) lease.expire_time = readTime(reader.message());
+    else if (key === (2 << 3) + LENGTH_DELIMITED) lease.expire_time = readTime(reader, reader.message());
     else reader.skip(key & 7);
   }
   return lease;
 }
 
-function readProgress(reader: WireReader): Progress__Output {
+function readProgress(reader: WireReader, end: number): Progress__Output {
   const progress: Progress__Output = { current: 0, total: 0, message: '' };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
     if (key === (1 << 3) + VARINT) progress.current = reader.int64();
     else if (key === (2 << 3) + VARINT) progress.total = reader.int64();
@@ -214,9 +218,9 @@ function readProgress(reader: WireReader): Progress__Output {
   return progress;
 }
 
-function readTaskError(reader: WireReader): TaskError__Output {
+function readTaskError(reader: WireReader, end: number): TaskError__Output {
   const error: TaskError__Output = { type: '', message: '', details: '', attempt: 0, time: null };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
     switch (key >>> 3) {
       case 1:
@@ -232,7 +236,7 @@ function readTaskError(reader: WireReader): TaskError__Output {
         error.attempt = reader.int32();
         break;
       case 5:
-        error.time = readTime(reader.message());
+        error.time = readTime(reader, reader.message());
         break;
       default:
         reader.skip(key & 7);
@@ -241,12 +245,12 @@ function readTaskError(reader: WireReader): TaskError__Output {
   return error;
 }
 
-function readRetryPolicy(reader: WireReader): RetryPolicy__Output {
+function readRetryPolicy(reader: WireReader, end: number): RetryPolicy__Output {
   const policy: RetryPolicy__Output = { initial_backoff: null, max_backoff: null, backoff_multiplier: 0, jitter: 0 };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
-    if (key === (1 << 3) + LENGTH_DELIMITED) policy.initial_backoff = readTime(reader.message());
-    else if (key === (2 << 3) + LENGTH_DELIMITED) policy.max_backoff = readTime(reader.message());
+    if (key === (1 << 3) + LENGTH_DELIMITED) policy.initial_backoff = readTime(reader, reader.message());
+    else if (key === (2 << 3) + LENGTH_DELIMITED) policy.max_backoff = readTime(reader, reader.message());
     else if (key === (3 << 3) + FIXED64) policy.backoff_multiplier = reader.double();
     else if (key === (4 << 3) + FIXED64) policy.jitter = reader.double();
     else reader.skip(key & 7);
@@ -254,10 +258,10 @@ function readRetryPolicy(reader: WireReader): RetryPolicy__Output {
   return policy;
 }
 
-function readMapEntry(reader: WireReader, into: Record<string, string>): void {
+function readMapEntry(reader: WireReader, end: number, into: Record<string, string>): void {
   let key = '';
   let value = '';
-  while (reader.more()) {
+  while (reader.before(end)) {
     const fieldKey = reader.key();
     if (fieldKey === (1 << 3) + LENGTH_DELIMITED) key = reader.string();
     else if (fieldKey === (2 << 3) + LENGTH_DELIMITED) value = reader.string();
@@ -269,9 +273,9 @@ function readMapEntry(reader: WireReader, into: Record<string, string>): void {
 /** Unset bytes fields, as proto-loader's defaults give them. */
 export const EMPTY = Buffer.alloc(0);
 
-function readItemError(reader: WireReader): ItemError__Output {
+function readItemError(reader: WireReader, end: number): ItemError__Output {
   const error: ItemError__Output = { code: 0, message: '' };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
     if (key === (1 << 3) + VARINT) error.code = reader.int32();
     else if (key === (2 << 3) + LENGTH_DELIMITED) error.message = reader.string();
@@ -299,7 +303,7 @@ export class TaskStreamDecoder {
     return (this.eventTypes.get(value) ?? value) as TaskEventType__Output;
   }
 
-  private readTask(reader: WireReader): Task__Output {
+  private readTask(reader: WireReader, end: number): Task__Output {
     const task: Task__Output = {
       queue: '',
       id: '',
@@ -324,7 +328,7 @@ export class TaskStreamDecoder {
       lease_duration: null,
       retry_policy: null,
     };
-    while (reader.more()) {
+    while (reader.before(end)) {
       const key = reader.key();
       switch (key >>> 3) {
         case 1:
@@ -340,7 +344,7 @@ export class TaskStreamDecoder {
           task.payload = reader.bytes();
           break;
         case 5:
-          readMapEntry(reader.message(), task.metadata);
+          readMapEntry(reader, reader.message(), task.metadata);
           break;
         case 6:
           task.priority = reader.int32();
@@ -352,46 +356,46 @@ export class TaskStreamDecoder {
           task.max_attempts = reader.int32();
           break;
         case 9:
-          task.create_time = readTime(reader.message());
+          task.create_time = readTime(reader, reader.message());
           break;
         case 10:
-          task.update_time = readTime(reader.message());
+          task.update_time = readTime(reader, reader.message());
           break;
         case 11:
-          task.schedule_time = readTime(reader.message());
+          task.schedule_time = readTime(reader, reader.message());
           break;
         case 12:
-          task.start_time = readTime(reader.message());
+          task.start_time = readTime(reader, reader.message());
           break;
         case 13:
-          task.end_time = readTime(reader.message());
+          task.end_time = readTime(reader, reader.message());
           break;
         case 14:
-          task.expire_time = readTime(reader.message());
+          task.expire_time = readTime(reader, reader.message());
           break;
         case 15:
-          task.lease = readLease(reader.message());
+          task.lease = readLease(reader, reader.message());
           break;
         case 16:
-          task.progress = readProgress(reader.message());
+          task.progress = readProgress(reader, reader.message());
           break;
         case 17:
           task.result = reader.bytes();
           break;
         case 18:
-          task.error = readTaskError(reader.message());
+          task.error = readTaskError(reader, reader.message());
           break;
         case 19:
-          task.errors.push(readTaskError(reader.message()));
+          task.errors.push(readTaskError(reader, reader.message()));
           break;
         case 20:
           task.cancel_requested = reader.bool();
           break;
         case 21:
-          task.lease_duration = readTime(reader.message());
+          task.lease_duration = readTime(reader, reader.message());
           break;
         case 22:
-          task.retry_policy = readRetryPolicy(reader.message());
+          task.retry_policy = readRetryPolicy(reader, reader.message());
           break;
         default:
           reader.skip(key & 7);
@@ -400,7 +404,7 @@ export class TaskStreamDecoder {
     return task;
   }
 
-  private readEvent(reader: WireReader): TaskEvent__Output {
+  private readEvent(reader: WireReader, end: number): TaskEvent__Output {
     const event: TaskEvent__Output = {
       cursor: '',
       type: 'TASK_EVENT_TYPE_UNSPECIFIED',
@@ -410,7 +414,7 @@ export class TaskStreamDecoder {
       worker_id: '',
       count: 0,
     };
-    while (reader.more()) {
+    while (reader.before(end)) {
       const key = reader.key();
       switch (key >>> 3) {
         case 1:
@@ -420,13 +424,13 @@ export class TaskStreamDecoder {
           event.type = this.eventType(reader.int32());
           break;
         case 3:
-          event.time = readTime(reader.message());
+          event.time = readTime(reader, reader.message());
           break;
         case 4:
           event.queue = reader.string();
           break;
         case 5:
-          event.task = this.readTask(reader.message());
+          event.task = this.readTask(reader, reader.message());
           break;
         case 6:
           event.worker_id = reader.string();
@@ -441,48 +445,50 @@ export class TaskStreamDecoder {
     return event;
   }
 
-  private readClaimedTask(reader: WireReader): ClaimedTask__Output {
+  private readClaimedTask(reader: WireReader, end: number): ClaimedTask__Output {
     const claimed: ClaimedTask__Output = { task: null, lease_token: '' };
-    while (reader.more()) {
+    while (reader.before(end)) {
       const key = reader.key();
-      if (key === (1 << 3) + LENGTH_DELIMITED) claimed.task = this.readTask(reader.message());
+      if (key === (1 << 3) + LENGTH_DELIMITED) claimed.task = this.readTask(reader, reader.message());
       else if (key === (2 << 3) + LENGTH_DELIMITED) claimed.lease_token = reader.string();
       else reader.skip(key & 7);
     }
     return claimed;
   }
 
-  private readCompleteResult(reader: WireReader): CompleteTasksResult__Output {
+  private readCompleteResult(reader: WireReader, end: number): CompleteTasksResult__Output {
     const result: CompleteTasksResult__Output = { task_id: '', state: 'TASK_STATE_UNSPECIFIED', task: null, error: null };
-    while (reader.more()) {
+    while (reader.before(end)) {
       const key = reader.key();
       if (key === (1 << 3) + LENGTH_DELIMITED) result.task_id = reader.string();
       else if (key === (2 << 3) + VARINT) result.state = this.taskState(reader.int32());
-      else if (key === (3 << 3) + LENGTH_DELIMITED) result.task = this.readTask(reader.message());
-      else if (key === (4 << 3) + LENGTH_DELIMITED) result.error = readItemError(reader.message());
+      else if (key === (3 << 3) + LENGTH_DELIMITED) result.task = this.readTask(reader, reader.message());
+      else if (key === (4 << 3) + LENGTH_DELIMITED) result.error = readItemError(reader, reader.message());
       else reader.skip(key & 7);
     }
     return result;
   }
 
   watchTasksResponse(bytes: Buffer): WatchTasksResponse__Output {
-    const reader = new WireReader(bytes as NodeBuffer, 0, bytes.length);
+    const reader = new WireReader(bytes as NodeBuffer);
+    const end = bytes.length;
     const response: WatchTasksResponse__Output = { events: [] };
-    while (reader.more()) {
+    while (reader.before(end)) {
       const key = reader.key();
-      if (key === (1 << 3) + LENGTH_DELIMITED) response.events.push(this.readEvent(reader.message()));
+      if (key === (1 << 3) + LENGTH_DELIMITED) response.events.push(this.readEvent(reader, reader.message()));
       else reader.skip(key & 7);
     }
     return response;
   }
 
   workTasksResponse(bytes: Buffer): WorkTasksResponse__Output {
-    const reader = new WireReader(bytes as NodeBuffer, 0, bytes.length);
+    const reader = new WireReader(bytes as NodeBuffer);
+    const end = bytes.length;
     const response: WorkTasksResponse__Output = { tasks: [], completed: [] };
-    while (reader.more()) {
+    while (reader.before(end)) {
       const key = reader.key();
-      if (key === (1 << 3) + LENGTH_DELIMITED) response.tasks.push(this.readClaimedTask(reader.message()));
-      else if (key === (2 << 3) + LENGTH_DELIMITED) response.completed.push(this.readCompleteResult(reader.message()));
+      if (key === (1 << 3) + LENGTH_DELIMITED) response.tasks.push(this.readClaimedTask(reader, reader.message()));
+      else if (key === (2 << 3) + LENGTH_DELIMITED) response.completed.push(this.readCompleteResult(reader, reader.message()));
       else reader.skip(key & 7);
     }
     return response;

@@ -48,21 +48,21 @@ export function encodeWorkTasksRequest(message: WorkTasksRequest): Buffer | unde
   return writer.finish();
 }
 
-function readStart(reader: WireReader): WorkTasksStart__Output {
+function readStart(reader: WireReader, end: number): WorkTasksStart__Output {
   const start: WorkTasksStart__Output = { queues: [], worker_id: '', lease_duration: null };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
     if (key === (1 << 3) + LENGTH_DELIMITED) start.queues.push(reader.string());
     else if (key === (2 << 3) + LENGTH_DELIMITED) start.worker_id = reader.string();
-    else if (key === (3 << 3) + LENGTH_DELIMITED) start.lease_duration = readTime(reader.message());
+    else if (key === (3 << 3) + LENGTH_DELIMITED) start.lease_duration = readTime(reader, reader.message());
     else reader.skip(key & 7);
   }
   return start;
 }
 
-function readCompletion(reader: WireReader): CompleteTaskRequest__Output {
+function readCompletion(reader: WireReader, end: number): CompleteTaskRequest__Output {
   const completion: CompleteTaskRequest__Output = { queue: '', task_id: '', lease_token: '', result: EMPTY };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
     switch (key) {
       case (1 << 3) + LENGTH_DELIMITED:
@@ -85,13 +85,14 @@ function readCompletion(reader: WireReader): CompleteTaskRequest__Output {
 }
 
 export function decodeWorkTasksRequest(bytes: Buffer): WorkTasksRequest__Output {
-  const reader = new WireReader(bytes as NodeBuffer, 0, bytes.length);
+  const reader = new WireReader(bytes as NodeBuffer);
+    const end = bytes.length;
   const request: WorkTasksRequest__Output = { start: null, credit: 0, completions: [] };
-  while (reader.more()) {
+  while (reader.before(end)) {
     const key = reader.key();
-    if (key === (1 << 3) + LENGTH_DELIMITED) request.start = readStart(reader.message());
+    if (key === (1 << 3) + LENGTH_DELIMITED) request.start = readStart(reader, reader.message());
     else if (key === (2 << 3) + VARINT) request.credit = reader.int32();
-    else if (key === (3 << 3) + LENGTH_DELIMITED) request.completions.push(readCompletion(reader.message()));
+    else if (key === (3 << 3) + LENGTH_DELIMITED) request.completions.push(readCompletion(reader, reader.message()));
     else reader.skip(key & 7);
   }
   return request;
