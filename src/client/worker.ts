@@ -131,14 +131,15 @@ interface Running {
   started: boolean;
   /** It no longer counts against the worker's window (see letGo). */
   letGo: boolean;
-  /** Marks the task over for this worker: frees its slot. */
-  finish: () => void;
-  /** Settles when the task is over for this worker. */
-  done: Promise<void>;
+  /** Who waits for the task to be over for this worker (shutdown); made when someone first does. */
+  overWaiters: (() => void)[] | undefined;
 }
 
+/** The result of a handler that returns nothing: shared, since no one can change an empty buffer. */
+const NO_RESULT = Buffer.alloc(0);
+
 function toResultBytes(value: unknown): Buffer {
-  if (value === undefined) return Buffer.alloc(0);
+  if (value === undefined) return NO_RESULT;
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   throw new TypeError(`a handler must return a Buffer, Uint8Array, string or nothing, not ${typeof value}`);
@@ -219,7 +220,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly shutdownMs: number;
   private readonly registerMs: number;
   private registerTimer: NodeJS.Timeout | undefined;
-  private readonly running = new Map<string, Running>();
+  /** Every task this worker holds, from its arrival until it is over. */
+  private readonly running = new Set<Running>();
   private readonly claimAbort = new AbortController();
   /** The open WorkTasks session: tasks come in on it and completions go out on it. */
   private session: TaskSession | undefined;
@@ -258,7 +260,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       lost: (entry, error) => {
         abortHandler(entry, error);
         this.emit('lost', entry.task, error);
-        if (entry.phase === 'waiting') entry.finish(); // no handler to wait for
+        if (entry.phase === 'waiting') this.over(entry); // no handler to wait for
       },
       cancelRequested: (entry) => {
         abortHandler(entry, new TaskCancelledError());
@@ -280,7 +282,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Handlers running now. */
   get activeCount(): number {
     let count = 0;
-    for (const entry of this.running.values()) if (entry.phase === 'running') count++;
+    for (const entry of this.running) if (entry.phase === 'running') count++;
     return count;
   }
 
@@ -312,7 +314,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.claimAbort.abort();
     await this.loop;
     await Promise.all(this.waiting.splice(0).map((entry) => this.release(entry)));
-    const allDone = Promise.all([...this.running.values()].map((entry) => entry.done));
+    const allDone = Promise.all([...this.running].map((entry) => this.whenOver(entry)));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, 'timeout');
@@ -320,8 +322,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const first = await Promise.race([allDone, timedOut]);
     clearTimeout(timer);
     if (first === 'timeout') {
-      await Promise.all([...this.running.values()].filter((entry) => entry.phase === 'running').map((entry) => this.release(entry)));
-      await Promise.all([...this.running.values()].map((entry) => entry.done));
+      await Promise.all([...this.running].filter((entry) => entry.phase === 'running').map((entry) => this.release(entry)));
+      await Promise.all([...this.running].map((entry) => this.whenOver(entry)));
     }
     if (this.ownsClient) this.client.close();
   }
@@ -452,9 +454,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** `receivedAt`: the server leased the task just before pushing it, a one-way trip earlier. */
   private track(task: Task, token: string, receivedAt: number): Running {
-    const key = `${task.queue}\u0000${task.id}`;
-    let finish = (): void => undefined;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
     const entry: Running = {
       task,
       token,
@@ -465,19 +464,28 @@ export class Worker extends EventEmitter<WorkerEvents> {
       phase: 'waiting',
       started: false,
       letGo: false,
-      finish: () => {
-        entry.phase = 'over';
-        finish();
-      },
-      done: finished.then(() => {
-        this.leases.stop(entry);
-        this.running.delete(key);
-        this.letGo(entry);
-      }),
+      overWaiters: undefined,
     };
-    this.running.set(key, entry);
+    this.running.add(entry);
     this.leases.keep(entry, receivedAt);
     return entry;
+  }
+
+  /** The task is over for this worker: its lease is no longer kept, its slot is free, and shutdown may go on. */
+  private over(entry: Running): void {
+    if (entry.phase === 'over') return;
+    entry.phase = 'over';
+    this.leases.stop(entry);
+    this.running.delete(entry);
+    this.letGo(entry);
+    const waiters = entry.overWaiters;
+    entry.overWaiters = undefined;
+    if (waiters) for (const wake of waiters) wake();
+  }
+
+  private whenOver(entry: Running): Promise<void> {
+    if (entry.phase === 'over') return Promise.resolve();
+    return new Promise((resolve) => (entry.overWaiters ??= []).push(resolve));
   }
 
   private async execute(entry: Running): Promise<void> {
@@ -498,69 +506,85 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (entry.released) return; // release() ends it
     if (entry.lease.lost) {
       // The slot was held until the handler returned, so `concurrency` bounds the handlers really running.
-      entry.finish();
+      this.over(entry);
       return;
     }
     entry.phase = 'reporting';
     this.letGo(entry);
     try {
-      const after = await this.finishTask(entry, outcome);
+      // Most outcomes get through at the first try: the rest, and every failure, go through finishTask.
+      const completion = outcome.ok ? await this.completions.complete(entry.task, entry.token, outcome.result) : undefined;
+      const after =
+        completion && 'task' in completion ? completion.task : await this.finishTask(entry, outcome, completion);
       if (after && outcome.ok) this.emit('completed', after, outcome.result);
       else if (after && !outcome.ok) this.emit('failed', after, outcome.error);
     } finally {
-      entry.finish();
+      this.over(entry);
     }
   }
 
   /**
    * Completes or fails the task, retrying while the server is unreachable and the lease may still hold. Returns the
-   * server's copy of the task afterwards, or undefined when the outcome could not be recorded.
+   * server's copy of the task afterwards, or undefined when the outcome could not be recorded. `refused`: the
+   * answer to a try made already.
    */
-  private async finishTask(entry: Running, outcome: Outcome): Promise<Task | undefined> {
-    const { task, token } = entry;
-    const base = { queue: task.queue, task_id: task.id, lease_token: token };
+  private async finishTask(entry: Running, outcome: Outcome, refused?: { error: unknown }): Promise<Task | undefined> {
+    let failedTry = refused;
     for (let attempt = 0; ; attempt++) {
-      if (entry.lease.lost) return undefined;
-      try {
-        if (outcome.ok) {
-          const completion = await this.completions.complete(entry.task, entry.token, outcome.result);
-          if ('error' in completion) throw completion.error;
-          return completion.task;
+      if (!failedTry) {
+        if (entry.lease.lost) return undefined;
+        try {
+          return await this.sendOutcome(entry, outcome);
+        } catch (error) {
+          failedTry = { error };
         }
-        const failed = await this.client.failTask(
-          {
-            ...base,
-            error: toTaskError(outcome.error),
-            // A cancelled task ends CANCELLED whatever the flag says; a PermanentError ends it FAILED.
-            permanent: entry.lease.cancelRequested || outcome.error instanceof PermanentError,
-          },
-          { retry: false },
-        );
-        return failed.task ?? undefined;
-      } catch (error) {
-        const code = statusOf(error);
-        if (code === grpc.status.ABORTED && attempt > 0 && !outcome.ok) return undefined; // an earlier try got through
-        if (code !== undefined && LEASE_GONE_CODES.has(code)) {
-          this.leases.lose(entry, new LeaseLostError(`the server refused the outcome: ${describe(error)}`, { cause: error }));
-          return undefined;
-        }
-        // Repeating a complete is safe even if the first one got through; repeating a fail only when it did not.
-        const transient = code === grpc.status.UNAVAILABLE || (code === grpc.status.DEADLINE_EXCEEDED && outcome.ok);
-        const wait = backoff(attempt);
-        if (!transient || performance.now() + wait >= entry.lease.deadline) {
-          this.report(error);
-          return undefined; // the lease runs out and the server requeues the task
-        }
-        await new Promise((resolve) => setTimeout(resolve, wait));
       }
+      const { error } = failedTry;
+      failedTry = undefined;
+      const code = statusOf(error);
+      if (code === grpc.status.ABORTED && attempt > 0 && !outcome.ok) return undefined; // an earlier try got through
+      if (code !== undefined && LEASE_GONE_CODES.has(code)) {
+        this.leases.lose(entry, new LeaseLostError(`the server refused the outcome: ${describe(error)}`, { cause: error }));
+        return undefined;
+      }
+      // Repeating a complete is safe even if the first one got through; repeating a fail only when it did not.
+      const transient = code === grpc.status.UNAVAILABLE || (code === grpc.status.DEADLINE_EXCEEDED && outcome.ok);
+      const wait = backoff(attempt);
+      if (!transient || performance.now() + wait >= entry.lease.deadline) {
+        this.report(error);
+        return undefined; // the lease runs out and the server requeues the task
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
+  }
+
+  /** One try at recording the outcome; throws what the server refused it with. */
+  private async sendOutcome(entry: Running, outcome: Outcome): Promise<Task | undefined> {
+    const { task, token } = entry;
+    if (outcome.ok) {
+      const completion = await this.completions.complete(task, token, outcome.result);
+      if ('error' in completion) throw completion.error;
+      return completion.task;
+    }
+    const failed = await this.client.failTask(
+      {
+        queue: task.queue,
+        task_id: task.id,
+        lease_token: token,
+        error: toTaskError(outcome.error),
+        // A cancelled task ends CANCELLED whatever the flag says; a PermanentError ends it FAILED.
+        permanent: entry.lease.cancelRequested || outcome.error instanceof PermanentError,
+      },
+      { retry: false },
+    );
+    return failed.task ?? undefined;
   }
 
   /** Aborts the handler and gives the task back at once, without using up its attempt (ReleaseTask). */
   private async release(entry: Running): Promise<void> {
     if (entry.phase !== 'running' && entry.phase !== 'waiting') return;
     if (entry.lease.lost) {
-      entry.finish(); // nothing to give back; stop waiting for a handler that ignores its signal
+      this.over(entry); // nothing to give back; stop waiting for a handler that ignores its signal
       return;
     }
     entry.released = true;
@@ -577,7 +601,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // The lease runs out and the server requeues the task: slower, but nothing is lost.
       this.report(error);
     } finally {
-      entry.finish();
+      this.over(entry);
     }
     if (after) this.emit('released', after);
   }
