@@ -16,6 +16,8 @@ export const LEASE_GONE_CODES = new Set<grpc.status>([
 export class Lease {
   /** performance.now() by which the lease has surely run out unless a heartbeat renews it. */
   deadline = 0;
+  /** performance.now() of the first heartbeat, while the task waits for it among the keeper's fresh leases. */
+  firstBeatAt = 0;
   /** A heartbeat's answer asked for the task to be cancelled. */
   cancelRequested = false;
   /** The server no longer honours our token: no more heartbeats, the outcome is dropped. */
@@ -54,8 +56,18 @@ export interface LeaseEvents<T extends LeasedTask> {
  * Keeps the leases of a worker's held tasks alive: a heartbeat per task every `heartbeatMs` renews its lease for
  * `leaseMs`, carries the handler's progress and brings back cancel requests; a watchdog declares the lease lost
  * when no renewal got through in time.
+ *
+ * Most tasks are over long before their first heartbeat is due, so a fresh lease waits for it without timers of
+ * its own: fresh leases are due in the order they were taken, and one timer serves them all. A task still held
+ * when its first heartbeat is due (or that reports progress) gets its own heartbeat timer and watchdog from then
+ * on; before that, its lease cannot run out unnoticed, since the first heartbeat is due a third of a lease before
+ * the deadline and checks it.
  */
 export class LeaseKeeper<T extends LeasedTask> {
+  /** Leases waiting for their first heartbeat, oldest (first due) first. */
+  private readonly fresh = new Set<T>();
+  private freshTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly client: BatonClient,
     private readonly leaseMs: number,
@@ -65,9 +77,11 @@ export class LeaseKeeper<T extends LeasedTask> {
 
   /** `receivedAt`: the server leased the task just before pushing it, a one-way trip earlier. */
   keep(entry: T, receivedAt: number): void {
-    entry.lease.deadline = receivedAt + this.leaseMs;
-    this.scheduleBeat(entry, receivedAt + this.heartbeatMs);
-    this.armWatchdog(entry);
+    const lease = entry.lease;
+    lease.deadline = receivedAt + this.leaseMs;
+    lease.firstBeatAt = receivedAt + this.heartbeatMs;
+    this.fresh.add(entry);
+    this.freshTimer ??= setTimeout(this.onFreshDue, Math.max(0, lease.firstBeatAt - performance.now()));
   }
 
   /** Sends progress with a heartbeat at once. Resolves when the server has it (or the task is over); never rejects. */
@@ -76,6 +90,7 @@ export class LeaseKeeper<T extends LeasedTask> {
     if (entry.phase === 'over' || lease.lost) return Promise.resolve();
     lease.progress = progress;
     const reported = new Promise<void>((resolve) => lease.progressWaiters.push(resolve));
+    this.leaveFresh(entry);
     this.scheduleBeat(entry, performance.now());
     return reported;
   }
@@ -83,6 +98,7 @@ export class LeaseKeeper<T extends LeasedTask> {
   /** The task is over for this worker: no more heartbeats, and no one waits for progress any longer. */
   stop(entry: T): void {
     const lease = entry.lease;
+    this.forget(entry);
     clearTimeout(lease.timer);
     clearTimeout(lease.watchdog);
     for (const resolve of lease.progressWaiters.splice(0)) resolve();
@@ -92,9 +108,43 @@ export class LeaseKeeper<T extends LeasedTask> {
     const lease = entry.lease;
     if (lease.lost || entry.phase === 'over') return;
     lease.lost = true;
+    this.forget(entry);
     clearTimeout(lease.timer);
     clearTimeout(lease.watchdog);
     this.on.lost(entry, error);
+  }
+
+  /** Runs when the oldest fresh lease's first heartbeat is due: those due get their own timers and beat now. */
+  private readonly onFreshDue = (): void => {
+    this.freshTimer = undefined;
+    const now = performance.now();
+    for (const entry of this.fresh) {
+      if (entry.lease.firstBeatAt > now) {
+        this.freshTimer = setTimeout(this.onFreshDue, entry.lease.firstBeatAt - now);
+        return;
+      }
+      this.leaveFresh(entry);
+      this.scheduleBeat(entry, now);
+    }
+  };
+
+  /** A lease that needs timers of its own from now on: its watchdog is armed (its heartbeat is the caller's). */
+  private leaveFresh(entry: T): void {
+    if (!this.fresh.delete(entry)) return;
+    this.stopFreshTimerWhenIdle();
+    this.armWatchdog(entry);
+  }
+
+  /** The task is over or its lease lost: it is no longer waited for. */
+  private forget(entry: T): void {
+    if (this.fresh.delete(entry)) this.stopFreshTimerWhenIdle();
+  }
+
+  // No timer is left to keep the process alive for leases that are all gone.
+  private stopFreshTimerWhenIdle(): void {
+    if (this.fresh.size > 0) return;
+    clearTimeout(this.freshTimer);
+    this.freshTimer = undefined;
   }
 
   private armWatchdog(entry: T): void {

@@ -136,6 +136,33 @@ describe('createWorker', () => {
     assert.equal(aborted, false);
   });
 
+  it('keeps the lease of a long task that arrived after quick ones, which finished before their first heartbeat', TEST_TIMEOUT, async () => {
+    const queue = uniqueQueue('staggered');
+    const [quick] = await submit(queue, ['quick']);
+    assert.ok(quick);
+    let long: string | undefined;
+    startWorker({
+      queues: queue,
+      concurrency: 2,
+      leaseDuration: 1_000,
+      handler: async (task) => {
+        if (task.id === quick) {
+          // The long task arrives a little later, so its first heartbeat is due after the quick one's would be.
+          long = (await submit(queue, ['long']))[0];
+          return 'quick';
+        }
+        await sleep(2_500);
+        return 'long';
+      },
+    });
+    const longId = await eventually(() => Promise.resolve(long));
+    const tasks = await finished(queue, [quick, longId]);
+    for (const task of tasks) {
+      assert.equal(task.state, 'TASK_STATE_SUCCEEDED');
+      assert.equal(task.attempt, 1, 'never requeued');
+    }
+  });
+
   it('reports progress through the heartbeat at once', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('progress');
     const [id] = await submit(queue, ['p']);
