@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { startPlainRedis, startRedisCluster } from '../test/support/redis.js';
 import type { TestRedis } from '../test/support/redis.js';
 import { startBatonProcess } from './batonServer.js';
-import { format, median, percentile, table } from './stats.js';
+import { cpuTimeMs, format, median, percentile, table } from './stats.js';
 import { BatonSystem, BullMqSystem } from './systems.js';
 import type { System } from './systems.js';
 
@@ -91,18 +91,31 @@ function scriptCeiling(port: number): number {
   return Number(fields[1]);
 }
 
+/** The processes a system's work runs in: Redis's, this one (workers and producers), and Baton's server. */
+async function processesOf(redis: TestRedis, extra: number[]): Promise<number[]> {
+  const pids = [process.pid, ...extra];
+  for (const client of await masters(redis)) {
+    pids.push(Number(/process_id:(\d+)/.exec(await client.info('server'))?.[1]));
+    client.disconnect();
+  }
+  return pids;
+}
+
 /** One round of every figure for one system, recorded into `samples`. */
-async function measureRound(system: System, redis: TestRedis, options: Options, samples: Samples, label: string): Promise<void> {
+async function measureRound(system: System, pids: number[], redis: TestRedis, options: Options, samples: Samples, label: string): Promise<void> {
   for (const concurrency of [1, 50]) {
     await flush(redis);
     const queue = freshQueue(`e2e${concurrency}`);
     const t0 = performance.now();
     await system.enqueue(queue, options.tasks, PAYLOAD, 4);
     const t1 = performance.now();
+    const cpuBefore = cpuTimeMs(pids);
     await system.process(queue, options.tasks, concurrency);
     const t2 = performance.now();
+    const cpuPerTask = ((cpuTimeMs(pids) - cpuBefore) * 1000) / options.tasks;
     if (concurrency === 50) record(samples, 'enqueue (batches of 1,000), tasks/s', system.name, options.tasks / ((t1 - t0) / 1000));
     record(samples, `processing, concurrency ${concurrency}, tasks/s`, system.name, options.tasks / ((t2 - t1) / 1000));
+    record(samples, `CPU per task processed, c=${concurrency}, µs`, system.name, cpuPerTask);
     console.log(`  ${label} ${system.name} c=${concurrency}: enqueue ${Math.round(options.tasks / ((t1 - t0) / 1000))}/s, process ${Math.round(options.tasks / ((t2 - t1) / 1000))}/s`);
   }
   await flush(redis);
@@ -128,19 +141,26 @@ async function main(): Promise<void> {
   console.log(`Baton vs BullMQ — ${machine}`);
   console.log(`tasks ${options.tasks}, repeats ${options.repeats} (median reported), payload 100 bytes\n`);
 
-  const systems: System[] = [new BatonSystem(baton.address), new BullMqSystem(redis.config)];
+  const batonSystem = new BatonSystem(baton.address);
+  const bullSystem = new BullMqSystem(redis.config);
+  const systems: System[] = [batonSystem, bullSystem];
+  // CPU per task counts every process on the task's path: Redis, this process, and for Baton its server.
+  const pidsBySystem = new Map<System, number[]>([
+    [batonSystem, await processesOf(redis, [baton.process.pid ?? 0])],
+    [bullSystem, await processesOf(redis, [])],
+  ]);
   const samples: Samples = {};
   const names = systems.map((s) => s.name);
 
   // A round per system, unrecorded, before the measured ones: a fresh process compiles its code on first use (the
   // Baton server is a fresh process; BullMQ runs in this one), and a long-running deployment is past that.
   const warmUp = { ...options, tasks: Math.min(options.tasks, 5_000), latencyTasks: 1_000, memoryTasks: 1_000 };
-  for (const system of systems) await measureRound(system, redis, warmUp, {}, 'warm-up');
+  for (const system of systems) await measureRound(system, pidsBySystem.get(system) ?? [], redis, warmUp, {}, 'warm-up');
 
   for (let round = 0; round < options.repeats; round++) {
     // Alternate who goes first so neither always runs on a warmer machine.
     const order = round % 2 === 0 ? systems : [...systems].reverse();
-    for (const system of order) await measureRound(system, redis, options, samples, `round ${round + 1}`);
+    for (const system of order) await measureRound(system, pidsBySystem.get(system) ?? [], redis, options, samples, `round ${round + 1}`);
   }
 
   await flush(redis);

@@ -1,4 +1,6 @@
-/** Small statistics and table helpers for the benchmark report. */
+/** Small statistics, table and CPU-time helpers for the benchmark report. */
+import { readFileSync } from 'node:fs';
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -22,4 +24,25 @@ export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/**
+ * CPU time (user + system, ms) the given processes have used so far, from /proc; NaN where /proc is not there.
+ * Throughput on a shared machine moves with its load; the CPU a task costs moves much less.
+ */
+export function cpuTimeMs(pids: readonly number[]): number {
+  let ticks = 0;
+  try {
+    for (const pid of pids) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // After the command name (which may hold spaces): utime and stime are fields 14 and 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return NaN;
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
