@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
@@ -10,6 +8,7 @@ import type { TaskError } from '../grpc/generated/baton/v1/TaskError.js';
 import type { ClaimedTask__Output } from '../grpc/generated/baton/v1/ClaimedTask.js';
 import { BatonClient, durationFromMs } from './client.js';
 import { CompletionBatcher } from './completions.js';
+import { Registration } from './registration.js';
 import { LEASE_GONE_CODES, Lease, LeaseKeeper } from './heartbeats.js';
 import { TaskSession } from './session.js';
 import { LeaseLostError, PermanentError, TaskCancelledError, WorkerClosingError, statusOf } from './errors.js';
@@ -96,7 +95,6 @@ export interface WorkerEvents {
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_SHUTDOWN_MS = 10_000;
 const DEFAULT_REGISTER_MS = 10_000;
-const SDK_NAME = 'baton-ts';
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -154,26 +152,6 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-let packageVersion: string | undefined;
-
-/** This package's version, from the nearest package.json named baton above this file (src/ or dist/src/). */
-function sdkVersion(): string {
-  if (packageVersion !== undefined) return packageVersion;
-  packageVersion = '';
-  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'baton' && typeof pkg.version === 'string') {
-        packageVersion = pkg.version;
-        break;
-      }
-    } catch {
-      // no package.json here: look further up
-    }
-  }
-  return packageVersion;
-}
-
 function signalOf(entry: Running): AbortSignal {
   if (!entry.controller) {
     entry.controller = new AbortController();
@@ -218,8 +196,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly leaseMs: number;
   private readonly leases: LeaseKeeper<Running>;
   private readonly shutdownMs: number;
-  private readonly registerMs: number;
-  private registerTimer: NodeJS.Timeout | undefined;
+  private readonly registration: Registration;
   /** Every task this worker holds, from its arrival until it is over. */
   private readonly running = new Set<Running>();
   private readonly claimAbort = new AbortController();
@@ -270,8 +247,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
       },
     });
     this.shutdownMs = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
-    this.registerMs = options.registerInterval ?? DEFAULT_REGISTER_MS;
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.registration = new Registration(
+      {
+        client: this.client,
+        workerId: this.workerId,
+        queues: this.queues,
+        idle: () => this.running.size === 0,
+        stopping: () => this.stopping(),
+        report: (error) => {
+          this.report(error);
+        },
+      },
+      options.registerInterval ?? DEFAULT_REGISTER_MS,
+    );
     // The whole task afterwards costs the server more, and only CompleteTasks returns it: only when someone listens.
     this.completions = new CompletionBatcher(this.client, () => ({
       session: this.session,
@@ -293,7 +282,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async run(): Promise<void> {
     if (this.loop) throw new Error('worker.run() was already called');
     this.loop = this.sessionLoop();
-    this.startRegistering();
+    this.registration.start();
     await this.loop;
     await this.close();
     if (this.fatal !== undefined) throw this.fatal;
@@ -310,7 +299,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
-    clearInterval(this.registerTimer);
+    this.registration.stop();
     this.claimAbort.abort();
     await this.loop;
     await Promise.all(this.waiting.splice(0).map((entry) => this.release(entry)));
@@ -326,32 +315,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       await Promise.all([...this.running].map((entry) => this.whenOver(entry)));
     }
     if (this.ownsClient) this.client.close();
-  }
-
-  /** RegisterWorker now and, while no task is held (heartbeats show a busy worker), every registerInterval. */
-  private startRegistering(): void {
-    if (this.registerMs <= 0) return;
-    const register = (): void => {
-      const request = {
-        worker_id: this.workerId,
-        hostname: hostname(),
-        pid: process.pid,
-        sdk_name: SDK_NAME,
-        sdk_version: sdkVersion(),
-        queues: this.queues,
-      };
-      this.client.registerWorker(request, { retry: false }).catch((error: unknown) => {
-        const code = statusOf(error);
-        // A server without QueueService: stop asking. An outage: the claim loop reports it already.
-        if (code === grpc.status.UNIMPLEMENTED) clearInterval(this.registerTimer);
-        else if (code !== grpc.status.UNAVAILABLE && !this.stopping()) this.report(error);
-      });
-    };
-    register();
-    this.registerTimer = setInterval(() => {
-      if (this.running.size === 0 && !this.stopping()) register();
-    }, this.registerMs);
-    this.registerTimer.unref();
   }
 
   private stopping(): boolean {
