@@ -1,6 +1,7 @@
 /**
- * npm run bench: Baton against BullMQ on the same Redis, in the same run, interleaved, repeated; medians and
- * ratios printed as a table and the raw samples written as JSON.
+ * npm run bench: Baton against BullMQ on the same Redis, in the same run, repeated, with the two systems' runs of
+ * each figure back to back; medians and the median of each round's ratio printed as a table, and the raw samples
+ * written as JSON.
  *
  *   npm run bench -- [--redis single|cluster] [--tasks 50000] [--repeats 3] [--bulk 1000000] [--quick]
  */
@@ -101,9 +102,20 @@ async function processesOf(redis: TestRedis, extra: number[]): Promise<number[]>
   return pids;
 }
 
-/** One round of every figure for one system, recorded into `samples`. */
-async function measureRound(system: System, pids: number[], redis: TestRedis, options: Options, samples: Samples, label: string): Promise<void> {
-  for (const concurrency of [1, 50]) {
+/** Where a step runs: one system, with the processes its work runs in. */
+interface Subject {
+  system: System;
+  pids: number[];
+}
+
+/**
+ * One measurement of one system, recorded into `samples`. A round runs each step for both systems back to back,
+ * so that the two figures of a pair see the shared machine in the same state.
+ */
+type Step = (subject: Subject, redis: TestRedis, options: Options, samples: Samples, label: string) => Promise<void>;
+
+function processing(concurrency: number): Step {
+  return async ({ system, pids }, redis, options, samples, label) => {
     await flush(redis);
     const queue = freshQueue(`e2e${concurrency}`);
     const t0 = performance.now();
@@ -116,18 +128,30 @@ async function measureRound(system: System, pids: number[], redis: TestRedis, op
     if (concurrency === 50) record(samples, 'enqueue (batches of 1,000), tasks/s', system.name, options.tasks / ((t1 - t0) / 1000));
     record(samples, `processing, concurrency ${concurrency}, tasks/s`, system.name, options.tasks / ((t2 - t1) / 1000));
     record(samples, `CPU per task processed, c=${concurrency}, µs`, system.name, cpuPerTask);
-    console.log(`  ${label} ${system.name} c=${concurrency}: enqueue ${Math.round(options.tasks / ((t1 - t0) / 1000))}/s, process ${Math.round(options.tasks / ((t2 - t1) / 1000))}/s`);
-  }
+    console.log(`  ${label} ${system.name} c=${concurrency}: enqueue ${Math.round(options.tasks / ((t1 - t0) / 1000))}/s, process ${Math.round(options.tasks / ((t2 - t1) / 1000))}/s, ${Math.round(cpuPerTask)} µs CPU/task`);
+  };
+}
+
+const dispatchLatency: Step = async ({ system }, redis, options, samples) => {
   await flush(redis);
   const latencies = await system.dispatchLatency(freshQueue('latency'), options.latencyTasks, 1000);
   record(samples, 'dispatch latency p50, ms', system.name, percentile(latencies, 50));
   record(samples, 'dispatch latency p99, ms', system.name, percentile(latencies, 99));
+};
 
+const memoryPerTask: Step = async ({ system }, redis, options, samples) => {
   await flush(redis);
   const before = await usedMemory(redis);
   await system.enqueue(freshQueue('memory'), options.memoryTasks, PAYLOAD, 4);
   const after = await usedMemory(redis);
   record(samples, 'Redis memory per pending task, bytes', system.name, (after - before) / options.memoryTasks);
+};
+
+const STEPS: Step[] = [processing(1), processing(50), dispatchLatency, memoryPerTask];
+
+/** The median of the two systems' ratios round by round: each pair was measured back to back. */
+function medianRatio(first: number[], second: number[]): number {
+  return median(first.map((value, i) => value / (second[i] ?? NaN)));
 }
 
 async function main(): Promise<void> {
@@ -143,40 +167,40 @@ async function main(): Promise<void> {
 
   const batonSystem = new BatonSystem(baton.address);
   const bullSystem = new BullMqSystem(redis.config);
-  const systems: System[] = [batonSystem, bullSystem];
   // CPU per task counts every process on the task's path: Redis, this process, and for Baton its server.
-  const pidsBySystem = new Map<System, number[]>([
-    [batonSystem, await processesOf(redis, [baton.process.pid ?? 0])],
-    [bullSystem, await processesOf(redis, [])],
-  ]);
+  const subjects: Subject[] = [
+    { system: batonSystem, pids: await processesOf(redis, [baton.process.pid ?? 0]) },
+    { system: bullSystem, pids: await processesOf(redis, []) },
+  ];
+  const systems = subjects.map((subject) => subject.system);
   const samples: Samples = {};
   const names = systems.map((s) => s.name);
 
   // A round per system, unrecorded, before the measured ones: a fresh process compiles its code on first use (the
   // Baton server is a fresh process; BullMQ runs in this one), and a long-running deployment is past that.
   const warmUp = { ...options, tasks: Math.min(options.tasks, 5_000), latencyTasks: 1_000, memoryTasks: 1_000 };
-  for (const system of systems) await measureRound(system, pidsBySystem.get(system) ?? [], redis, warmUp, {}, 'warm-up');
+  for (const subject of subjects) for (const step of STEPS) await step(subject, redis, warmUp, {}, 'warm-up');
 
   for (let round = 0; round < options.repeats; round++) {
     // Alternate who goes first so neither always runs on a warmer machine.
-    const order = round % 2 === 0 ? systems : [...systems].reverse();
-    for (const system of order) await measureRound(system, pidsBySystem.get(system) ?? [], redis, options, samples, `round ${round + 1}`);
+    const order = round % 2 === 0 ? subjects : [...subjects].reverse();
+    for (const step of STEPS) for (const subject of order) await step(subject, redis, options, samples, `round ${round + 1}`);
   }
 
   await flush(redis);
   const bulkQueue = freshQueue('bulk');
   const bulkStart = performance.now();
-  await systems[0]?.enqueue(bulkQueue, options.bulk, PAYLOAD, 8);
+  await batonSystem.enqueue(bulkQueue, options.bulk, PAYLOAD, 8);
   const bulkSeconds = (performance.now() - bulkStart) / 1000;
   await flush(redis);
 
   const ceiling = redis.masters[0] ? scriptCeiling(redis.masters[0].port) : NaN;
 
   const rows = Object.entries(samples).map(([metric, bySystem]) => {
-    const [baton = NaN, bull = NaN] = names.map((name) => median(bySystem[name] ?? []));
-    return [metric, format(baton, ''), format(bull, ''), format(baton / bull, '×')];
+    const [batonSamples = [], bullSamples = []] = names.map((name) => bySystem[name] ?? []);
+    return [metric, format(median(batonSamples), ''), format(median(bullSamples), ''), format(medianRatio(batonSamples, bullSamples), '×')];
   });
-  console.log(`\n${table(['figure (median)', 'Baton', 'BullMQ', 'Baton/BullMQ'], rows)}`);
+  console.log(`\n${table(['figure (median)', 'Baton', 'BullMQ', 'Baton/BullMQ (median of rounds)'], rows)}`);
   console.log(`\nBaton bulk submit of ${options.bulk.toLocaleString('en-US')} tasks: ${format(bulkSeconds, 's')} (${format(options.bulk / bulkSeconds, 'tasks/s')})`);
   console.log(`Redis ceiling (redis-benchmark, EVAL of a one-command script, 50 clients, pipeline 16, one node): ${format(ceiling, 'calls/s')}`);
 
