@@ -60,8 +60,8 @@ export interface LeaseEvents<T extends LeasedTask> {
  * Most tasks are over long before their first heartbeat is due, so a fresh lease waits for it without timers of
  * its own: fresh leases are due in the order they were taken, and one timer serves them all. A task still held
  * when its first heartbeat is due (or that reports progress) gets its own heartbeat timer and watchdog from then
- * on; before that, its lease cannot run out unnoticed, since the first heartbeat is due a third of a lease before
- * the deadline and checks it.
+ * on. Before that its lease cannot run out unnoticed: the first heartbeat is due at most a third of the way into
+ * the lease, and it checks the deadline before anything else.
  */
 export class LeaseKeeper<T extends LeasedTask> {
   /** Leases waiting for their first heartbeat, oldest (first due) first. */
