@@ -3,14 +3,17 @@
  * `watchers` WatchTasks streams on one queue while a producer submits at a steady rate.
  *
  *   npm run build && node --import tsx bench/events.ts [--rate 1000] [--seconds 5] [--watchers 100]
- *     [--processes 4] [--warmup 5] [--redis cluster]
+ *     [--processes 4] [--warmup 10] [--windows 3] [--redis cluster]
  *
  * The watchers run in `processes` child processes (one connection each), as separate dashboards would: one
  * process decoding every watcher's stream would measure that process, not Baton. Latency is the receiving
  * process's Date.now() minus the event's time (both the same machine's clock), per event. Events of the first
- * `warmup` seconds at the same rate are not counted: a long-running replica has its code compiled, and a fresh
- * one saturates a core for its first second or two and then needs a few more to work off the backlog (with
- * `--warmup 0` that transient is what p99 shows).
+ * `warmup` seconds at the same rate are not counted: a long-running replica is past its start, and a fresh one
+ * saturates a core for its first second or two, needs a few more to work off the backlog, and for about ten seconds
+ * has young-generation collections of 3 to 8 ms while its heap grows to its working size (then mostly under 2 ms,
+ * seen with --trace-gc); with `--warmup 0` that transient is what p99 shows. The measured time is `windows` windows
+ * of `seconds` each, with p50 and p99 printed for each and their medians: a shared machine's speed drifts, and one
+ * window can be a slow one.
  *
  * BATON_BENCH_NODE_ARGS passes Node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
@@ -21,7 +24,7 @@ import type { WatchTasksResponse__Output } from '../src/grpc/generated/baton/v1/
 import { startPlainRedis, startRedisCluster } from '../test/support/redis.js';
 import { startBatonProcess } from './batonServer.js';
 import { sdk } from './sdk.js';
-import { format, percentile } from './stats.js';
+import { format, median, percentile } from './stats.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -49,7 +52,7 @@ interface FinishMessage {
 /** Child → parent. */
 type ChildMessage =
   | { type: 'ready' }
-  | { type: 'report'; latencies: Float64Array; received: number; messages: number; errors: number };
+  | { type: 'report'; latencies: Float64Array; committed: Float64Array; received: number; messages: number; errors: number };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,6 +63,7 @@ async function child(): Promise<void> {
   const count = option('count', 1);
   const client = new sdk.BatonClient(address);
   const latencies: number[] = [];
+  const committedTimes: number[] = [];
   const received: number[] = Array.from({ length: count }, () => 0);
   let measureFrom = Infinity;
   let messages = 0;
@@ -77,6 +81,7 @@ async function child(): Promise<void> {
         if (committed < measureFrom) continue;
         measured = true;
         latencies.push(now - committed);
+        committedTimes.push(committed);
       }
       if (measured) messages += 1;
     });
@@ -107,6 +112,7 @@ async function child(): Promise<void> {
   await send({
     type: 'report',
     latencies: Float64Array.from(latencies),
+    committed: Float64Array.from(committedTimes),
     received: received.reduce((sum, n) => sum + n, 0),
     messages,
     errors,
@@ -134,8 +140,9 @@ function startChild(address: string, queue: string, count: number): { process: C
 async function main(): Promise<void> {
   const rate = option('rate', 1000);
   const seconds = option('seconds', 5);
+  const windows = Math.max(1, option('windows', 3));
   const watcherCount = option('watchers', 100);
-  const warmup = option('warmup', 5);
+  const warmup = option('warmup', 10);
   const processCount = Math.max(1, Math.min(option('processes', 4), watcherCount));
   const cluster = process.argv.includes('cluster');
   const redis = cluster ? await startRedisCluster() : await startPlainRedis();
@@ -154,14 +161,16 @@ async function main(): Promise<void> {
   await sleep(1_000);
 
   const warmupEvents = Math.round(rate * warmup);
-  const total = rate * seconds;
+  const total = rate * seconds * windows;
   const start = performance.now();
   const pending: Promise<unknown>[] = [];
+  let measureFrom = 0;
   for (let i = 0; i < warmupEvents + total; i++) {
     const wait = start + (i * 1000) / rate - performance.now();
     if (wait > 1) await sleep(wait);
     if (i === warmupEvents) {
-      const measure: MeasureMessage = { type: 'measure', from: Date.now() };
+      measureFrom = Date.now();
+      const measure: MeasureMessage = { type: 'measure', from: measureFrom };
       for (const c of children) c.process.send(measure);
     }
     pending.push(producer.submit({ queue, payload: Buffer.alloc(100) }));
@@ -185,12 +194,22 @@ async function main(): Promise<void> {
     ),
   );
   const latencies = reports.flatMap((r) => Array.from(r.latencies));
+  const committed = reports.flatMap((r) => Array.from(r.committed));
   const received = reports.reduce((sum, r) => sum + r.received, 0);
   const messages = reports.reduce((sum, r) => sum + r.messages, 0);
   const endedWithError = reports.reduce((sum, r) => sum + r.errors, 0);
+  // Each window's latencies, by when the event was committed.
+  const byWindow = Array.from({ length: windows }, (): number[] => []);
+  latencies.forEach((latency, i) => {
+    const window = Math.floor(((committed[i] ?? 0) - measureFrom) / (seconds * 1000));
+    byWindow[Math.min(windows - 1, Math.max(0, window))]?.push(latency);
+  });
+  const p50s = byWindow.map((values) => percentile(values, 50));
+  const p99s = byWindow.map((values) => percentile(values, 99));
+  const list = (values: number[]): string => values.map((value) => format(value, '').trim()).join(', ');
 
   console.log(
-    `event delivery, ${rate} events/s for ${seconds}s after ${warmup}s of warm-up, ${watcherCount} watchers in ${processCount} processes, ${cluster ? 'cluster' : 'single Redis'}:`,
+    `event delivery, ${rate} events/s in ${windows} windows of ${seconds}s after ${warmup}s of warm-up, ${watcherCount} watchers in ${processCount} processes, ${cluster ? 'cluster' : 'single Redis'}:`,
   );
   console.log(
     `  delivered ${received} of ${(warmupEvents + total) * watcherCount} events (warm-up included); ${endedWithError} streams ended with an error`,
@@ -198,8 +217,9 @@ async function main(): Promise<void> {
   console.log(
     `  measured: ${latencies.length} events in ${messages} messages (${format(messages === 0 ? NaN : latencies.length / messages, 'events per message')})`,
   );
+  console.log(`  latency by window: p50 ${list(p50s)} ms; p99 ${list(p99s)} ms`);
   console.log(
-    `  latency p50 ${format(percentile(latencies, 50), 'ms')}, p99 ${format(percentile(latencies, 99), 'ms')}, max ${format(latencies.reduce((a, b) => Math.max(a, b), 0), 'ms')}`,
+    `  latency, median of windows: p50 ${format(median(p50s), 'ms')}, p99 ${format(median(p99s), 'ms')}; all windows: p99 ${format(percentile(latencies, 99), 'ms')}, max ${format(latencies.reduce((a, b) => Math.max(a, b), 0), 'ms')}`,
   );
   producerClient.close();
   await baton.stop();
