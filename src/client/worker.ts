@@ -4,14 +4,15 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import type { Task__Output } from '../grpc/generated/baton/v1/Task.js';
-import type { TaskError } from '../grpc/generated/baton/v1/TaskError.js';
 import type { ClaimedTask__Output } from '../grpc/generated/baton/v1/ClaimedTask.js';
 import { BatonClient, durationFromMs } from './client.js';
 import { CompletionBatcher } from './completions.js';
+import { OutcomeReporter, backoff, describe } from './outcomes.js';
+import type { Outcome } from './outcomes.js';
 import { Registration } from './registration.js';
-import { LEASE_GONE_CODES, Lease, LeaseKeeper } from './heartbeats.js';
+import { Lease, LeaseKeeper } from './heartbeats.js';
 import { TaskSession } from './session.js';
-import { LeaseLostError, PermanentError, TaskCancelledError, WorkerClosingError, statusOf } from './errors.js';
+import { LeaseLostError, TaskCancelledError, WorkerClosingError, statusOf } from './errors.js';
 
 /** A task as the handler receives it (payload included). */
 export type Task = Task__Output;
@@ -95,8 +96,6 @@ export interface WorkerEvents {
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_SHUTDOWN_MS = 10_000;
 const DEFAULT_REGISTER_MS = 10_000;
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 5_000;
 
 /** Session errors that retrying will not fix: the worker stops and `run()` rejects. */
 const FATAL_CLAIM_CODES = new Set<grpc.status>([
@@ -105,8 +104,6 @@ const FATAL_CLAIM_CODES = new Set<grpc.status>([
   grpc.status.UNAUTHENTICATED,
   grpc.status.PERMISSION_DENIED,
 ]);
-
-type Outcome = { ok: true; result: Buffer } | { ok: false; error: unknown };
 
 /** One claimed task while this worker holds it. */
 interface Running {
@@ -143,15 +140,6 @@ function toResultBytes(value: unknown): Buffer {
   throw new TypeError(`a handler must return a Buffer, Uint8Array, string or nothing, not ${typeof value}`);
 }
 
-function toTaskError(error: unknown): TaskError {
-  if (error instanceof Error) return { type: error.name, message: error.message, details: error.stack ?? '' };
-  return { type: typeof error, message: String(error), details: '' };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function signalOf(entry: Running): AbortSignal {
   if (!entry.controller) {
     entry.controller = new AbortController();
@@ -164,10 +152,6 @@ function abortHandler(entry: Running, reason: unknown): void {
   if (entry.abortReason !== undefined) return;
   entry.abortReason = reason;
   entry.controller?.abort(reason);
-}
-
-function backoff(attempt: number): number {
-  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
 }
 
 /**
@@ -204,6 +188,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private session: TaskSession | undefined;
   /** Completes the tasks that finished in one event-loop turn together. */
   private readonly completions: CompletionBatcher;
+  /** Records outcomes that did not get through at the first try, and failures. */
+  private readonly outcomes: OutcomeReporter<Running>;
   private loop: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private fatal: Error | undefined;
@@ -266,6 +252,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       session: this.session,
       returnTasks: this.listenerCount('completed') > 0,
     }));
+    this.outcomes = new OutcomeReporter(this.client, this.completions, this.leases, (error) => {
+      this.report(error);
+    });
   }
 
   /** Handlers running now. */
@@ -475,72 +464,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     entry.phase = 'reporting';
     this.letGo(entry);
     try {
-      // Most outcomes get through at the first try: the rest, and every failure, go through finishTask.
+      // Most outcomes get through at the first try: the rest, and every failure, go through outcomes.record.
       const completion = outcome.ok ? await this.completions.complete(entry.task, entry.token, outcome.result) : undefined;
       const after =
-        completion && 'task' in completion ? completion.task : await this.finishTask(entry, outcome, completion);
+        completion && 'task' in completion ? completion.task : await this.outcomes.record(entry, outcome, completion);
       if (after && outcome.ok) this.emit('completed', after, outcome.result);
       else if (after && !outcome.ok) this.emit('failed', after, outcome.error);
     } finally {
       this.over(entry);
     }
-  }
-
-  /**
-   * Completes or fails the task, retrying while the server is unreachable and the lease may still hold. Returns the
-   * server's copy of the task afterwards, or undefined when the outcome could not be recorded. `refused`: the
-   * answer to a try made already.
-   */
-  private async finishTask(entry: Running, outcome: Outcome, refused?: { error: unknown }): Promise<Task | undefined> {
-    let failedTry = refused;
-    for (let attempt = 0; ; attempt++) {
-      if (!failedTry) {
-        if (entry.lease.lost) return undefined;
-        try {
-          return await this.sendOutcome(entry, outcome);
-        } catch (error) {
-          failedTry = { error };
-        }
-      }
-      const { error } = failedTry;
-      failedTry = undefined;
-      const code = statusOf(error);
-      if (code === grpc.status.ABORTED && attempt > 0 && !outcome.ok) return undefined; // an earlier try got through
-      if (code !== undefined && LEASE_GONE_CODES.has(code)) {
-        this.leases.lose(entry, new LeaseLostError(`the server refused the outcome: ${describe(error)}`, { cause: error }));
-        return undefined;
-      }
-      // Repeating a complete is safe even if the first one got through; repeating a fail only when it did not.
-      const transient = code === grpc.status.UNAVAILABLE || (code === grpc.status.DEADLINE_EXCEEDED && outcome.ok);
-      const wait = backoff(attempt);
-      if (!transient || performance.now() + wait >= entry.lease.deadline) {
-        this.report(error);
-        return undefined; // the lease runs out and the server requeues the task
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
-
-  /** One try at recording the outcome; throws what the server refused it with. */
-  private async sendOutcome(entry: Running, outcome: Outcome): Promise<Task | undefined> {
-    const { task, token } = entry;
-    if (outcome.ok) {
-      const completion = await this.completions.complete(task, token, outcome.result);
-      if ('error' in completion) throw completion.error;
-      return completion.task;
-    }
-    const failed = await this.client.failTask(
-      {
-        queue: task.queue,
-        task_id: task.id,
-        lease_token: token,
-        error: toTaskError(outcome.error),
-        // A cancelled task ends CANCELLED whatever the flag says; a PermanentError ends it FAILED.
-        permanent: entry.lease.cancelRequested || outcome.error instanceof PermanentError,
-      },
-      { retry: false },
-    );
-    return failed.task ?? undefined;
   }
 
   /** Aborts the handler and gives the task back at once, without using up its attempt (ReleaseTask). */
