@@ -27,4 +27,6 @@ ENV HOME=/tmp
 USER 10001:10001
 EXPOSE 50051 9464
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/main.js"]
+# As npm start: young-generation semi-spaces of 32 MB instead of 16 halve how often the server stops for a
+# scavenge, which set the tail of event delivery latency (bench:events).
+CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]

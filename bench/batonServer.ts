@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../src/store/localRedis.js';
 import type { RedisConfig } from '../src/store/redis.js';
@@ -8,6 +9,14 @@ export interface BatonProcess {
   address: string;
   process: ChildProcess;
   stop(): Promise<void>;
+}
+
+/** The Node flags `npm start` (and the image's CMD) give the server, so that the bench runs it the same way. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...rest] = pkg.scripts.start.split(' ');
+  if (node !== 'node' || rest.at(-1) !== 'dist/src/main.js') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return rest.slice(0, -1);
 }
 
 /** Runs the built server (dist/) as its own process, as in production: the gRPC hop is part of what we measure. */
@@ -24,7 +33,7 @@ export async function startBatonProcess(redis: RedisConfig, extraArgs: string[] 
   if (redis.clusterNodes) env.BATON_REDIS_CLUSTER = redis.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
   // BATON_BENCH_MAIN runs another build (e.g. a copy of dist/ from before a change) for an A/B comparison.
   const main = process.env.BATON_BENCH_MAIN ?? join(__dirname, '..', 'dist', 'src', 'main.js');
-  const child = spawn(process.execPath, [...extraArgs, main], {
+  const child = spawn(process.execPath, [...startFlags(), ...extraArgs, main], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

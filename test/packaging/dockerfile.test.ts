@@ -79,10 +79,10 @@ void describe('Dockerfile', () => {
   void it('starts node on the built entry point in exec form, as npm start does', () => {
     const cmd = last(runtime, 'CMD');
     assert.ok(cmd.args.trim().startsWith('['), 'exec form: node is PID 1 and receives SIGTERM itself');
-    assert.deepEqual(instructionArgs(cmd), ['node', 'dist/src/main.js']);
+    assert.deepEqual(instructionArgs(cmd), ['node', '--max-semi-space-size=32', 'dist/src/main.js']);
     assert.equal(all(runtime, 'ENTRYPOINT').length, 0);
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.equal(pkg.scripts.start, 'node dist/src/main.js');
+    assert.equal(pkg.scripts.start, instructionArgs(cmd).join(' '));
   });
 });
 
