@@ -300,7 +300,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const first = await Promise.race([allDone, timedOut]);
     clearTimeout(timer);
     if (first === 'timeout') {
-      await Promise.all([...this.running].filter((entry) => entry.phase === 'running').map((entry) => this.release(entry)));
+      const running = [...this.running].filter((entry) => entry.phase === 'running');
+      await Promise.all(running.map((entry) => this.release(entry)));
       await Promise.all([...this.running].map((entry) => this.whenOver(entry)));
     }
     if (this.ownsClient) this.client.close();
@@ -465,7 +466,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.letGo(entry);
     try {
       // Most outcomes get through at the first try: the rest, and every failure, go through outcomes.record.
-      const completion = outcome.ok ? await this.completions.complete(entry.task, entry.token, outcome.result) : undefined;
+      const completion = outcome.ok
+        ? await this.completions.complete(entry.task, entry.token, outcome.result)
+        : undefined;
       const after =
         completion && 'task' in completion ? completion.task : await this.outcomes.record(entry, outcome, completion);
       if (after && outcome.ok) this.emit('completed', after, outcome.result);

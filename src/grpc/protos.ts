@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as HealthProto } from './generated/health.js';
 import type { WorkTasksRequest } from './generated/baton/v1/WorkTasksRequest.js';
-import { TaskStreamDecoder } from './wireReader.js';
+import { TaskStreamDecoder } from './taskStreamDecoder.js';
 import { decodeWorkTasksRequest, encodeWorkTasksRequest } from './workRequestWire.js';
 import type { ProtoGrpcType as TaskServiceProto } from './generated/task_service.js';
 import type { ProtoGrpcType as QueueServiceProto } from './generated/queue_service.js';
@@ -41,7 +41,9 @@ export interface BatonProtos {
   health: HealthProto['grpc']['health'];
 }
 
-function methodOf(definition: protoLoader.PackageDefinition, service: string, method: string): protoLoader.MethodDefinition<object, object> {
+type Method = protoLoader.MethodDefinition<object, object>;
+
+function methodOf(definition: protoLoader.PackageDefinition, service: string, method: string): Method {
   const found = (definition[service] as protoLoader.ServiceDefinition | undefined)?.[method];
   if (!found) throw new Error(`${service}.${method} is not in the protos`);
   return found;
@@ -49,14 +51,17 @@ function methodOf(definition: protoLoader.PackageDefinition, service: string, me
 
 export function loadProtos(): BatonProtos {
   const packageDefinition = protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
-  // The messages that carry tasks in volume get codecs built for them (wireReader.ts, workRequestWire.ts): the
-  // client decodes WatchTasks and WorkTasks responses, and each end of a WorkTasks session its requests.
+  // The messages that carry tasks in volume get codecs built for them (taskStreamDecoder.ts and
+  // workRequestWire.ts): the client decodes WatchTasks and WorkTasks responses, and each end of a WorkTasks session
+  // its requests.
   const decoder = new TaskStreamDecoder(packageDefinition);
-  methodOf(packageDefinition, 'baton.v1.TaskService', 'WatchTasks').responseDeserialize = (bytes) => decoder.watchTasksResponse(bytes);
+  const watchTasks = methodOf(packageDefinition, 'baton.v1.TaskService', 'WatchTasks');
+  watchTasks.responseDeserialize = (bytes) => decoder.watchTasksResponse(bytes);
   const workTasks = methodOf(packageDefinition, 'baton.v1.WorkerService', 'WorkTasks');
   workTasks.responseDeserialize = (bytes) => decoder.workTasksResponse(bytes);
   const serializeGenerically = workTasks.requestSerialize;
-  workTasks.requestSerialize = (request: WorkTasksRequest) => encodeWorkTasksRequest(request) ?? serializeGenerically(request);
+  workTasks.requestSerialize = (request: WorkTasksRequest) =>
+    encodeWorkTasksRequest(request) ?? serializeGenerically(request);
   workTasks.requestDeserialize = decodeWorkTasksRequest;
   const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as TaskServiceProto &
     WorkerServiceProto &

@@ -42,7 +42,9 @@ export function encodeWorkTasksRequest(message: WorkTasksRequest): Buffer | unde
     writer.string(2, completion.task_id ?? '');
     writer.string(3, completion.lease_token ?? '');
     const result = completion.result; // not a string: checked above
-    if (result && typeof result !== 'string') writer.bytes(4, Buffer.isBuffer(result) ? result : Buffer.from(result.buffer, result.byteOffset, result.length));
+    if (result && typeof result !== 'string') {
+      writer.bytes(4, Buffer.isBuffer(result) ? result : Buffer.from(result.buffer, result.byteOffset, result.length));
+    }
     writer.end(mark);
   }
   return writer.finish();

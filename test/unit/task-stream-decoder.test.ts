@@ -6,7 +6,7 @@ import type { WatchTasksResponse } from '../../src/grpc/generated/baton/v1/Watch
 import type { WorkTasksResponse } from '../../src/grpc/generated/baton/v1/WorkTasksResponse.js';
 import { PROTO_FILES, PROTO_LOADER_OPTIONS, protoDir } from '../../src/grpc/protos.js';
 import { encodeClaimedTasks } from '../../src/grpc/taskWire.js';
-import { TaskStreamDecoder } from '../../src/grpc/wireReader.js';
+import { TaskStreamDecoder } from '../../src/grpc/taskStreamDecoder.js';
 import { busyTask as busy, freshTask as fresh } from '../support/taskFixtures.js';
 
 // proto-loader's own codec, as loaded without the fast decoders.
