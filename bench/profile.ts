@@ -18,19 +18,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startPlainRedis } from '../test/support/redis.js';
 import { startBatonProcess } from './batonServer.js';
-import { median } from './stats.js';
+import { cpuTimeMs, median } from './stats.js';
 import { BatonSystem } from './systems.js';
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 const SPLIT = process.argv.includes('--split');
 
 function cpuMs(pid: number): number {
-  // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (SPLIT) return (Number(fields[12]) * 1000) / CLOCK_TICKS; // system time only
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  return cpuTimeMs([pid], SPLIT);
 }
 
 interface ProfileNode {

@@ -29,17 +29,18 @@ export function table(headers: string[], rows: string[][]): string {
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /**
- * CPU time (user + system, ms) the given processes have used so far, from /proc; NaN where /proc is not there.
- * Throughput on a shared machine moves with its load; the CPU a task costs moves much less.
+ * CPU time (user + system, ms; with `systemOnly`, system time alone) the given processes have used so far, from
+ * /proc; NaN where /proc is not there. Throughput on a shared machine moves with its load; the CPU a task costs
+ * moves much less.
  */
-export function cpuTimeMs(pids: readonly number[]): number {
+export function cpuTimeMs(pids: readonly number[], systemOnly = false): number {
   let ticks = 0;
   try {
     for (const pid of pids) {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // After the command name (which may hold spaces): utime and stime are fields 14 and 15.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += (systemOnly ? 0 : Number(fields[11])) + Number(fields[12]);
     }
   } catch {
     return NaN;
