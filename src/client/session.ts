@@ -18,8 +18,11 @@ const MAX_CREDIT_PER_MESSAGE = 1000;
 
 /**
  * One WorkTasks stream, seen from a worker: credit out, tasks in, completions out, their results in. Each
- * complete() is one message (the caller batches), carrying the credit granted since the last one; credit granted
- * alone goes out once per event-loop turn.
+ * complete() is one message (the caller batches), carrying the credit granted since the last one.
+ *
+ * Credit granted alone waits while the server still holds more than half of the worker's window (as HTTP/2 holds
+ * back WINDOW_UPDATE): it rides on the next completion instead of costing both sides a message of its own. Once the
+ * server is down to half (always, for a window of 1 or 2), it goes out at the end of the event-loop turn.
  */
 export class TaskSession {
   /** Settles when the stream has ended: with undefined when it ended OK, else with its error. */
@@ -27,7 +30,12 @@ export class TaskSession {
   private readonly stream: grpc.ClientDuplexStream<WorkTasksRequest, WorkTasksResponse__Output>;
   /** One per message written with completions, oldest first: the server answers in that order. */
   private readonly sent: AwaitedAnswer[] = [];
+  /** Credit granted by the worker and not sent yet. */
   private credit = 0;
+  /** Credit sent so far; less `delivered`, what the server may still push (less what is on its way). */
+  private creditSent = 0;
+  /** The server holding at most this much credit is told of new credit at once. */
+  private readonly lowWater: number;
   private writeScheduled = false;
   private open = true;
   /** close() was called: the stream is half-closed. */
@@ -37,14 +45,20 @@ export class TaskSession {
   constructor(
     client: BatonClient,
     start: WorkTasksStart,
+    /** The most tasks the worker holds at once (running and prefetched). */
+    window: number,
     initialCredit: number,
     onTasks: (tasks: ClaimedTask__Output[]) => void,
   ) {
+    this.lowWater = Math.floor(window / 2);
     this.stream = client.workers.WorkTasks();
     this.stream.on('data', (message: WorkTasksResponse__Output) => {
       if (message.completed.length > 0) this.sent.shift()?.resolve(message.completed);
-      this.delivered += message.tasks.length;
-      if (message.tasks.length > 0) onTasks(message.tasks);
+      if (message.tasks.length > 0) {
+        this.delivered += message.tasks.length;
+        if (this.credit > 0) this.scheduleWrite();
+        onTasks(message.tasks);
+      }
     });
     this.ended = new Promise((resolve) => {
       const end = (error: unknown): void => {
@@ -108,7 +122,7 @@ export class TaskSession {
   }
 
   private scheduleWrite(): void {
-    if (this.writeScheduled) return;
+    if (this.writeScheduled || this.creditSent - this.delivered > this.lowWater) return;
     this.writeScheduled = true;
     setImmediate(() => {
       this.flush();
@@ -124,6 +138,7 @@ export class TaskSession {
   private takeCredit(): number {
     const credit = Math.min(this.credit, MAX_CREDIT_PER_MESSAGE);
     this.credit -= credit;
+    this.creditSent += credit;
     return credit;
   }
 }

@@ -322,6 +322,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const session = new TaskSession(
         this.client,
         { queues: this.queues, worker_id: this.workerId, lease_duration: durationFromMs(this.leaseMs) },
+        this.concurrency + this.prefetch,
         this.concurrency + this.prefetch - this.running.size,
         (tasks) => {
           this.accept(tasks);

@@ -13,6 +13,7 @@ import {
   status,
 } from '../../src/index.js';
 import type { Task, Worker, WorkerOptions } from '../../src/index.js';
+import type { WorkTasksRequest } from '../../src/grpc/generated/baton/v1/WorkTasksRequest.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { freePort } from '../../src/store/localRedis.js';
@@ -333,6 +334,46 @@ describe('createWorker', () => {
       assert.equal(task.state, 'TASK_STATE_SUCCEEDED');
       assert.equal(task.result.toString(), `done ${task.payload.toString()}`);
     }
+  });
+
+  it('with slots to spare, sends its credit along with its completions instead of in messages of their own', TEST_TIMEOUT, async () => {
+    const queue = uniqueQueue('credit');
+    const client = new BatonClient(server.baton.grpcAddress);
+    const sent: WorkTasksRequest[] = [];
+    const openSession = client.workers.WorkTasks.bind(client.workers);
+    client.workers.WorkTasks = ((...args: Parameters<typeof openSession>) => {
+      const stream = openSession(...args);
+      const write = stream.write.bind(stream) as (message: WorkTasksRequest) => boolean;
+      stream.write = ((message: WorkTasksRequest) => {
+        sent.push(message);
+        return write(message);
+      }) as typeof stream.write;
+      return stream;
+    }) as typeof client.workers.WorkTasks;
+    startWorker({ client, queues: queue, concurrency: 10, handler: () => 'ok' });
+    // One task at a time, as a lightly loaded worker sees them.
+    for (let i = 0; i < 20; i++) {
+      const [id = ''] = await submit(queue, [`c${i}`]);
+      await finished(queue, [id]);
+    }
+    client.close();
+    assert.equal(sent.reduce((sum, message) => sum + (message.completions?.length ?? 0), 0), 20);
+    const creditOnly = sent.filter((message) => !message.start && (message.completions ?? []).length === 0);
+    // The session opens with the whole window (concurrency 10 + prefetch 10); later credit rides on completions.
+    assert.deepEqual(creditOnly, [{ credit: 20 }]);
+    assert.equal(sent.reduce((sum, message) => sum + (message.credit ?? 0), 0), 20 + 20);
+  });
+
+  it('with one slot, asks for its next task as soon as the slot is free', TEST_TIMEOUT, async () => {
+    const queue = uniqueQueue('one-slot');
+    const started: number[] = [];
+    startWorker({ queues: queue, concurrency: 1, prefetch: 0, handler: () => void started.push(Date.now()) });
+    for (let i = 0; i < 5; i++) {
+      const [id = ''] = await submit(queue, [`o${i}`]);
+      const [task] = await finished(queue, [id], 2_000);
+      assert.equal(task?.state, 'TASK_STATE_SUCCEEDED');
+    }
+    assert.equal(started.length, 5);
   });
 
   it('holds prefetched tasks beside the running ones, keeps their leases, and gives them back unstarted on close', TEST_TIMEOUT, async () => {
