@@ -27,6 +27,8 @@ export interface Baton {
 export interface StartOptions {
   /** Maintenance pacing; tests shorten it. */
   maintenanceTickMs?: number;
+  /** How often every queue is reaped even when this replica knows of nothing due in it (default 10 s). */
+  maintenanceMaxIntervalMs?: number;
 }
 
 async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
@@ -84,24 +86,26 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     log.warn('worker registry update failed', { error: error instanceof Error ? error.message : String(error) });
   });
   const queues = new QueueAdmin(store, config.workerLostAfterMs);
-  const lifecycle = new Lifecycle(store, {
-    maxPayloadBytes: config.maxPayloadBytes,
-    observer: metrics.observer,
-    workers,
-  });
-  const unsubscribe = await store.subscribeToWakeups((queue) => {
-    lifecycle.wakeBoard.ring(queue);
-  });
   const maintenance = new Maintenance(store, {
     retentionMs: config.retentionMs,
     workerRetentionMs: config.workerRetentionMs,
     tickMs: options.maintenanceTickMs ?? 100,
-    maxIntervalMs: 1_000,
+    // Due times this replica creates are noted as they are made; this catches those of a replica that died.
+    maxIntervalMs: options.maintenanceMaxIntervalMs ?? 10_000,
     batchLimit: 500,
     observer: metrics.observer,
     onError: (error) => {
       log.warn('maintenance pass failed', { error: error instanceof Error ? error.message : String(error) });
     },
+  });
+  const lifecycle = new Lifecycle(store, {
+    maxPayloadBytes: config.maxPayloadBytes,
+    observer: metrics.observer,
+    workers,
+    dueTimes: maintenance,
+  });
+  const unsubscribe = await store.subscribeToWakeups((queue) => {
+    lifecycle.wakeBoard.ring(queue);
   });
   maintenance.start();
   const events = new EventHub(store, (error) => {

@@ -14,6 +14,8 @@ import type {
   SubmitResult,
   Task,
 } from './task.js';
+import { TERMINAL_STATES } from './task.js';
+import type { DueTimes } from './maintenance.js';
 import * as check from './validation.js';
 import { StandingClaim } from './claims.js';
 import type { ClaimAttempt, ClaimPlan } from './claims.js';
@@ -26,6 +28,8 @@ export interface LifecycleOptions {
   observer?: LifecycleObserver;
   /** Told which workers claim, for the operator views. */
   workers?: WorkerRegistry;
+  /** Told when the leases, delays and deadlines this replica creates fall due, so they are handled on time. */
+  dueTimes?: DueTimes;
 }
 
 export type SubmitOutcome = SubmitResult | { error: BatonError };
@@ -33,6 +37,23 @@ export type SubmitOutcome = SubmitResult | { error: BatonError };
 /** Claimable as soon as it is stored: neither delayed nor scheduled for later. */
 function isClaimableNow(task: NewTask): boolean {
   return task.delayMs === 0 && (task.scheduleTime === undefined || task.scheduleTime <= Date.now());
+}
+
+/** When a stored task next needs maintenance: its lease's end, its delay's, its deadline (Infinity: never). */
+function dueTime(task: Task): number {
+  if (TERMINAL_STATES.has(task.state)) return Infinity;
+  let due = task.expireTime ?? Infinity;
+  if (task.lease) due = Math.min(due, task.lease.expireTime);
+  if (task.state === 'SCHEDULED') due = Math.min(due, task.scheduleTime);
+  return due;
+}
+
+/** The same for a task about to be stored: its delay's end or its deadline. */
+function newTaskDueTime(task: NewTask, now: number): number {
+  let due = task.expireTime ?? Infinity;
+  if (task.delayMs > 0) due = Math.min(due, now + task.delayMs);
+  else if (task.scheduleTime !== undefined && task.scheduleTime > now) due = Math.min(due, task.scheduleTime);
+  return due;
 }
 
 function checkBatchSize(items: readonly unknown[], max: number): void {
@@ -124,6 +145,10 @@ export class Lifecycle {
       handoff?.deliver(stored && { tasks: stored.handedOff, drained: stored.pendingLeft === 0 });
     }
     const { results, handedOff, expiries } = stored;
+    if (this.options.dueTimes) {
+      const now = Date.now();
+      this.noteDue(queue, [...tasks.map((task) => newTaskDueTime(task, now)), ...handedOff.map(({ task }) => dueTime(task))]);
+    }
     this.options.observer?.expiriesHandled(queue, expiries);
     if (handedOff.length > 0) this.options.observer?.tasksLeased(queue, handedOff.map((claimed) => claimed.task), 'claim');
     const created = results.filter((result) => result.created).map((result) => result.task);
@@ -228,6 +253,7 @@ export class Lifecycle {
     for (const queue of queues) {
       const outcome = await this.store.claim(queue, { workerId, maxTasks: maxTasks - claimed.length, leaseDurationMs });
       claimed.push(...outcome.claimed);
+      this.noteDue(queue, outcome.claimed.map(({ task }) => dueTime(task)));
       this.options.observer?.expiriesHandled(queue, outcome.expiries);
       if (outcome.claimed.length > 0) {
         this.options.observer?.tasksLeased(queue, outcome.claimed.map((c) => c.task), 'claim');
@@ -256,6 +282,7 @@ export class Lifecycle {
     this.options.observer?.expiriesHandled(task.queue, outcome.expiries);
     if ('refused' in outcome) throw outcome.refused;
     const { started } = outcome;
+    this.noteDue(task.queue, [dueTime(started.task)]);
     if (started.created) this.options.observer?.tasksCreated(task.queue, [started.task]);
     // The caller's own token back means its lease was extended, not a new lease granted.
     if (started.leaseToken !== input.leaseToken) this.options.observer?.tasksLeased(task.queue, [started.task], 'start');
@@ -273,9 +300,12 @@ export class Lifecycle {
       check.checkMaxLength(progress.message, 'progress.message', limits.PROGRESS_MESSAGE_MAX_LENGTH);
     }
     const update = { leaseDurationMs: this.optionalLease(input.leaseDurationMs), ...(progress ? { progress } : {}) };
-    return this.noticingExpiry(input.queue, () =>
+    const result = await this.noticingExpiry(input.queue, () =>
       this.store.heartbeat(input.queue, input.taskId, input.leaseToken, update),
     );
+    // A heartbeat may shorten the lease as well as extend it.
+    this.noteDue(input.queue, [result.leaseExpireTime]);
+    return result;
   }
 
   async complete(queue: string, taskId: string, leaseToken: string, result: Buffer): Promise<Task> {
@@ -335,6 +365,7 @@ export class Lifecycle {
     const task = await this.noticingExpiry(input.queue, () =>
       this.store.fail(input.queue, input.taskId, input.leaseToken, failure),
     );
+    this.noteDue(input.queue, [dueTime(task)]);
     this.options.observer?.taskFailed(task);
     return task;
   }
@@ -357,6 +388,12 @@ export class Lifecycle {
       leasesCancelled: error.taskState === 'CANCELLED' ? 1 : 0,
       tasksExpired: 0,
     });
+  }
+
+  /** Tells this replica's maintenance the earliest of `times` (epoch ms), when something in `queue` falls due. */
+  private noteDue(queue: string, times: readonly number[]): void {
+    const earliest = Math.min(...times);
+    if (earliest < Infinity) this.options.dueTimes?.noteDue(queue, earliest);
   }
 
   private async noticingExpiry<T>(queue: string, call: () => Promise<T>): Promise<T> {
