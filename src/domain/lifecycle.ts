@@ -14,7 +14,7 @@ import type {
   SubmitResult,
   Task,
 } from './task.js';
-import { TERMINAL_STATES } from './task.js';
+import { dueTime, newTaskDueTime } from './task.js';
 import type { DueTimes } from './maintenance.js';
 import * as check from './validation.js';
 import { StandingClaim } from './claims.js';
@@ -37,23 +37,6 @@ export type SubmitOutcome = SubmitResult | { error: BatonError };
 /** Claimable as soon as it is stored: neither delayed nor scheduled for later. */
 function isClaimableNow(task: NewTask): boolean {
   return task.delayMs === 0 && (task.scheduleTime === undefined || task.scheduleTime <= Date.now());
-}
-
-/** When a stored task next needs maintenance: its lease's end, its delay's, its deadline (Infinity: never). */
-function dueTime(task: Task): number {
-  if (TERMINAL_STATES.has(task.state)) return Infinity;
-  let due = task.expireTime ?? Infinity;
-  if (task.lease) due = Math.min(due, task.lease.expireTime);
-  if (task.state === 'SCHEDULED') due = Math.min(due, task.scheduleTime);
-  return due;
-}
-
-/** The same for a task about to be stored: its delay's end or its deadline. */
-function newTaskDueTime(task: NewTask, now: number): number {
-  let due = task.expireTime ?? Infinity;
-  if (task.delayMs > 0) due = Math.min(due, now + task.delayMs);
-  else if (task.scheduleTime !== undefined && task.scheduleTime > now) due = Math.min(due, task.scheduleTime);
-  return due;
 }
 
 function checkBatchSize(items: readonly unknown[], max: number): void {

@@ -164,3 +164,20 @@ export interface TaskEvent {
   /** For `purged`: how many tasks. */
   count?: number;
 }
+
+/** When a stored task next needs maintenance: its lease's end, its delay's, its deadline (Infinity: never). */
+export function dueTime(task: Task): number {
+  if (TERMINAL_STATES.has(task.state)) return Infinity;
+  let due = task.expireTime ?? Infinity;
+  if (task.lease) due = Math.min(due, task.lease.expireTime);
+  if (task.state === 'SCHEDULED') due = Math.min(due, task.scheduleTime);
+  return due;
+}
+
+/** The same for a task about to be stored: its delay's end or its deadline. */
+export function newTaskDueTime(task: NewTask, now: number): number {
+  let due = task.expireTime ?? Infinity;
+  if (task.delayMs > 0) due = Math.min(due, now + task.delayMs);
+  else if (task.scheduleTime !== undefined && task.scheduleTime > now) due = Math.min(due, task.scheduleTime);
+  return due;
+}
