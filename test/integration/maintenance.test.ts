@@ -5,6 +5,7 @@ import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { startRedisCluster } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
+import type { Task__Output } from '../../src/grpc/generated/baton/v1/Task.js';
 
 /** Scripts Redis has run so far (EVALSHA and EVAL calls). */
 async function scriptCalls(redis: TestRedis): Promise<number> {
@@ -14,6 +15,14 @@ async function scriptCalls(redis: TestRedis): Promise<number> {
     for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
   }
   return calls;
+}
+
+/** Polls a task (every 20 ms, up to 5 s) until it is in `state`. */
+function reaches(server: TestServer, queue: string, id: string, state: string): Promise<Task__Output> {
+  return eventually(async () => {
+    const task = await getTask(server.client, queue, id);
+    return task.state === state ? task : undefined;
+  }, 5_000, 20);
 }
 
 function epochMs(time: { seconds?: string | number | null; nanos?: number | null } | null | undefined): number {
@@ -57,10 +66,7 @@ describe('maintenance: leases, delays and deadlines handled on time, idle queues
     const queue = quiet.lease;
     const claimed = await claimOne(server.client, queue, 'w', 1_000);
     const task = claimed.task;
-    const requeued = await eventually(async () => {
-      const t = await getTask(server.client, queue, task.id);
-      return t.state === 'TASK_STATE_PENDING' ? t : undefined;
-    }, 5_000, 20);
+    const requeued = await reaches(server, queue, task.id, 'TASK_STATE_PENDING');
     const lag = epochMs(requeued.update_time) - epochMs(claimed.task.lease?.expire_time);
     assert.ok(lag >= 0 && lag < 500, `requeued ${lag}ms after the lease expired`);
   });
@@ -69,10 +75,7 @@ describe('maintenance: leases, delays and deadlines handled on time, idle queues
     const queue = quiet.delay;
     const task = await submit(server.client, { queue, delay: duration(500) });
     const due = epochMs(task.schedule_time);
-    const pending = await eventually(async () => {
-      const t = await getTask(server.client, queue, task.id);
-      return t.state === 'TASK_STATE_PENDING' ? t : undefined;
-    }, 5_000, 20);
+    const pending = await reaches(server, queue, task.id, 'TASK_STATE_PENDING');
     const lag = epochMs(pending.update_time) - due;
     assert.ok(lag >= 0 && lag < 500, `claimable ${lag}ms after its schedule time`);
   });
@@ -88,10 +91,7 @@ describe('maintenance: leases, delays and deadlines handled on time, idle queues
       retry_delay: duration(500),
     });
     assert.equal(failed.task?.state, 'TASK_STATE_SCHEDULED');
-    const pending = await eventually(async () => {
-      const t = await getTask(server.client, queue, claimed.task.id);
-      return t.state === 'TASK_STATE_PENDING' ? t : undefined;
-    }, 5_000, 20);
+    const pending = await reaches(server, queue, claimed.task.id, 'TASK_STATE_PENDING');
     const lag = epochMs(pending.update_time) - epochMs(failed.task.schedule_time);
     assert.ok(lag >= 0 && lag < 500, `claimable again ${lag}ms after its backoff`);
   });
@@ -100,10 +100,7 @@ describe('maintenance: leases, delays and deadlines handled on time, idle queues
     const queue = quiet.deadline;
     const deadline = Date.now() + 500;
     const task = await submit(server.client, { queue, expire_time: timestamp(deadline) });
-    const expired = await eventually(async () => {
-      const t = await getTask(server.client, queue, task.id);
-      return t.state === 'TASK_STATE_EXPIRED' ? t : undefined;
-    }, 5_000, 20);
+    const expired = await reaches(server, queue, task.id, 'TASK_STATE_EXPIRED');
     const lag = epochMs(expired.update_time) - deadline;
     assert.ok(lag >= 0 && lag < 500, `expired ${lag}ms after its deadline`);
   });
@@ -118,10 +115,7 @@ describe('maintenance: leases, delays and deadlines handled on time, idle queues
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       const claimed = await claimOne(granting.client, queue, 'w', 1_000);
       await granting.stop();
-      const requeued = await eventually(async () => {
-        const t = await getTask(survivor.client, queue, task.id);
-        return t.state === 'TASK_STATE_PENDING' ? t : undefined;
-      }, 5_000, 20);
+      const requeued = await reaches(survivor, queue, task.id, 'TASK_STATE_PENDING');
       const lag = epochMs(requeued.update_time) - epochMs(claimed.task.lease?.expire_time);
       assert.ok(lag >= 0 && lag < 1_300, `requeued ${lag}ms after the lease expired`);
     } finally {
