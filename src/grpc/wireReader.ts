@@ -5,6 +5,7 @@
  */
 import type { Timestamp__Output } from './generated/google/protobuf/Timestamp.js';
 
+/** Protobuf wire types, for wireWriter.ts too. */
 export const VARINT = 0;
 export const FIXED64 = 1;
 export const LENGTH_DELIMITED = 2;

@@ -1,6 +1,5 @@
-const VARINT = 0;
-const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
+import { FIXED64, LENGTH_DELIMITED, VARINT } from './wireReader.js';
+
 /** A nested message's length is written in front of it once known: this many bytes are kept free for it. */
 const LENGTH_ROOM = 5;
 
