@@ -15,6 +15,7 @@ const DURATION_FIELDS = new Set([
   'wait_timeout',
   'oldest_pending_age',
   'retention',
+  'event_max_age',
 ]);
 
 /** "PENDING" for TASK_STATE_PENDING. */
@@ -168,11 +169,14 @@ export function fieldLines(rows: [string, string | undefined][]): string {
 export function settingsRows(settings: QueueSettings__Output | null): [string, string | undefined][] {
   const lease = durationMs(settings?.lease_duration ?? null);
   const retention = durationMs(settings?.retention ?? null);
+  const eventMaxAge = durationMs(settings?.event_max_age ?? null);
   return [
     ['max attempts', settings ? String(settings.max_attempts) : undefined],
     ['lease', lease === undefined ? undefined : spanText(lease)],
     ['retention', retention === undefined ? "server's default" : spanText(retention)],
     ['ring size', settings ? String(settings.completed_ring_size) : undefined],
+    ['events kept', settings ? String(settings.event_retention) : undefined],
+    ['event max age', eventMaxAge === undefined ? 'none' : spanText(eventMaxAge)],
   ];
 }
 

@@ -1,5 +1,5 @@
 import { BatonError, invalidArgument } from './errors.js';
-import type { EventReader, TaskStore } from './store.js';
+import type { EventBounds, EventReader, TaskStore } from './store.js';
 import type { TaskEvent, TaskEventType } from './task.js';
 
 /** A blocking read waits this long before it reads again (and notices it was stopped). */
@@ -139,6 +139,16 @@ export function decodeCursor(cursor: string, queue: string): string {
   return position;
 }
 
+/**
+ * True when events after `position` may be gone, or the position is not of this stream. Conservative at the edge:
+ * a cursor just before the oldest retained event may have missed none, but the stream keeps no trimmed positions
+ * to tell. When every event has aged out, a cursor at the last one appended has missed nothing.
+ */
+function mayHaveMissedEvents(bounds: EventBounds | undefined, position: string): boolean {
+  if (!bounds || isAfter(position, bounds.last)) return true;
+  return isAfter(bounds.first ?? bounds.last, position);
+}
+
 /** Where a watch sends its events. */
 export interface EventSink {
   deliver(event: TaskEvent): void;
@@ -163,8 +173,7 @@ export async function watchEvents(
   let position: string;
   if (start.from === 'cursor') {
     position = decodeCursor(start.cursor, queue);
-    const bounds = await store.eventBounds(queue);
-    if (!bounds || isAfter(bounds.first, position) || isAfter(position, bounds.last)) {
+    if (mayHaveMissedEvents(await store.eventBounds(queue), position)) {
       throw new BatonError(
         'OUT_OF_RANGE',
         `events after this cursor are no longer retained for queue "${queue}"; resync with ListTasks and watch from now`,

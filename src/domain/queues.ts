@@ -109,6 +109,9 @@ export class QueueAdmin {
     if (changes.eventRetention !== undefined) {
       check.checkIntRange(changes.eventRetention, 'settings.event_retention', 10, 1_000_000);
     }
+    if (changes.eventMaxAgeMs !== undefined) {
+      check.checkDuration(changes.eventMaxAgeMs, 'settings.event_max_age', limits.SECOND_MS, limits.DELAY_MAX_MS);
+    }
     if (changes.completedRingSize !== undefined) {
       check.checkIntRange(changes.completedRingSize, 'settings.completed_ring_size', 1, limits.COMPLETED_RING_MAX);
     }

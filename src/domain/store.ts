@@ -65,8 +65,8 @@ export interface TaskStore {
   /** Exact task counts per state and the oldest pending task's wait, cluster-wide; read-only (for metrics). */
   /** Events after `position` ('0-0': from the oldest retained), at most `count`, oldest first. */
   readEvents(queue: string, position: string, count: number): Promise<TaskEvent[]>;
-  /** The first and last retained event positions; undefined when the stream is empty. */
-  eventBounds(queue: string): Promise<{ first: string; last: string } | undefined>;
+  /** Where the queue's event stream stands; undefined when it has none yet. */
+  eventBounds(queue: string): Promise<EventBounds | undefined>;
   /** A connection of its own that waits for events, so blocking reads never delay ordinary commands. */
   openEventReader(queue: string): EventReader;
   /** Calls `onWake(queue)` whenever tasks may have become claimable in that queue, on any replica. */
@@ -145,6 +145,13 @@ export interface ReapSettings {
   workerRetentionMs: number;
 }
 
+export interface EventBounds {
+  /** The position of the last event ever appended, retained or not. */
+  last: string;
+  /** The oldest retained event's position; unset when every event was trimmed. */
+  first?: string;
+}
+
 export interface QueueSettings {
   maxAttempts: number;
   leaseDurationMs: number;
@@ -153,6 +160,8 @@ export interface QueueSettings {
   completedRingSize: number;
   /** About how many events the queue's stream keeps. */
   eventRetention: number;
+  /** About how long the queue's stream keeps an event; 0: no age limit. */
+  eventMaxAgeMs: number;
 }
 
 export type QueueChanges = Partial<QueueSettings> & { paused?: boolean };

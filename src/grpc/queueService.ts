@@ -36,6 +36,7 @@ function queueToProto(info: QueueInfo): Queue {
       retention: settings.retentionMs === 0 ? null : msToDuration(settings.retentionMs),
       completed_ring_size: settings.completedRingSize,
       event_retention: settings.eventRetention,
+      event_max_age: settings.eventMaxAgeMs === 0 ? null : msToDuration(settings.eventMaxAgeMs),
     },
   };
 }
@@ -69,6 +70,8 @@ function changesFromProto(settings: QueueSettings__Output | null): QueueChanges 
   if (retention !== undefined) changes.retentionMs = retention;
   if (settings.completed_ring_size !== 0) changes.completedRingSize = settings.completed_ring_size;
   if (settings.event_retention !== 0) changes.eventRetention = settings.event_retention;
+  const eventMaxAge = durationToMs(settings.event_max_age);
+  if (eventMaxAge !== undefined) changes.eventMaxAgeMs = eventMaxAge;
   return changes;
 }
 

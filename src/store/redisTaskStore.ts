@@ -3,6 +3,7 @@ import type {
   Expiries,
   SubmitOutcome,
   Completion,
+  EventBounds,
   EventReader,
   QueueChanges,
   QueueInfo,
@@ -286,6 +287,7 @@ export class RedisTaskStore implements TaskStore {
         retentionMs: n(12),
         completedRingSize: n(13),
         eventRetention: n(16),
+        eventMaxAgeMs: n(17),
       },
       liveWorkers: n(15),
     };
@@ -348,6 +350,7 @@ export class RedisTaskStore implements TaskStore {
     if (changes.retentionMs !== undefined) fields.push('rt', changes.retentionMs);
     if (changes.completedRingSize !== undefined) fields.push('ring', changes.completedRingSize);
     if (changes.eventRetention !== undefined) fields.push('er', changes.eventRetention);
+    if (changes.eventMaxAgeMs !== undefined) fields.push('ea', changes.eventMaxAgeMs);
     if (fields.length === 0) return;
     await this.call(queue, '', (keys) => this.client.batonUpdateQueueBuffer(...keys, ...fields));
   }
@@ -410,14 +413,11 @@ export class RedisTaskStore implements TaskStore {
     return entries.map(([position, fields]) => decodeEvent(queue, position.toString(), fields));
   }
 
-  async eventBounds(queue: string): Promise<{ first: string; last: string } | undefined> {
-    const key = eventsKey(queue);
-    const [first, last] = await this.run(queue, '', () =>
-      Promise.all([this.client.xrange(key, '-', '+', 'COUNT', 1), this.client.xrevrange(key, '+', '-', 'COUNT', 1)]),
-    );
-    const [firstEntry] = first;
-    const [lastEntry] = last;
-    return firstEntry && lastEntry ? { first: firstEntry[0], last: lastEntry[0] } : undefined;
+  async eventBounds(queue: string): Promise<EventBounds | undefined> {
+    const reply = await this.call(queue, '', (keys) => this.client.batonEventBoundsBuffer(...keys));
+    if (reply === null) return undefined;
+    const [last = '0-0', first = ''] = asArray(reply).map(asString);
+    return first === '' ? { last } : { last, first };
   }
 
   openEventReader(queue: string): EventReader {

@@ -29,6 +29,7 @@ const SCRIPT_NAMES = [
   'reap',
   'get',
   'list',
+  'eventBounds',
 ] as const;
 
 type RedisArg = string | Buffer | number;
@@ -57,6 +58,7 @@ declare module 'ioredis' {
     batonReapBuffer: ScriptCommand<Context>;
     batonGetBuffer: ScriptCommand<Context>;
     batonListBuffer: ScriptCommand<Context>;
+    batonEventBoundsBuffer: ScriptCommand<Context>;
   }
 }
 

@@ -16,7 +16,14 @@ interface JsonQueue {
   oldest_pending_age?: string;
   live_workers: number;
   last_claim_time?: string;
-  settings: { max_attempts: number; lease_duration: string; retention?: string; completed_ring_size: number };
+  settings: {
+    max_attempts: number;
+    lease_duration: string;
+    retention?: string;
+    completed_ring_size: number;
+    event_retention: number;
+    event_max_age?: string;
+  };
 }
 
 describe('baton CLI: operator views and queue controls', () => {
@@ -244,16 +251,24 @@ describe('baton CLI: operator views and queue controls', () => {
     await submit(client(), { queue });
     const set = await baton('queue-set', queue, '--max-attempts', '7', '--lease', '45s', '--retention', '2h', '--ring', '50');
     assert.equal(set.code, 0, set.stderr);
-    assert.equal(set.stdout, `updated ${queue}\nmax attempts  7\nlease         45s\nretention     2h\nring size     50\n`);
+    assert.equal(
+      set.stdout,
+      `updated ${queue}\nmax attempts   7\nlease          45s\nretention      2h\nring size      50\nevents kept    10000\nevent max age  none\n`,
+    );
+    const events = await baton('queue-set', queue, '--events', '500', '--event-max-age', '1h');
+    assert.equal(events.code, 0, events.stderr);
+    assert.match(events.stdout, /^events kept +500\nevent max age +1h$/m);
 
     const lease = await baton('queue-set', queue, '--lease', '1m', '--json');
     const info = JSON.parse(lease.stdout) as JsonQueue;
-    const { max_attempts, lease_duration, retention, completed_ring_size } = info.settings;
-    assert.deepEqual({ max_attempts, lease_duration, retention, completed_ring_size }, {
+    const { max_attempts, lease_duration, retention, completed_ring_size, event_retention, event_max_age } = info.settings;
+    assert.deepEqual({ max_attempts, lease_duration, retention, completed_ring_size, event_retention, event_max_age }, {
       max_attempts: 7,
       lease_duration: '60s',
       retention: '7200s',
       completed_ring_size: 50,
+      event_retention: 500,
+      event_max_age: '3600s',
     });
     const task = await submit(client(), { queue });
     assert.equal(task.max_attempts, 7, 'new tasks take the default');

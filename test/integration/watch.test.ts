@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { describe, it } from 'node:test';
 import { BatonClient } from '../../src/client/client.js';
-import { claimOne, duration, rejectsWith, submit, timestamp } from '../support/api.js';
+import { claimOne, duration, rejectsWith, submit, timestamp, toMs } from '../support/api.js';
 import { startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
 import { queueClient } from '../support/queueClient.js';
 import { watch } from '../support/watch.js';
@@ -215,6 +215,61 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
     await foreign.ended;
     assert.equal(foreign.error?.code, grpc.status.INVALID_ARGUMENT);
     queues.close();
+  });
+
+  it('drops events older than the queue\'s event max age when the queue changes', async () => {
+    const queue = uniqueQueue('watch-age');
+    const queues = queueClient(setup.server.baton.grpcAddress);
+    const updated = await queues.UpdateQueue({ queue, settings: { event_max_age: duration(1_000) } });
+    assert.equal(toMs(updated.queue?.settings?.event_max_age ?? null), 1_000);
+    await rejectsWith(
+      queues.UpdateQueue({ queue, settings: { event_max_age: duration(500) } }),
+      grpc.status.INVALID_ARGUMENT,
+      /^settings.event_max_age: .*1s/,
+    );
+    queues.close();
+    await submit(client(), { queue, task_id: 'old' });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await submit(client(), { queue, task_id: 'new' });
+    const w = watch(client(), { queue, start: 'WATCH_START_OLDEST' });
+    await w.until(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    w.cancel();
+    assert.deepEqual(w.events.map(summary), ['SUBMITTED new PENDING']);
+  });
+
+  it('ages out a quiet queue\'s events, and a watcher at the last one still resumes without a gap', async () => {
+    const quick = await startTestServer(setup.redis.config, {}, { maintenanceMaxIntervalMs: 200 });
+    try {
+      const queue = uniqueQueue('watch-age-quiet');
+      const queues = queueClient(quick.baton.grpcAddress);
+      await queues.UpdateQueue({ queue, settings: { event_max_age: duration(1_000) } });
+      queues.close();
+      await submit(quick.client, { queue, task_id: 'a' });
+      await submit(quick.client, { queue, task_id: 'b' });
+      const first = watch(quick.client, { queue, start: 'WATCH_START_OLDEST' });
+      const [, eventA, eventB] = await first.until(3);
+      first.cancel();
+      // Once every event has aged out, a cursor with events after it has missed them; the last one has not.
+      const missedSome = async (): Promise<boolean> => {
+        const probe = watch(quick.client, { queue, cursor: eventA?.cursor ?? '' });
+        await Promise.race([probe.ended, new Promise((resolve) => setTimeout(resolve, 100))]);
+        probe.cancel();
+        return probe.error?.code === grpc.status.OUT_OF_RANGE;
+      };
+      const deadline = Date.now() + 5_000;
+      while (!(await missedSome())) {
+        assert.ok(Date.now() < deadline, 'the events did not age out within 5 s');
+      }
+      const resumed = watch(quick.client, { queue, cursor: eventB?.cursor ?? '' });
+      await submit(quick.client, { queue, task_id: 'c' });
+      await Promise.race([resumed.until(1), resumed.ended]);
+      resumed.cancel();
+      assert.equal(resumed.error?.details, undefined);
+      assert.deepEqual(resumed.events.map(summary), ['SUBMITTED c PENDING']);
+    } finally {
+      await quick.stop();
+    }
   });
 
   it('ends a stalled reader with RESOURCE_EXHAUSTED while other watchers keep receiving', async () => {

@@ -1,6 +1,7 @@
 -- Housekeeping for one queue, safe to run from any number of service replicas at once: requeues tasks whose
--- lease ran out, expires tasks past their deadline, promotes due scheduled tasks, and deletes finished tasks
--- older than the retention. Each step handles at most `limit` tasks per call.
+-- lease ran out, expires tasks past their deadline, promotes due scheduled tasks, deletes finished tasks older
+-- than the retention, and trims events older than the queue's event max age. Each step handles at most `limit`
+-- tasks per call.
 -- KEYS: the queue keyset (includes/queue.lua): tasks, pending, scheduled, active, deadlines, done, index, meta,
 --       completed, workers, events.
 -- ARGV[1] limit per step
@@ -48,6 +49,11 @@ end
 
 if woke then
   wakeClaimers()
+end
+
+-- A quiet queue's events age out here: otherwise only the next change in the queue would trim them.
+if queueSetting('ea', 0) > 0 then
+  trimEventsOnce()
 end
 
 local goneWorkers = redis.call('ZRANGEBYSCORE', K.workers, '-inf', now - workerRetention, 'LIMIT', 0, limit)

@@ -1,6 +1,6 @@
 -- Changes queue settings. Resuming a paused queue wakes the claims waiting on it.
 -- KEYS: the queue keyset (includes/queue.lua).
--- ARGV pairs: setting name (paused, ma, ld, rt, ring, er), value (a number)
+-- ARGV pairs: setting name (paused, ma, ld, rt, ring, er, ea), value (a number)
 -- Returns 1.
 --@include queue
 

@@ -13,13 +13,15 @@
 --                             are pending, so this saves a sorted-set entry (~120 bytes) for each of them
 --   KEYS[8] meta       hash   seq (sequence counter), n<state> (exact count per terminal state; the count of a
 --                             live state is the ZCARD of its index), queue settings (paused, ma max attempts,
---                             ld lease ms, rt retention ms, ring completed-ring size), lc last claim time (ms),
+--                             ld lease ms, rt retention ms, ring completed-ring size, er event count,
+--                             ea event max age ms), lc last claim time (ms),
 --                             p:<worker> / f:<worker> tasks that worker completed / failed here
 --   KEYS[9] completed  list   ids of the most recently finished tasks, newest first, at most `ring` long
 --   KEYS[10] workers   zset   worker id, score = when it last claimed or heartbeated in this queue (ms)
 --   KEYS[11] events    stream one entry per change, appended by the script that makes it (WatchTasks reads it),
---                             about `er` entries long (queue setting, default 10,000): trimmed once per script run,
---                             so it may pass that by one run's events until the next
+--                             about `er` entries long (queue setting, default 10,000) and, if the queue sets `ea`,
+--                             none older than `ea` ms: trimmed once per script run, so it may pass that by one
+--                             run's events until the next (reap trims a quiet queue's stream by age)
 --
 -- Task record fields (short names keep the record small; absent means unset, or for s, pr, a, ma, ld, ll, bi, bx,
 -- bm and bj their default, and for ut and sc the create time):
@@ -319,6 +321,21 @@ end
 -- one msgpack field (the record's own encoding without payload, result and token, and with only the last error),
 -- far cheaper to write and to read than a field per task field.
 local eventsTrimmed = false
+
+-- Trims the stream to the queue's event retention, once per script run: about `er` events and, when the queue
+-- sets `ea`, none older than that many ms. Both trim in whole blocks (XTRIM ~), which is cheap; a few more may stay.
+local function trimEventsOnce()
+  if eventsTrimmed then
+    return
+  end
+  eventsTrimmed = true
+  redis.call('XTRIM', K.events, 'MAXLEN', '~', queueSetting('er', DEFAULT_EVENT_RETENTION))
+  local maxAge = queueSetting('ea', 0)
+  if maxAge > 0 then
+    redis.call('XTRIM', K.events, 'MINID', '~', nowMs() - maxAge)
+  end
+end
+
 local function emit(kind, id, t, worker)
   local history = t.e
   if history then
@@ -327,11 +344,8 @@ local function emit(kind, id, t, worker)
   end
   local snapshot = packTask(t, true)
   t.e = history
-  if not eventsTrimmed then
-    -- Once per script run: the stream may pass its retention by one run's events until the next run trims it.
-    eventsTrimmed = true
-    redis.call('XTRIM', K.events, 'MAXLEN', '~', queueSetting('er', DEFAULT_EVENT_RETENTION))
-  end
+  -- Before appending: the stream may pass its retention by one run's events until the next run trims it.
+  trimEventsOnce()
   if worker then
     redis.call('XADD', K.events, '*', 'ev', kind, 'id', id, 'ew', worker, 't', snapshot)
   else
@@ -341,7 +355,8 @@ end
 
 -- A queue-level event (an operator's control), with its details as field/value pairs.
 local function emitQueueEvent(kind, ...)
-  redis.call('XADD', K.events, 'MAXLEN', '~', queueSetting('er', DEFAULT_EVENT_RETENTION), '*', 'ev', kind, ...)
+  trimEventsOnce()
+  redis.call('XADD', K.events, '*', 'ev', kind, ...)
 end
 
 -- Expiries this script run performed besides its own purpose (a lease found run out, a deadline passed), so the
