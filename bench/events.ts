@@ -13,7 +13,9 @@
  * has young-generation collections of 3 to 8 ms while its heap grows to its working size (then mostly under 2 ms,
  * seen with --trace-gc); with `--warmup 0` that transient is what p99 shows. The measured time is `windows` windows
  * of `seconds` each, with p50 and p99 printed for each and their medians: a shared machine's speed drifts, and one
- * window can be a slow one.
+ * window can be a slow one. It also prints the CPU each process spent per event in the measured part (from /proc
+ * for the server and Redis, and each Node process's own count): latency moves with how busy the machine is, CPU
+ * per event much less, so a change is judged by that.
  *
  * BATON_BENCH_NODE_ARGS passes Node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
@@ -24,7 +26,7 @@ import type { WatchTasksResponse__Output } from '../src/grpc/generated/baton/v1/
 import { startPlainRedis, startRedisCluster } from '../test/support/redis.js';
 import { startBatonProcess } from './batonServer.js';
 import { sdk } from './sdk.js';
-import { format, median, percentile } from './stats.js';
+import { cpuTimeMs, format, median, percentile } from './stats.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -52,7 +54,16 @@ interface FinishMessage {
 /** Child → parent. */
 type ChildMessage =
   | { type: 'ready' }
-  | { type: 'report'; latencies: Float64Array; committed: Float64Array; received: number; messages: number; errors: number };
+  | {
+      type: 'report';
+      latencies: Float64Array;
+      committed: Float64Array;
+      received: number;
+      messages: number;
+      errors: number;
+      /** CPU time from the start of the measurement until every watcher had every event. */
+      cpuMs: number;
+    };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -96,7 +107,11 @@ async function child(): Promise<void> {
   const count = option('count', 1);
   const client = new sdk.BatonClient(address);
   const samples = new Samples(count * option('expect', 0));
+  const allEvents = option('all', Infinity);
   const received: number[] = Array.from({ length: count }, () => 0);
+  let complete = 0;
+  let cpuAtStart: NodeJS.CpuUsage | undefined;
+  let cpuUsed: NodeJS.CpuUsage | undefined;
   let measureFrom = Infinity;
   let messages = 0;
   let errors = 0;
@@ -109,6 +124,10 @@ async function child(): Promise<void> {
         const time = event.time;
         if (!time) continue;
         received[i] = (received[i] ?? 0) + 1;
+        if (received[i] === allEvents) {
+          complete += 1;
+          if (complete === count) cpuUsed = process.cpuUsage(cpuAtStart);
+        }
         const committed = time.seconds * 1000 + Math.floor(time.nanos / 1e6);
         if (committed < measureFrom) continue;
         measured = true;
@@ -130,8 +149,10 @@ async function child(): Promise<void> {
     });
   const finish = new Promise<FinishMessage>((resolve) => {
     process.on('message', (message: MeasureMessage | FinishMessage) => {
-      if (message.type === 'measure') measureFrom = message.from;
-      else resolve(message);
+      if (message.type === 'measure') {
+        measureFrom = message.from;
+        cpuAtStart = process.cpuUsage();
+      } else resolve(message);
     });
   });
   await send({ type: 'ready' });
@@ -147,17 +168,20 @@ async function child(): Promise<void> {
     received: received.reduce((sum, n) => sum + n, 0),
     messages,
     errors,
+    cpuMs: cpuUsed ? (cpuUsed.user + cpuUsed.system) / 1000 : NaN,
   });
   process.disconnect();
 }
 
+/** A watcher process: `count` watchers; `expect` events each are measured, of `all` they receive. */
 function startChild(
   address: string,
   queue: string,
   count: number,
-  expect: number,
+  events: { expect: number; all: number },
 ): { process: ChildProcess; ready: Promise<void> } {
-  const args = ['--child', '--address', address, '--queue', queue, '--count', String(count), '--expect', String(expect)];
+  const args = ['--child', '--address', address, '--queue', queue, '--count', String(count)];
+  args.push('--expect', String(events.expect), '--all', String(events.all));
   const proc = fork(__filename, args, {
     execArgv: ['--import', 'tsx'],
     // Structured clone: the latencies go across as a typed array, not JSON.
@@ -193,7 +217,7 @@ async function main(): Promise<void> {
   const children = Array.from({ length: processCount }, (_, i) => {
     // Spread the watchers as evenly as they go: 100 over 4 processes is 25 each.
     const count = Math.floor(watcherCount / processCount) + (i < watcherCount % processCount ? 1 : 0);
-    return startChild(baton.address, queue, count, total);
+    return startChild(baton.address, queue, count, { expect: total, all: warmupEvents + total });
   });
   await Promise.all(children.map((c) => c.ready));
   // Let every stream reach the server and join the queue's feed before the first event.
@@ -210,12 +234,19 @@ async function main(): Promise<void> {
     inFlight -= 1;
     if (inFlight === 0) allAnswered();
   };
+  // CPU of the measured part: the server's and Redis's from /proc, the producer's (this process) and the
+  // watchers' from each process's own count.
+  const servicePids = [baton.process.pid ?? 0, ...[...redis.masters, ...redis.replicas].map((n) => n.process.pid ?? 0)];
+  let serviceCpuBefore: number[] = [];
+  let producerCpuBefore: NodeJS.CpuUsage | undefined;
   let measureFrom = 0;
   for (let i = 0; i < warmupEvents + total; i++) {
     const wait = start + (i * 1000) / rate - performance.now();
     if (wait > 1) await sleep(wait);
     if (i === warmupEvents) {
       measureFrom = Date.now();
+      serviceCpuBefore = servicePids.map((pid) => cpuTimeMs([pid]));
+      producerCpuBefore = process.cpuUsage();
       const measure: MeasureMessage = { type: 'measure', from: measureFrom };
       for (const c of children) c.process.send(measure);
     }
@@ -227,6 +258,7 @@ async function main(): Promise<void> {
   }
   if (inFlight > 0) await new Promise<void>((resolve) => (allAnswered = resolve));
   if (submitError !== undefined) throw new Error('a submit failed', { cause: submitError });
+  const producerCpu = process.cpuUsage(producerCpuBefore);
   await producer.close();
 
   const reports = await Promise.all(
@@ -244,6 +276,7 @@ async function main(): Promise<void> {
         }),
     ),
   );
+  const [serverCpuMs = NaN, ...redisCpuMs] = servicePids.map((pid, i) => cpuTimeMs([pid]) - (serviceCpuBefore[i] ?? NaN));
   const latencies = reports.flatMap((r) => Array.from(r.latencies));
   const committed = reports.flatMap((r) => Array.from(r.committed));
   const received = reports.reduce((sum, r) => sum + r.received, 0);
@@ -271,6 +304,11 @@ async function main(): Promise<void> {
   console.log(`  latency by window: p50 ${list(p50s)} ms; p99 ${list(p99s)} ms`);
   console.log(
     `  latency, median of windows: p50 ${format(median(p50s), 'ms')}, p99 ${format(median(p99s), 'ms')}; all windows: p99 ${format(percentile(latencies, 99), 'ms')}, max ${format(latencies.reduce((a, b) => Math.max(a, b), 0), 'ms')}`,
+  );
+  const perEvent = (ms: number): string => format((ms * 1000) / total, 'µs');
+  const watchersCpuMs = reports.reduce((sum, r) => sum + r.cpuMs, 0);
+  console.log(
+    `  CPU per event measured: server ${perEvent(serverCpuMs)}, Redis ${perEvent(redisCpuMs.reduce((a, b) => a + b, 0))}, producer ${perEvent((producerCpu.user + producerCpu.system) / 1000)}, watchers ${perEvent(watchersCpuMs)} (${format((watchersCpuMs * 1000) / total / watcherCount, 'µs')} per watcher)`,
   );
   producerClient.close();
   await baton.stop();
