@@ -316,14 +316,9 @@ local function flushBatch(batch)
   end
 end
 
--- Appends an event to the queue's stream, in the same script as the change it reports, so no change goes
--- unreported and none is reported that did not happen. `worker`: who caused it, where relevant. The snapshot is
--- one msgpack field (the record's own encoding without payload, result and token, and with only the last error),
--- far cheaper to write and to read than a field per task field.
-local eventsTrimmed = false
-
 -- Trims the stream to the queue's event retention, once per script run: about `er` events and, when the queue
 -- sets `ea`, none older than that many ms. Both trim in whole blocks (XTRIM ~), which is cheap; a few more may stay.
+local eventsTrimmed = false
 local function trimEventsOnce()
   if eventsTrimmed then
     return
@@ -336,6 +331,10 @@ local function trimEventsOnce()
   end
 end
 
+-- Appends an event to the queue's stream, in the same script as the change it reports, so no change goes
+-- unreported and none is reported that did not happen. `worker`: who caused it, where relevant. The snapshot is
+-- one msgpack field (the record's own encoding without payload, result and token, and with only the last error),
+-- far cheaper to write and to read than a field per task field.
 local function emit(kind, id, t, worker)
   local history = t.e
   if history then
