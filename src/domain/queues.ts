@@ -109,7 +109,8 @@ export class QueueAdmin {
     if (changes.eventRetention !== undefined) {
       check.checkIntRange(changes.eventRetention, 'settings.event_retention', 10, 1_000_000);
     }
-    if (changes.eventMaxAgeMs !== undefined) {
+    // Zero removes the age limit.
+    if (changes.eventMaxAgeMs !== undefined && changes.eventMaxAgeMs !== 0) {
       check.checkDuration(changes.eventMaxAgeMs, 'settings.event_max_age', limits.SECOND_MS, limits.DELAY_MAX_MS);
     }
     if (changes.completedRingSize !== undefined) {

@@ -227,7 +227,6 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
       grpc.status.INVALID_ARGUMENT,
       /^settings.event_max_age: .*1s/,
     );
-    queues.close();
     await submit(client(), { queue, task_id: 'old' });
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await submit(client(), { queue, task_id: 'new' });
@@ -236,6 +235,9 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     w.cancel();
     assert.deepEqual(w.events.map(summary), ['SUBMITTED new PENDING']);
+    const cleared = await queues.UpdateQueue({ queue, settings: { event_max_age: duration(0) } });
+    assert.equal(cleared.queue?.settings?.event_max_age, null, 'a zero age removes the limit');
+    queues.close();
   });
 
   it('ages out a quiet queue\'s events, and a watcher at the last one still resumes without a gap', async () => {

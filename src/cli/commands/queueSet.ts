@@ -15,7 +15,11 @@ export const queueSet: Command = {
     retention: { type: 'string', value: '<duration>', help: 'how long finished tasks are kept, 1s..365d' },
     ring: { type: 'string', value: '<n>', help: "how many finished tasks 'baton completed' keeps, 1..100000" },
     events: { type: 'string', value: '<n>', help: "about how many events 'baton watch' can replay, 10..1000000" },
-    'event-max-age': { type: 'string', value: '<duration>', help: 'about how long events are kept, 1s..365d' },
+    'event-max-age': {
+      type: 'string',
+      value: '<duration>',
+      help: 'about how long events are kept, 1s..365d; 0s: no age limit',
+    },
   },
   async run(ctx) {
     const [name = ''] = ctx.args;
