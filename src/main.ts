@@ -28,7 +28,11 @@ async function main(): Promise<void> {
     redisConfig = { url: localRedis.url, tls: false, commandTimeoutMs: 5_000 };
   }
 
-  const baton = await startBaton(config, redisConfig, log);
+  const baton = await startBaton(config, redisConfig, log).catch(async (error: unknown) => {
+    // The redis-server started above would outlive this process.
+    await localRedis?.stop();
+    throw error;
+  });
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
