@@ -3,7 +3,7 @@
  * `watchers` WatchTasks streams on one queue while a producer submits at a steady rate.
  *
  *   npm run build && node --import tsx bench/events.ts [--rate 1000] [--seconds 5] [--watchers 100]
- *     [--processes 4] [--warmup 10] [--windows 3] [--redis cluster]
+ *     [--processes 4] [--warmup 10] [--windows 3] [--waiters 0] [--redis cluster]
  *
  * The watchers run in `processes` child processes (one connection each), as separate dashboards would: one
  * process decoding every watcher's stream would measure that process, not Baton. Latency is the receiving
@@ -16,6 +16,9 @@
  * window can be a slow one. It also prints the CPU each process spent per event in the measured part (from /proc
  * for the server and Redis, and each Node process's own count): latency moves with how busy the machine is, CPU
  * per event much less, so a change is judged by that.
+ *
+ * `--waiters N` also keeps N WaitTask calls open on the queue, each for a task of its own that does not finish
+ * during the run, as a service answering requests with RunTask would: every event passes them by.
  *
  * BATON_BENCH_NODE_ARGS passes Node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
@@ -198,6 +201,17 @@ function startChild(
   return { process: proc, ready };
 }
 
+/** `count` WaitTask calls on `queue`, each for a task delayed by an hour; they end when the client closes. */
+async function openWaits(client: InstanceType<typeof sdk.BatonClient>, queue: string, count: number): Promise<void> {
+  for (let from = 0; from < count; from += 500) {
+    const requests = Array.from({ length: Math.min(500, count - from) }, () => ({ queue, delay: { seconds: 3_600 } }));
+    const { results } = await client.submitTasks({ requests });
+    for (const { task_id } of results) {
+      client.waitTask({ queue, task_id, timeout: { seconds: 60 } }).catch(() => undefined);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const rate = option('rate', 1000);
   const seconds = option('seconds', 5);
@@ -212,6 +226,9 @@ async function main(): Promise<void> {
   // A producer that submits continuously, as the SDK recommends it: on one SubmitTasksStream.
   const producer = producerClient.submitter();
   const queue = 'bench-events';
+  // Before the watchers start, so that they do not see these tasks' submits.
+  const waiterCount = option('waiters', 0);
+  await openWaits(producerClient, queue, waiterCount);
   const warmupEvents = Math.round(rate * warmup);
   const total = rate * seconds * windows;
   const children = Array.from({ length: processCount }, (_, i) => {
@@ -293,7 +310,7 @@ async function main(): Promise<void> {
   const list = (values: number[]): string => values.map((value) => format(value, '').trim()).join(', ');
 
   console.log(
-    `event delivery, ${rate} events/s in ${windows} windows of ${seconds}s after ${warmup}s of warm-up, ${watcherCount} watchers in ${processCount} processes, ${cluster ? 'cluster' : 'single Redis'}:`,
+    `event delivery, ${rate} events/s in ${windows} windows of ${seconds}s after ${warmup}s of warm-up, ${watcherCount} watchers in ${processCount} processes${waiterCount > 0 ? `, ${waiterCount} WaitTask calls open` : ''}, ${cluster ? 'cluster' : 'single Redis'}:`,
   );
   console.log(
     `  delivered ${received} of ${(warmupEvents + total) * watcherCount} events (warm-up included); ${endedWithError} streams ended with an error`,

@@ -1,6 +1,7 @@
 import { BatonError } from './errors.js';
 import type { EventHub, EventSink, WatchFilter, WatchStart } from './events.js';
 import { watchEvents } from './events.js';
+import { newTaskId } from './ids.js';
 import type { SubmitInput } from './inputs.js';
 import type { Lifecycle } from './lifecycle.js';
 import * as limits from './limits.js';
@@ -15,8 +16,19 @@ export interface WaitOutcome {
   finished: boolean;
 }
 
+/**
+ * The WaitTask and RunTask calls waiting on one queue, by task id, served by one subscription to its events: each
+ * event is looked up once, however many calls wait (a service answering requests with RunTask may have thousands).
+ */
+interface QueueWaiters {
+  byTask: Map<string, Set<() => void>>;
+  subscription: { ready: Promise<string>; unsubscribe: () => void };
+}
+
 /** Following tasks as they change: streams of a queue's events, waiting for one task, submit-and-wait. */
 export class Updates {
+  private readonly waiters = new Map<string, QueueWaiters>();
+
   constructor(
     private readonly store: TaskStore,
     private readonly hub: EventHub,
@@ -55,12 +67,12 @@ export class Updates {
     check.checkQueue(input.queue);
     check.checkDuration(timeoutMs, 'timeout', 0, limits.CLAIM_WAIT_MAX_MS);
     if (requireWorker) await this.checkServed(input.queue);
+    // Named here rather than by the submit, so that the wait is registered under it before the task exists.
+    const taskId = input.taskId === '' ? newTaskId() : check.checkTaskId(input.taskId);
     let created = false;
-    let taskId = input.taskId;
-    const outcome = await this.waitFor(input.queue, () => taskId, timeoutMs, signal, async () => {
-      const submitted = await this.lifecycle.submit(input);
+    const outcome = await this.waitFor(input.queue, taskId, timeoutMs, signal, async () => {
+      const submitted = await this.lifecycle.submit({ ...input, taskId });
       created = submitted.created;
-      taskId = submitted.task.id;
       return submitted.task;
     });
     return { ...outcome, created };
@@ -81,17 +93,14 @@ export class Updates {
    */
   private async waitFor(
     queue: string,
-    taskId: string | (() => string),
+    taskId: string,
     timeoutMs: number,
     signal: AbortSignal,
     read: () => Promise<Task>,
   ): Promise<WaitOutcome> {
-    const idNow = (): string => (typeof taskId === 'string' ? taskId : taskId());
     let finish: (() => void) | undefined;
     const terminal = new Promise<void>((resolve) => (finish = resolve));
-    const subscription = this.hub.subscribe(queue, (events) => {
-      if (events.some((e) => e.task?.id === idNow() && TERMINAL_STATES.has(e.task.state))) finish?.();
-    });
+    const subscription = this.onFinished(queue, taskId, () => finish?.());
     let timer: NodeJS.Timeout | undefined;
     try {
       await subscription.ready;
@@ -115,5 +124,40 @@ export class Updates {
       clearTimeout(timer);
       subscription.unsubscribe();
     }
+  }
+
+  /** Calls `onEnd` when the task reaches a terminal state, for events after `ready`. */
+  private onFinished(queue: string, taskId: string, onEnd: () => void): QueueWaiters['subscription'] {
+    let waiters = this.waiters.get(queue);
+    if (!waiters) {
+      const byTask = new Map<string, Set<() => void>>();
+      const subscription = this.hub.subscribe(queue, (events) => {
+        for (const { task } of events) {
+          if (!task || !TERMINAL_STATES.has(task.state)) continue;
+          for (const wake of byTask.get(task.id) ?? []) wake();
+        }
+      });
+      waiters = { byTask, subscription };
+      this.waiters.set(queue, waiters);
+    }
+    const current = waiters;
+    let ofTask = current.byTask.get(taskId);
+    if (!ofTask) {
+      ofTask = new Set();
+      current.byTask.set(taskId, ofTask);
+    }
+    const callbacks = ofTask;
+    callbacks.add(onEnd);
+    return {
+      ready: current.subscription.ready,
+      unsubscribe: () => {
+        callbacks.delete(onEnd);
+        if (callbacks.size === 0 && current.byTask.get(taskId) === callbacks) current.byTask.delete(taskId);
+        if (current.byTask.size === 0 && this.waiters.get(queue) === current) {
+          this.waiters.delete(queue);
+          current.subscription.unsubscribe();
+        }
+      },
+    };
   }
 }

@@ -346,6 +346,29 @@ describe('task updates: WatchTasks, WaitTask, RunTask', () => {
     assert.ok(Date.now() - completedAt < 500, 'returned right after the completion');
   });
 
+  it('with many WaitTask calls on one queue, each returns when its own task finishes and the others keep waiting', async () => {
+    const queue = uniqueQueue('wait-many');
+    const ids = Array.from({ length: 50 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    await client().submitTasks({ requests: ids.map((task_id) => ({ queue, task_id })) });
+    const wait = (task_id: string, timeoutMs: number) => client().waitTask({ queue, task_id, timeout: duration(timeoutMs) });
+    const finishing = ids.slice(0, 49).map((id) => wait(id, 10_000));
+    const secondOnFirst = wait('t00', 10_000);
+    const started = Date.now();
+    const unfinished = wait('t49', 1_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { tasks } = await client().claimTasks({ queues: [queue], worker_id: 'w', max_tasks: 49 });
+    assert.deepEqual(tasks.map((t) => t.task?.id), ids.slice(0, 49));
+    await Promise.all(tasks.map((t) => client().completeTask({ queue, task_id: t.task?.id ?? '', lease_token: t.lease_token })));
+    const completedAt = Date.now();
+    const done = await Promise.all(finishing);
+    assert.deepEqual(done.map((d) => [d.task?.id, d.finished]), ids.slice(0, 49).map((id) => [id, true]));
+    assert.equal((await secondOnFirst).finished, true);
+    assert.ok(Date.now() - completedAt < 2_000, 'every call returned right after its task finished, both calls on t00 too');
+    const still = await unfinished;
+    assert.deepEqual([still.task?.state, still.finished], ['TASK_STATE_PENDING', false]);
+    assert.ok(Date.now() - started >= 950, 'the other tasks finishing did not end its wait early');
+  });
+
   it('RunTask returns the worker\'s result, and with require_worker fails fast on a queue nobody serves', async () => {
     const queue = uniqueQueue('run');
     const worker = (async () => {
