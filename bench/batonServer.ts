@@ -37,6 +37,11 @@ export async function startBatonProcess(redis: RedisConfig, extraArgs: string[] 
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // A bench that fails part-way must not leave its server running, holding its ports and its caller's pipes.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   await new Promise<void>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -52,6 +57,7 @@ export async function startBatonProcess(redis: RedisConfig, extraArgs: string[] 
     address,
     process: child,
     stop: async () => {
+      process.removeListener('exit', killOnExit);
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
