@@ -103,7 +103,8 @@ export class QueueAdmin {
     if (changes.leaseDurationMs !== undefined) {
       check.checkDuration(changes.leaseDurationMs, 'settings.lease_duration', limits.LEASE_MIN_MS, limits.LEASE_MAX_MS);
     }
-    if (changes.retentionMs !== undefined) {
+    // Zero restores the server's default.
+    if (changes.retentionMs !== undefined && changes.retentionMs !== 0) {
       check.checkDuration(changes.retentionMs, 'settings.retention', limits.SECOND_MS, limits.DELAY_MAX_MS);
     }
     if (changes.eventRetention !== undefined) {

@@ -270,9 +270,10 @@ describe('baton CLI: operator views and queue controls', () => {
       event_retention: 500,
       event_max_age: '3600s',
     });
-    const noAge = await baton('queue-set', queue, '--event-max-age', '0s');
-    assert.equal(noAge.code, 0, noAge.stderr);
-    assert.match(noAge.stdout, /^event max age +none$/m);
+    const defaults = await baton('queue-set', queue, '--event-max-age', '0s', '--retention', '0s');
+    assert.equal(defaults.code, 0, defaults.stderr);
+    assert.match(defaults.stdout, /^retention +server's default$/m);
+    assert.match(defaults.stdout, /^event max age +none$/m);
     const task = await submit(client(), { queue });
     assert.equal(task.max_attempts, 7, 'new tasks take the default');
 

@@ -232,6 +232,19 @@ describe('operator views and queue controls (QueueService)', () => {
     await rejectsWith(queues.UpdateQueue({ queue, settings: { max_attempts: 1001 } }), grpc.status.INVALID_ARGUMENT, /settings.max_attempts/);
   });
 
+  it('a zero retention restores the server\'s default, so finished tasks are kept again', async () => {
+    const queue = uniqueQueue('retention-reset');
+    await queues.UpdateQueue({ queue, settings: { retention: duration(1_000) } });
+    const reset = await queues.UpdateQueue({ queue, settings: { retention: duration(0) } });
+    assert.equal(reset.queue?.settings?.retention, null);
+    await submit(client(), { queue, task_id: 'kept' });
+    const claimed = await claimOne(client(), queue, 'w', 1_000);
+    await client().completeTask({ queue, task_id: 'kept', lease_token: claimed.lease_token });
+    // Maintenance reaps the queue when the claim's lease falls due, 1 s on, deleting what is past its retention.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal((await getTask(client(), queue, 'kept')).state, 'TASK_STATE_SUCCEEDED');
+  });
+
   it('lists queues by name across pages', async () => {
     const names = [uniqueQueue('zz-list-a'), uniqueQueue('zz-list-b')];
     for (const queue of names) await submit(client(), { queue });

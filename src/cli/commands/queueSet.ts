@@ -12,7 +12,11 @@ export const queueSet: Command = {
   options: {
     'max-attempts': { type: 'string', value: '<n>', help: 'default max attempts, 1..1000' },
     lease: { type: 'string', value: '<duration>', help: 'default lease, 1s..24h' },
-    retention: { type: 'string', value: '<duration>', help: 'how long finished tasks are kept, 1s..365d' },
+    retention: {
+      type: 'string',
+      value: '<duration>',
+      help: "how long finished tasks are kept, 1s..365d; 0s: the server's default",
+    },
     ring: { type: 'string', value: '<n>', help: "how many finished tasks 'baton completed' keeps, 1..100000" },
     events: { type: 'string', value: '<n>', help: "about how many events 'baton watch' can replay, 10..1000000" },
     'event-max-age': {
