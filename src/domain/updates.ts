@@ -141,12 +141,8 @@ export class Updates {
       this.waiters.set(queue, waiters);
     }
     const current = waiters;
-    let ofTask = current.byTask.get(taskId);
-    if (!ofTask) {
-      ofTask = new Set();
-      current.byTask.set(taskId, ofTask);
-    }
-    const callbacks = ofTask;
+    const callbacks = current.byTask.get(taskId) ?? new Set<() => void>();
+    current.byTask.set(taskId, callbacks);
     callbacks.add(onEnd);
     return {
       ready: current.subscription.ready,

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { BatonClient } from '../../src/client/client.js';
 import { freePort } from '../../src/store/localRedis.js';
+import { eventually } from '../support/baton.js';
 
 /** The README's first command: the server with no Redis configured (run from source here, as `npm start` runs dist/). */
 function startWithoutRedis(grpcPort: number): { child: ChildProcess; output: () => string } {
@@ -24,14 +25,6 @@ function startWithoutRedis(grpcPort: number): { child: ChildProcess; output: () 
   child.stdout.on('data', append);
   child.stderr.on('data', append);
   return { child, output: () => output };
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The redis-server the server says it started: its log line names the URL and the directory. */
@@ -69,7 +62,7 @@ describe('with no Redis configured (development)', () => {
     const { child, output } = startWithoutRedis(grpcPort);
     let redis: ReturnType<typeof localRedisOf> | undefined;
     try {
-      await waitFor(() => output().includes('baton serving') || child.exitCode !== null, 'the server to serve');
+      await eventually(() => Promise.resolve(output().includes('baton serving') || child.exitCode !== null || undefined), 20_000);
       redis = localRedisOf(output());
       assert.ok(existsSync(redis.dir), 'its directory exists while it runs');
       const client = new BatonClient(`127.0.0.1:${grpcPort}`);
