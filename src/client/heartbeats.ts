@@ -153,11 +153,19 @@ export class LeaseKeeper<T extends LeasedTask> {
     if (entry.phase === 'over' || lease.lost) return;
     lease.watchdog = setTimeout(() => {
       if (performance.now() >= lease.deadline) {
-        this.lose(entry, new LeaseLostError('no heartbeat got through before the lease ran out'));
+        this.expire(entry);
       } else {
         this.armWatchdog(entry);
       }
     }, Math.max(0, lease.deadline - performance.now()));
+  }
+
+  /**
+   * The lease ran out unrenewed. One reason, whichever of the watchdog and an overdue heartbeat notices first: the
+   * two race when a failed heartbeat's retry comes due with the deadline.
+   */
+  private expire(entry: T): void {
+    this.lose(entry, new LeaseLostError('no heartbeat got through before the lease ran out'));
   }
 
   private scheduleBeat(entry: T, at: number): void {
@@ -176,8 +184,9 @@ export class LeaseKeeper<T extends LeasedTask> {
     if (entry.phase === 'over' || lease.lost || lease.beating) return;
     const sentAt = performance.now();
     if (sentAt >= lease.deadline) {
-      // The event loop was blocked (or the machine slept) past the lease: a heartbeat now cannot save it.
-      this.lose(entry, new LeaseLostError('the lease ran out before a heartbeat could be sent'));
+      // The event loop was blocked (or the machine slept) past the lease, or a retry came due with the watchdog: a
+      // heartbeat now cannot save it.
+      this.expire(entry);
       return;
     }
     lease.beating = true;
