@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.cache/', 'src/grpc/generated/', 'helm/', 'examples/', '**/*.mjs'] },
+  { ignores: ['**/dist/', '**/gen/', 'node_modules/', '.cache/', 'helm/', 'examples/', '**/*.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../src/store/localRedis.js';
+import { freePort } from '../tools/redis/local.js';
 import type { RedisConfig } from '../src/store/redis.js';
 
 export interface BatonProcess {
@@ -27,10 +27,12 @@ export async function startBatonProcess(redis: RedisConfig, extraArgs: string[] 
     ...process.env,
     BATON_GRPC_ADDR: address,
     BATON_METRICS_ADDR: `127.0.0.1:${await freePort()}`,
+    BATON_DASHBOARD_ADDR: 'off',
     BATON_LOG_LEVEL: 'info',
   };
   if (redis.url) env.BATON_REDIS_URL = redis.url;
   if (redis.clusterNodes) env.BATON_REDIS_CLUSTER = redis.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
+  if (redis.replicaAcks) env.BATON_REDIS_REPLICA_ACKS = String(redis.replicaAcks);
   // BATON_BENCH_MAIN runs another build (e.g. a copy of dist/ from before a change) for an A/B comparison.
   const main = process.env.BATON_BENCH_MAIN ?? join(__dirname, '..', 'dist', 'src', 'main.js');
   const child = spawn(process.execPath, [...startFlags(), ...extraArgs, main], {

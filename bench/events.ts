@@ -10,8 +10,8 @@
  * process's Date.now() minus the event's time (both the same machine's clock), per event. Events of the first
  * `warmup` seconds at the same rate are not counted: a long-running replica is past its start, and a fresh one
  * saturates a core for its first second or two, needs a few more to work off the backlog, and for about ten seconds
- * has young-generation collections of 3 to 8 ms while its heap grows to its working size (then mostly under 2 ms,
- * seen with --trace-gc); with `--warmup 0` that transient is what p99 shows. The measured time is `windows` windows
+ * has longer young-generation collections while its heap grows to its working size (seen with --trace-gc; figures
+ * in docs/benchmarks.md); with `--warmup 0` that transient is what p99 shows. The measured time is `windows` windows
  * of `seconds` each, with p50 and p99 printed for each and their medians: a shared machine's speed drifts, and one
  * window can be a slow one. It also prints the CPU each process spent per event in the measured part (from /proc
  * for the server and Redis, and each Node process's own count): latency moves with how busy the machine is, CPU
@@ -25,8 +25,9 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import type { WatchTasksResponse__Output } from '../src/grpc/generated/baton/v1/WatchTasksResponse.js';
-import { startPlainRedis, startRedisCluster } from '../test/support/redis.js';
+import { WatchTasksRequest } from '../clients/typescript/src/contract.js';
+import type { WatchTasksResponse } from '../clients/typescript/src/contract.js';
+import { startPlainRedis, startRedisCluster } from '../tools/redis/cluster.js';
 import { startBatonProcess } from './batonServer.js';
 import { sdk } from './sdk.js';
 import { cpuTimeMs, format, median, percentile } from './stats.js';
@@ -73,8 +74,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * Each measured event's latency and commit time, in typed arrays sized up front for the events expected. The
  * instrument must not disturb what it measures: growing plain arrays of a million numbers copies them into ever
- * larger backing stores on the old-generation heap, and the collector pauses this triggers (5 to 14 ms, all four
- * watcher processes at the same count) showed up as latency.
+ * larger backing stores on the old-generation heap, and the collector pauses this triggers (all four watcher
+ * processes at the same count) showed up as latency.
  */
 class Samples {
   latencies: Float64Array;
@@ -119,8 +120,8 @@ async function child(): Promise<void> {
   let messages = 0;
   let errors = 0;
   const streams = received.map((_, i) => {
-    const stream = client.tasks.WatchTasks({ queue });
-    stream.on('data', (message: WatchTasksResponse__Output) => {
+    const stream = client.tasks.watchTasks(WatchTasksRequest.fromPartial({ queue }));
+    stream.on('data', (message: WatchTasksResponse) => {
       const now = Date.now();
       let measured = false;
       for (const event of message.events) {
@@ -242,8 +243,7 @@ async function main(): Promise<void> {
 
   const start = performance.now();
   // Submits in flight are counted, not kept: holding every submit's promise until the end grew the producer's old
-  // generation by tens of thousands of objects, and its collector pauses (about 10 ms) turned the steady rate into
-  // bursts.
+  // generation by tens of thousands of objects, and its collector pauses turned the steady rate into bursts.
   let inFlight = 0;
   let submitError: unknown;
   let allAnswered = (): void => undefined;

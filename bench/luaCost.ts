@@ -1,7 +1,7 @@
 /**
  * Redis's own work per task for Baton's hot scripts, counted in instructions by `valgrind --tool=callgrind`: the
  * same for the same scripts and data however busy the machine is, so a change to a script can be judged by one run
- * even where timings vary by 20% from one run to the next.
+ * even where timings vary from one run to the next.
  *
  *   node --import tsx bench/luaCost.ts [--tasks 4000] [--batch 100]
  *
@@ -15,8 +15,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { QUEUE_KEY_COUNT, queueKeys } from '../src/store/keys.js';
-import { freePort } from '../src/store/localRedis.js';
+import { DEFAULT_KEYSPACE, QUEUE_KEY_COUNT } from '../src/store/keys.js';
+import { freePort } from '../tools/redis/local.js';
 import { readScript } from '../src/store/scripts.js';
 import { encodeNewTask } from '../src/store/taskCodec.js';
 
@@ -58,11 +58,13 @@ async function instructions(last: Phase, tasks: number, batch: number): Promise<
   const exited = new Promise((resolve) => server.once('exit', resolve));
   try {
     const redis = await connect(port);
-    const keys = queueKeys('cost');
+    const keys = DEFAULT_KEYSPACE.queueKeys('cost');
     const [submit = '', claim = '', complete = ''] = await Promise.all(
       ['submit', 'claim', 'complete'].map(async (name) => String(await redis.script('LOAD', readScript(name)))),
     );
     const payload = Buffer.alloc(100, 7);
+    // Each script's last argument is the time past which it refuses to run (lua/includes/deadline.lua).
+    const deadline = (): number => Date.now() + 3_600_000;
     const reached = (phase: Phase): boolean => PHASES.indexOf(last) >= PHASES.indexOf(phase);
     for (let first = 0; first < tasks && reached('submit'); first += batch) {
       const args = Array.from({ length: batch }, (_, i) =>
@@ -71,6 +73,7 @@ async function instructions(last: Phase, tasks: number, batch: number): Promise<
           id: `task-${String(first + i).padStart(8, '0')}`,
           payload,
           metadata: {},
+          type: '',
           priority: 0,
           delayMs: 0,
           maxAttempts: 0,
@@ -78,11 +81,13 @@ async function instructions(last: Phase, tasks: number, batch: number): Promise<
           retryPolicy: { initialBackoffMs: 1_000, maxBackoffMs: 3_600_000, multiplier: 2, jitter: 0 },
         }),
       ).flat();
-      await redis.evalsha(submit, QUEUE_KEY_COUNT, ...keys, batch, '0', '', 0, 0, '', ...args);
+      // The first batch registers the queue (lua/includes/registration.lua); the rest find it registered. No task
+      // carries a concurrency key or a unique key (the two zero counts after the task groups).
+      await redis.evalsha(submit, QUEUE_KEY_COUNT, ...keys, batch, '0', '', 0, 0, '', first === 0 ? '1' : '0', ...args, 0, 0, deadline());
     }
     for (let first = 0; first < tasks && reached('claim'); first += batch) {
       // Claimed tasks come as a flat list: token, task id, record for each.
-      const [, claimed] = (await redis.callBuffer('EVALSHA', claim, QUEUE_KEY_COUNT, ...keys, 'cost-worker', batch, 0, 'tcost')) as [
+      const [, claimed] = (await redis.callBuffer('EVALSHA', claim, QUEUE_KEY_COUNT, ...keys, 'cost-worker', batch, 0, 'tcost', deadline())) as [
         unknown,
         Buffer[],
       ];
@@ -92,7 +97,7 @@ async function instructions(last: Phase, tasks: number, batch: number): Promise<
         const [token, id] = claimed.slice(at, at + 2);
         if (token && id) items.push(id, token, Buffer.alloc(0));
       }
-      await redis.callBuffer('EVALSHA', complete, QUEUE_KEY_COUNT, ...keys, items.length / 3, 'brief', ...items);
+      await redis.callBuffer('EVALSHA', complete, QUEUE_KEY_COUNT, ...keys, items.length / 3, 'brief', ...items, deadline());
     }
     await redis.shutdown('NOSAVE').catch(() => undefined);
     redis.disconnect();

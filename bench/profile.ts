@@ -5,9 +5,11 @@
  * the server's own work rather than wall time.
  *
  *   npm run build && node --import tsx bench/profile.ts [--tasks 20000] [--repeats 3] [--cpu-prof DIR]
- *     [--concurrency 50,1] [--no-latency] [--split]
+ *     [--concurrency 50,1] [--no-latency] [--split] [--warm-tasks 2000]
  *
- * --split counts system time only. BATON_BENCH_MAIN=/path/to/other/dist/src/main.js profiles another build (A/B).
+ * --split counts system time only. BATON_BENCH_MAIN=/path/to/other/dist/src/main.js profiles another build (A/B);
+ * BATON_BENCH_SDK=/path/to/other/sdk/index.js runs the worker of another SDK build (bench/sdk.ts). Redis's CPU and
+ * the worker's (this process's) are shown beside the server's for the processing phases.
  *
  * With --cpu-prof the server writes a V8 CPU profile into DIR on exit, and the heaviest functions and packages by
  * self time are printed. Tasks are then submitted through a second, unprofiled server on the same Redis, so the
@@ -16,7 +18,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startPlainRedis } from '../test/support/redis.js';
+import { Redis } from 'ioredis';
+import { startPlainRedis } from '../tools/redis/cluster.js';
 import { startBatonProcess } from './batonServer.js';
 import { cpuTimeMs, median } from './stats.js';
 import { BatonSystem } from './systems.js';
@@ -68,6 +71,15 @@ function topSelf(dir: string, limit: number): void {
   print(self, limit);
 }
 
+async function redisProcessId(port: number): Promise<number> {
+  const client = new Redis({ port, host: '127.0.0.1' });
+  try {
+    return Number(/process_id:(\d+)/.exec(await client.info('server'))?.[1]);
+  } finally {
+    client.disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const value = (name: string): string | undefined => {
@@ -79,7 +91,10 @@ async function main(): Promise<void> {
   const profDir = value('cpu-prof');
   const levels = (value('concurrency') ?? '50,1').split(',').map(Number);
   const latency = !argv.includes('--no-latency');
+  // A fresh server compiles its hot path over its first tens of thousands of tasks: more warm-up steadies round 1.
+  const warmTasks = Number(value('warm-tasks') ?? 2_000);
   const redis = await startPlainRedis();
+  const redisPid = await redisProcessId(redis.masters[0]?.port ?? 0);
   const baton = await startBatonProcess(redis.config, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   const pid = baton.process.pid ?? 0;
   const system = new BatonSystem(baton.address);
@@ -92,8 +107,8 @@ async function main(): Promise<void> {
   };
   try {
     // Warm up the JIT on both paths.
-    await producer.enqueue('warm', 2_000, payload, 4);
-    await system.process('warm', 2_000, 50);
+    await producer.enqueue('warm', warmTasks, payload, 4);
+    await system.process('warm', warmTasks, 50);
     for (let round = 0; round < repeats; round++) {
       for (const concurrency of levels) {
         const queue = `profile-${concurrency}-${round}`;
@@ -103,9 +118,13 @@ async function main(): Promise<void> {
         await producer.enqueue(queue, n, payload, 4);
         if (concurrency === 50) note('enqueue µs CPU/task', ((cpuMs(pid) - cpu) * 1000) / n);
         cpu = cpuMs(pid);
+        const redisCpu = cpuMs(redisPid);
+        const workerCpu = cpuMs(process.pid);
         t = performance.now();
         await system.process(queue, n, concurrency);
         note(`process c=${concurrency} µs CPU/task`, ((cpuMs(pid) - cpu) * 1000) / n);
+        note(`  redis c=${concurrency} µs CPU/task`, ((cpuMs(redisPid) - redisCpu) * 1000) / n);
+        note(`  worker c=${concurrency} µs CPU/task`, ((cpuMs(process.pid) - workerCpu) * 1000) / n);
         note(`process c=${concurrency} tasks/s`, n / ((performance.now() - t) / 1000));
         console.log(`round ${round + 1} c=${concurrency} done`);
       }

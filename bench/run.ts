@@ -3,7 +3,10 @@
  * each figure back to back; medians and the median of each round's ratio printed as a table, and the raw samples
  * written as JSON.
  *
- *   npm run bench -- [--redis single|cluster] [--tasks 50000] [--repeats 3] [--bulk 1000000] [--quick]
+ *   npm run bench -- [--redis single|cluster] [--replicas 0] [--replica-acks 0] [--tasks 50000] [--repeats 3] [--bulk 1000000] [--quick]
+ *   npm run bench -- --python [--tasks 10000] [--repeats 3]   (the Python SDK against Celery: bench/python.ts)
+ *   npm run bench -- --go [--tasks 50000] [--repeats 3] [--concurrency 50] [--quick]   (the Go SDK; see go.ts)
+ *   npm run bench -- --keys [--key-count 10000] [--blocked 0.9] [--tasks 30000]   (per-key concurrency; see keys.ts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,11 +14,12 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { startPlainRedis, startRedisCluster } from '../test/support/redis.js';
-import type { TestRedis } from '../test/support/redis.js';
+import { startPlainRedis, startRedisCluster } from '../tools/redis/cluster.js';
+import type { TestRedis } from '../tools/redis/cluster.js';
 import { startBatonProcess } from './batonServer.js';
+import { benchPython } from './python.js';
+import { goBench } from './go.js';
 import { cpuTimeMs, format, median, percentile, table } from './stats.js';
-import { BatonSystem, BullMqSystem } from './systems.js';
 import type { System } from './systems.js';
 
 interface Options {
@@ -25,6 +29,10 @@ interface Options {
   bulk: number;
   latencyTasks: number;
   memoryTasks: number;
+  /** Replicas per master (cluster only); at least replicaAcks. */
+  replicas: number;
+  /** The server's --redis-replica-acks. */
+  replicaAcks: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -41,6 +49,8 @@ function parseOptions(argv: string[]): Options {
     bulk: value('bulk', quick ? 100_000 : 1_000_000),
     latencyTasks: value('latency-tasks', quick ? 1_000 : 5_000),
     memoryTasks: value('memory-tasks', quick ? 20_000 : 100_000),
+    replicas: Math.max(value('replicas', 0), value('replica-acks', 0)),
+    replicaAcks: value('replica-acks', 0),
   };
 }
 
@@ -156,12 +166,14 @@ function medianRatio(first: number[], second: number[]): number {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const redis = options.redis === 'cluster' ? await startRedisCluster(3) : await startPlainRedis();
-  const baton = await startBatonProcess(redis.config);
+  // Loaded here, not at the top: `--python` (bench/python.ts) needs neither BullMQ nor the built TypeScript SDK.
+  const { BatonSystem, BullMqSystem } = await import('./systems.js');
+  const redis = options.redis === 'cluster' ? await startRedisCluster(3, options.replicas) : await startPlainRedis();
+  const baton = await startBatonProcess({ ...redis.config, replicaAcks: options.replicaAcks });
   const clients = await masters(redis);
   const redisVersion = /redis_version:(\S+)/.exec((await clients[0]?.info('server')) ?? '')?.[1] ?? '?';
   for (const client of clients) client.disconnect();
-  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, Redis ${redisVersion} ${options.redis === 'cluster' ? '3-master cluster' : 'single node'}`;
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, Redis ${redisVersion} ${options.redis === 'cluster' ? `3-master cluster, ${options.replicas} replica(s) each` : 'single node'}, replica acks ${options.replicaAcks}`;
   console.log(`Baton vs BullMQ — ${machine}`);
   console.log(`tasks ${options.tasks}, repeats ${options.repeats} (median reported), payload 100 bytes\n`);
 
@@ -215,7 +227,14 @@ async function main(): Promise<void> {
   await redis.stop();
 }
 
-main().catch((error: unknown) => {
+const MODES: Record<string, (argv: string[]) => Promise<void>> = {
+  '--python': benchPython,
+  '--go': goBench,
+  // Loaded when asked for, as main loads the built SDK: the other modes do not need it.
+  '--keys': async (argv) => (await import('./keys.js')).keysBench(argv),
+};
+const mode = Object.entries(MODES).find(([flag]) => process.argv.includes(flag))?.[1];
+(mode ? mode(process.argv.slice(2)) : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

@@ -9,7 +9,7 @@ import { Cluster, Redis } from 'ioredis';
 import { sdk } from './sdk.js';
 import type { BatonSdk } from './sdk.js';
 import type { RedisConfig } from '../src/store/redis.js';
-import type { Task__Output } from '../src/grpc/generated/baton/v1/Task.js';
+import type { Task } from '../clients/typescript/src/contract.js';
 
 export interface System {
   name: string;
@@ -102,7 +102,7 @@ export class BatonSystem implements System {
   }
 
   /** Runs an SDK worker until its handler has seen `n` tasks, then closes it gracefully (last completions sent). */
-  private async runWorker(queue: string, concurrency: number, n: number, onTask: (task: Task__Output) => void): Promise<void> {
+  private async runWorker(queue: string, concurrency: number, n: number, onTask: (task: Task) => void): Promise<void> {
     let handled = 0;
     let allHandled: () => void = () => undefined;
     const everyTaskHandled = new Promise<void>((resolve) => (allHandled = resolve));

@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Node and redis-server, from Debian packages, when missing: promtool
-# and prometheus (metrics checks), and the Python and Go toolchains of the polyglot workers. Runs before `npm test`
+# and prometheus (metrics checks), Chromium (dashboard browser tests), and the Python and Go toolchains of the polyglot workers. Runs before `npm test`
 # (pretest). Idempotent and non-interactive; a no-op when everything is there. Needs root (or sudo) for apt-get.
 #
 #   Metrics: prometheus (promtool, and the server for the real-consumer test; its daemon is not started)
-#   Python: python3-grpcio, python3-grpc-tools   (used through /usr/bin/python3)
+#   Python: python3-grpcio, python3-grpc-tools, python3-protobuf, mypy   (used through /usr/bin/python3; mypy
+#           type-checks the Python SDK)
+#   Browser: chromium   (the web dashboard's browser tests drive it through playwright-core, which downloads
+#           no browser of its own)
 #   Go:     golang-go, golang-google-grpc-dev, golang-github-golang-protobuf-1-5-dev,
-#           protoc-gen-go, protoc-gen-go-grpc, protobuf-compiler   (built offline in GOPATH mode)
+#           protoc-gen-go, protoc-gen-go-grpc, protobuf-compiler, golang-opentelemetry-otel-dev (handler spans)
+#           (built offline in GOPATH mode)
 #
 # Never installs golang-goprotobuf-dev: it conflicts with protoc-gen-go.
 set -euo pipefail
 
 packages=(
   prometheus
+  chromium
   python3-grpcio
   python3-grpc-tools
+  python3-protobuf
+  mypy
   golang-go
   golang-google-grpc-dev
   golang-github-golang-protobuf-1-5-dev
   protoc-gen-go
   protoc-gen-go-grpc
   protobuf-compiler
+  golang-opentelemetry-otel-dev
 )
 
 missing=()

@@ -1,25 +1,53 @@
 import { setMaxListeners } from 'node:events';
-import { DEFAULT_METRICS_MAX_QUEUES } from './config.js';
+import { DEFAULT_METRICS_MAX_QUEUES, isOpenAccess, pageTokenKey, settingHint } from './config.js';
 import type { Config } from './config.js';
 import { Lifecycle } from './domain/lifecycle.js';
 import { Maintenance } from './domain/maintenance.js';
 import { QueueAdmin } from './domain/queues.js';
+import { ScheduleRunner } from './domain/scheduleRunner.js';
+import { lifecycleTasks, Schedules } from './domain/schedules.js';
+import { PageTokens } from './domain/pageToken.js';
+import { ReportingTaskStore } from './domain/reporting.js';
+import { FlowRepair } from './domain/flowRepair.js';
+import { FLOW_CHILD_GRACE_MS } from './domain/limits.js';
+import { Flows } from './domain/flows.js';
+import type { Task } from './domain/task.js';
 import { WorkerRegistry } from './domain/workers.js';
-import { EVENT_READ_BLOCK_MS, EventHub } from './domain/events.js';
+import { EventHub } from './domain/events.js';
+import { TaskLogs } from './domain/taskLogs.js';
 import { Updates } from './domain/updates.js';
-import { startGrpcServer } from './grpc/server.js';
+import { startGrpcServer, startHealthServer } from './transport/grpc/server.js';
+import { accessInterceptor } from './transport/grpc/access.js';
+import { ReloadingServerCredentials } from './transport/grpc/tls.js';
+import { PrincipalsFile } from './auth/principalsFile.js';
 import type { Logger } from './log.js';
 import { startMetricsServer } from './metrics/httpServer.js';
+import { startDashboardServer } from './dashboard/server.js';
+import { EventHistory } from './domain/history.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createBareClient, createRedisClient } from './store/redis.js';
 import type { RedisClient, RedisConfig } from './store/redis.js';
+import { Keyspace } from './store/keys.js';
+import { RedisCalls } from './store/redisCalls.js';
+import { QueueRegistry } from './store/queueRegistry.js';
+import { RedisLogStore } from './store/redisLogStore.js';
+import { RedisQueueStore } from './store/redisQueueStore.js';
+import { RedisScheduleStore } from './store/redisScheduleStore.js';
 import { RedisTaskStore } from './store/redisTaskStore.js';
+import { RedisFlowStore } from './store/redisFlowStore.js';
+import { RedisWorkerStore } from './store/redisWorkerStore.js';
+import type { ReapOutcome } from './domain/store.js';
+import { tracingInterceptor } from './tracing/grpcSpans.js';
 
 export interface Baton {
   /** host:port the gRPC server listens on. */
   grpcAddress: string;
-  /** host:port of the Prometheus /metrics endpoint. */
-  metricsAddress: string;
+  /** host:port of the Prometheus /metrics endpoint; undefined when metrics are off. */
+  metricsAddress: string | undefined;
+  /** host:port of the web dashboard; undefined when it is off. */
+  dashboardAddress: string | undefined;
+  /** host:port of the plaintext health listener; undefined when it is off. */
+  healthAddress?: string | undefined;
   /** Graceful: stop accepting, end long polls, let calls in flight finish (up to the grace), close Redis. */
   stop(): Promise<void>;
 }
@@ -27,8 +55,45 @@ export interface Baton {
 export interface StartOptions {
   /** Maintenance pacing; tests shorten it. */
   maintenanceTickMs?: number;
-  /** How often every queue is reaped even when this replica knows of nothing due in it (default 10 s). */
+  /** Every known queue is reaped once per this interval, spread over it, due or not (default 5 minutes). */
   maintenanceMaxIntervalMs?: number;
+  /** How long a flow's parent waits before maintenance checks that its children were stored (FLOW_CHILD_GRACE_MS). */
+  flowChildGraceMs?: number;
+  /** How often due schedules are looked for (default 200 ms). */
+  scheduleTickMs?: number;
+  /** WatchTasks streams one principal may hold open (default WATCHES_PER_PRINCIPAL_MAX). */
+  watchesPerPrincipalMax?: number;
+  /** How often the tokens file and TLS files are checked for changes (default 1 s); tests shorten it. */
+  reloadPollMs?: number;
+  /** Where the dashboard's built client script is (default: next to the compiled dashboard); tests build their own. */
+  dashboardAssetsDir?: string;
+}
+
+/** A start-up failure the user can fix: main prints its message as one line, without a stack. */
+export class StartupError extends Error {}
+
+/** Why a listener could not bind, in words, and which setting moves it. */
+function listenError(what: string, address: string, setting: 'grpcAddress' | 'metricsAddress' | 'dashboardAddress' | 'healthAddress', error: unknown): StartupError {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = /EADDRINUSE/.test(message)
+    ? 'the address is in use'
+    : /EACCES/.test(message)
+      ? 'permission denied'
+      : /EADDRNOTAVAIL/.test(message)
+        ? 'no such local address'
+        : message;
+  return new StartupError(`cannot listen for ${what} on ${address} (${reason}): choose another address with ${settingHint(setting)}`);
+}
+
+/** Where the client connects, without credentials. */
+function redisTarget(config: RedisConfig): string {
+  if (config.clusterNodes && config.clusterNodes.length > 0) return config.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
+  try {
+    const url = new URL(config.url ?? 'redis://127.0.0.1:6379');
+    return url.host;
+  } catch {
+    return 'the configured URL';
+  }
 }
 
 async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
@@ -50,92 +115,271 @@ async function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<v
   });
 }
 
+interface Security {
+  principals: PrincipalsFile | undefined;
+  credentials: ReloadingServerCredentials | undefined;
+  stop(): void;
+}
+
+/** Loads the tokens file and TLS files (before Redis: a mistake in them should fail fast) and says how open Baton is. */
+function loadSecurity(config: Config, log: Logger, pollMs: number): Security {
+  let principals: PrincipalsFile | undefined;
+  let credentials: ReloadingServerCredentials | undefined;
+  try {
+    principals = config.authTokensFile === undefined ? undefined : new PrincipalsFile(config.authTokensFile, log, pollMs);
+    credentials = config.tls === undefined ? undefined : new ReloadingServerCredentials(config.tls, log, pollMs);
+  } catch (error) {
+    principals?.stop();
+    const setting = principals === undefined && config.authTokensFile !== undefined ? 'authTokensFile' : 'tlsCert';
+    throw new StartupError(`${error instanceof Error ? error.message : String(error)}: check ${settingHint(setting)}`);
+  }
+  if (isOpenAccess(config)) {
+    log.warn('open access: no --auth-tokens-file or --tls-client-ca, so any client that reaches the gRPC port may do anything', {
+      grpc: config.grpcAddress,
+    });
+  } else if (principals !== undefined && credentials === undefined) {
+    log.warn('bearer tokens travel in plaintext: set --tls-cert and --tls-key, or terminate TLS in front of Baton');
+  }
+  return {
+    principals,
+    credentials,
+    stop: () => {
+      principals?.stop();
+      credentials?.stop();
+    },
+  };
+}
+
 /** Wires store → domain → transport and starts serving. */
 export async function startBaton(config: Config, redisConfig: RedisConfig, log: Logger, options: StartOptions = {}): Promise<Baton> {
+  const security = loadSecurity(config, log, options.reloadPollMs ?? 1_000);
   const client = createRedisClient(redisConfig, 'baton');
-  let redisErrorLogged = false;
+  // Until Redis is first ready, an error is reported by the start-up failure, not logged.
+  let warnOnError = false;
+  let lastRedisError: string | undefined;
   client.on('error', (error: Error) => {
+    lastRedisError = error.message;
     // ioredis retries on its own; log once per outage rather than once per attempt.
-    if (!redisErrorLogged) log.warn('redis connection error', { error: error.message });
-    redisErrorLogged = true;
+    if (warnOnError) log.warn('redis connection error', { error: error.message });
+    warnOnError = false;
   });
   client.on('ready', () => {
-    redisErrorLogged = false;
+    warnOnError = true;
   });
-  await waitUntilReady(client, 10_000);
+  for (const state of ['connect', 'ready', 'close', 'reconnecting', 'end'] as const) {
+    client.on(state, () => {
+      log.debug(`redis ${state}`, { redis: redisTarget(redisConfig) });
+    });
+  }
+  await waitUntilReady(client, 10_000).catch(() => {
+    client.disconnect();
+    security.stop();
+    const why = lastRedisError === undefined ? '' : ` (${lastRedisError})`;
+    const setting = redisConfig.clusterNodes ? 'redisCluster' : 'redisUrl';
+    throw new StartupError(`cannot reach Redis at ${redisTarget(redisConfig)}${why} within 10s: check ${settingHint(setting)}`);
+  });
 
-  const metrics = createMetrics({
-    maxQueues: config.metricsMaxQueues ?? DEFAULT_METRICS_MAX_QUEUES,
-    redis: client,
-    store: new RedisTaskStore(
-      client,
-      // Blocking event reads wait up to EVENT_READ_BLOCK_MS: their connections get that much more time.
-      (purpose) =>
-        purpose === 'events'
-          ? createBareClient(redisConfig, 'baton-events', {
-              commandTimeout: redisConfig.commandTimeoutMs + EVENT_READ_BLOCK_MS,
-            })
-          : createBareClient(redisConfig, 'baton-subscriber'),
-      redisConfig.commandTimeoutMs,
-    ),
-    liveWindowMs: config.workerLostAfterMs,
-    log,
-  });
-  const store = metrics.store;
-  const workers = new WorkerRegistry(store, config.workerLostAfterMs, (error) => {
-    log.warn('worker registry update failed', { error: error instanceof Error ? error.message : String(error) });
-  });
-  const queues = new QueueAdmin(store, config.workerLostAfterMs);
-  const maintenance = new Maintenance(store, {
+  // Metrics first: every Redis round trip of the stores is timed by them.
+  const metrics = createMetrics({ maxQueues: config.metricsMaxQueues ?? DEFAULT_METRICS_MAX_QUEUES, redis: client, log });
+  const redis = new RedisCalls(client, redisConfig.commandTimeoutMs, metrics.redis, {
+    replicas: redisConfig.replicaAcks ?? 0,
+    timeoutMs: redisConfig.replicaAckTimeoutMs ?? 1_000,
+  }, new Keyspace(config.namespace));
+  await redis.clock.measure();
+  const queueRegistry = new QueueRegistry(redis, config.maxQueues);
+  const queueStore = new RedisQueueStore(redis, () => createBareClient(redisConfig, 'baton-subscriber'), queueRegistry);
+  const logs = new TaskLogs(new RedisLogStore(redis, () => createBareClient(redisConfig, 'baton-log-subscriber')));
+  const workerStore = new RedisWorkerStore(redis);
+  metrics.gaugeQueues(queueStore, config.workerLostAfterMs);
+
+  const pageTokens = new PageTokens(pageTokenKey({ ...config, redis: redisConfig }));
+  const workers = new WorkerRegistry(
+    workerStore,
+    config.workerLostAfterMs,
+    (error) => {
+      log.warn('worker registry update failed', { error: error instanceof Error ? error.message : String(error) });
+    },
+    pageTokens,
+  );
+  const queues = new QueueAdmin(queueStore, config.workerLostAfterMs, pageTokens);
+  // Flows tell parents through their own store; their cancels and reads go through the reporting task store below.
+  const flowStore = new RedisFlowStore(redis, queueRegistry);
+  const flowTasks = {
+    cancel: (queue: string, id: string): Promise<Task> => taskStore.cancel(queue, id),
+    get: (queue: string, id: string): Promise<Task | undefined> => taskStore.get(queue, id),
+  };
+  const childGraceMs = options.flowChildGraceMs ?? FLOW_CHILD_GRACE_MS;
+  const flows: Flows = new Flows(
+    flowStore,
+    flowTasks,
+    {
+      maxPayloadBytes: config.maxPayloadBytes,
+      onError: (error) => {
+        log.warn('telling a parent of its child failed; maintenance retries', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      },
+    },
+  );
+  const maintenance: Maintenance = new Maintenance(queueStore, workerStore, {
+    outbox: flows,
+    flowRepair: new FlowRepair(flowStore, flowTasks, childGraceMs, flows),
+    childGraceMs,
     retentionMs: config.retentionMs,
     workerRetentionMs: config.workerRetentionMs,
     tickMs: options.maintenanceTickMs ?? 100,
-    // Due times this replica creates are noted as they are made; this catches those of a replica that died.
-    maxIntervalMs: options.maintenanceMaxIntervalMs ?? 10_000,
+    // Due times are shared as they are made; the slow sweep catches those a replica died before sharing.
+    maxIntervalMs: options.maintenanceMaxIntervalMs ?? 300_000,
     batchLimit: 500,
     observer: metrics.observer,
+    ...(log.enabled('debug')
+      ? {
+          onReaped: (queue: string, outcome: ReapOutcome) => {
+            const { leasesExpired, leasesExhausted, leasesCancelled, tasksExpired, tasksPromoted, tasksDeleted } = outcome;
+            if (leasesExpired + tasksExpired + tasksPromoted + tasksDeleted === 0) return;
+            log.debug('reaped', { queue, leasesExpired, leasesExhausted, leasesCancelled, tasksExpired, tasksPromoted, tasksDeleted });
+          },
+        }
+      : {}),
     onError: (error) => {
       log.warn('maintenance pass failed', { error: error instanceof Error ? error.message : String(error) });
     },
   });
-  const lifecycle = new Lifecycle(store, {
-    maxPayloadBytes: config.maxPayloadBytes,
+  // Every change the lifecycle makes is reported at this one seam: to the metrics, and its due time to maintenance.
+  const taskStore: ReportingTaskStore = new ReportingTaskStore(new RedisTaskStore(redis, queueRegistry), {
     observer: metrics.observer,
-    workers,
     dueTimes: maintenance,
+    children: flows,
   });
-  const unsubscribe = await store.subscribeToWakeups((queue) => {
-    lifecycle.wakeBoard.ring(queue);
+  const lifecycle = new Lifecycle(taskStore, { maxPayloadBytes: config.maxPayloadBytes, workers, pageTokens });
+  const scheduleStore = new RedisScheduleStore(redis);
+  const schedules = new Schedules(scheduleStore, lifecycleTasks(lifecycle), config.maxPayloadBytes, pageTokens);
+  const scheduleRunner = new ScheduleRunner(scheduleStore, lifecycleTasks(lifecycle), {
+    tickMs: options.scheduleTickMs ?? 200,
+    batchLimit: 100,
+    onError: (error, schedule) => {
+      log.warn('firing a schedule failed; retrying', {
+        ...(schedule ? { queue: schedule.queue, schedule: schedule.id } : {}),
+        error: error instanceof Error ? error.message : String(error),
+      });
+    },
   });
-  maintenance.start();
-  const events = new EventHub(store, (error) => {
+  const events = new EventHub(queueStore, (error) => {
     log.warn('reading an event stream failed; retrying', { error: error instanceof Error ? error.message : String(error) });
   });
-  const updates = new Updates(store, events, lifecycle, config.workerLostAfterMs);
+  // One subscriber connection tells this replica of wake-ups and new events on every queue.
+  const unsubscribe = await queueStore.subscribeToChanges({
+    wake: (queue) => {
+      lifecycle.wakeBoard.ring(queue);
+    },
+    eventsAdded: (queue) => {
+      events.eventsAdded(queue);
+    },
+    resubscribed: () => {
+      lifecycle.wakeBoard.sweep();
+      events.pokeAll();
+    },
+  });
+  lifecycle.wakeBoard.startSweeping();
+  maintenance.start();
+  scheduleRunner.start();
+  const updates = new Updates(queueStore, events, lifecycle, config.workerLostAfterMs, (queue, withinMs) =>
+    workers.servesQueue(queue, withinMs),
+  );
   const draining = new AbortController();
   // Every open WatchTasks stream listens for the drain.
   setMaxListeners(0, draining.signal);
+  /** Undoes what started above, when a listener cannot start. */
+  const abandon = async (): Promise<void> => {
+    lifecycle.close();
+    lifecycle.wakeBoard.stopSweeping();
+    draining.abort();
+    events.close();
+    await scheduleRunner.stop();
+    await maintenance.stop();
+    await unsubscribe();
+    await logs.close();
+    client.disconnect();
+    security.stop();
+  };
+  const { principals } = security;
   const server = await startGrpcServer(
     config.grpcAddress,
-    { lifecycle, queues, workers, updates, shutdown: draining.signal, watchBufferMax: config.watchBufferMax },
+    { lifecycle, queues, workers, updates, logs, schedules, flows, shutdown: draining.signal, watchBufferMax: config.watchBufferMax },
     log,
-    [metrics.grpcInterceptor],
-  );
-  const metricsServer = await startMetricsServer(config.metricsAddress, metrics.registry, log);
-  log.info('baton serving', { grpc: server.address, metrics: metricsServer.address });
+    {
+      ...(security.credentials ? { credentials: security.credentials } : {}),
+      reflection: config.reflection ?? true,
+      maxPayloadBytes: config.maxPayloadBytes,
+      observers: [metrics.grpcInterceptor, tracingInterceptor()],
+      interceptors: principals ? [accessInterceptor(() => principals.current, log, options.watchesPerPrincipalMax)] : [],
+    },
+  ).catch(async (error: unknown) => {
+    await abandon();
+    throw listenError('gRPC', config.grpcAddress, 'grpcAddress', error);
+  });
+  const { healthAddress } = config;
+  const healthServer =
+    healthAddress === undefined
+      ? undefined
+      : await startHealthServer(healthAddress, server.health).catch(async (error: unknown) => {
+          await server.shutdown(0);
+          await abandon();
+          throw listenError('health checks', healthAddress, 'healthAddress', error);
+        });
+  const { metricsAddress } = config;
+  const metricsServer =
+    metricsAddress === undefined
+      ? undefined
+      : await startMetricsServer(metricsAddress, metrics.registry, log).catch(async (error: unknown) => {
+          await server.shutdown(0);
+          await healthServer?.shutdown(0);
+          await abandon();
+          throw listenError('metrics', metricsAddress, 'metricsAddress', error);
+        });
+  const { dashboardAddress } = config;
+  const dashboard =
+    dashboardAddress === undefined
+      ? undefined
+      : await startDashboardServer(
+          dashboardAddress,
+          { lifecycle, queues, workers, updates, logs, schedules, flows, history: new EventHistory(queueStore) },
+          {
+            principals: principals ? () => principals.current : undefined,
+            ...(options.dashboardAssetsDir === undefined ? {} : { assetsDir: options.dashboardAssetsDir }),
+          },
+          log,
+        ).catch(async (error: unknown) => {
+          await server.shutdown(0);
+          await healthServer?.shutdown(0);
+          await metricsServer?.close();
+          await abandon();
+          throw listenError('the dashboard', dashboardAddress, 'dashboardAddress', error);
+        });
+  log.info('baton serving', { grpc: server.address, ...(healthServer ? { health: healthServer.address } : {}), metrics: metricsServer?.address ?? 'off', dashboard: dashboard?.address ?? 'off', ...(config.namespace === undefined ? {} : { namespace: config.namespace }) });
 
   return {
     grpcAddress: server.address,
-    metricsAddress: metricsServer.address,
+    metricsAddress: metricsServer?.address,
+    dashboardAddress: dashboard?.address,
+    healthAddress: healthServer?.address,
     stop: async () => {
+      await scheduleRunner.stop();
       lifecycle.close();
+      lifecycle.wakeBoard.stopSweeping();
       draining.abort();
+      // Its live pages hold watches: they end before the event readers stop.
+      await dashboard?.close();
       await server.shutdown(config.shutdownGraceMs);
+      // Probes hear NOT_SERVING here until the main server is gone.
+      await healthServer?.shutdown(1_000);
       events.close();
       await maintenance.stop();
       await unsubscribe();
+      await logs.close();
       await client.quit().catch(() => undefined);
-      await metricsServer.close();
+      await metricsServer?.close();
+      security.stop();
       log.info('baton stopped');
     },
   };

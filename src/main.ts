@@ -1,8 +1,12 @@
+import { format } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import { ConfigError, loadConfig, usage } from './config.js';
-import { startBaton } from './app.js';
+import { StartupError, startBaton } from './app.js';
 import { createLogger } from './log.js';
-import { startLocalRedis } from './store/localRedis.js';
-import type { LocalRedis } from './store/localRedis.js';
+import { packageVersion } from '../clients/typescript/src/version.js';
+import { startLocalRedis } from '../tools/redis/local.js';
+import { hashToken } from './auth/principals.js';
+import type { LocalRedis } from '../tools/redis/local.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -10,12 +14,31 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
+  if (argv.includes('--version') || argv.includes('-V')) {
+    process.stdout.write(`${packageVersion(__dirname)}\n`);
+    return;
+  }
+  if (argv.includes('--hash-token')) {
+    // From stdin, not an argument: a token on the command line would show up in ps and the shell history.
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    const token = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    if (token === '') throw new ConfigError('--hash-token: no token on stdin');
+    process.stdout.write(`${hashToken(token)}\n`);
+    return;
+  }
   const config = loadConfig(argv, process.env);
   // A log reader that went away (a closed pipe) must not take the service down with it.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
   });
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { format: config.logFormat ?? (process.stdout.isTTY ? 'text' : 'json') });
+  // grpc-js logs some failures itself (a port it cannot bind) that Baton reports in its own words.
+  grpc.setLogger({
+    error: (...args: unknown[]) => {
+      log.debug('grpc-js', { message: format(...args) });
+    },
+  });
 
   let localRedis: LocalRedis | undefined;
   let redisConfig = config.redis;
@@ -58,9 +81,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // What the user can fix is one line naming the setting; a stack is for what they cannot.
   if (error instanceof ConfigError) {
-    process.stderr.write(`baton: ${error.message}\n\n${usage()}\n`);
+    process.stderr.write(`baton: ${error.message} (see baton-server --help)\n`);
     process.exit(2);
+  }
+  if (error instanceof StartupError) {
+    process.stderr.write(`baton: failed to start: ${error.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`baton: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

@@ -20,14 +20,13 @@ export interface ClaimAttempt {
 /** One claim attempt over the plan's queues, in order (Lifecycle). */
 export type ClaimOnce = (plan: ClaimPlan, maxTasks: number) => Promise<ClaimAttempt>;
 
-/** A waiting claim looks again at least this often, in case a wake-up was lost with a Redis connection. */
-const SAFETY_RECHECK_MS = 2_000;
-
 /**
  * A claim that stands between calls, for a worker session: one alarm for its whole life, so that it asks Redis
  * only when its queues may have work (after a wake-up, a claim that filled up, a handoff that left tasks pending,
- * or the periodic recheck), and takes tasks submitted on this replica straight from the submit (a handoff).
- * New credit alone does not make a worker claim again: an empty queue stays empty until a wake-up says otherwise.
+ * or when a scheduled task falls due), and takes tasks submitted on this replica straight from the submit (a
+ * handoff). New credit alone does not make a worker claim again: an empty queue stays empty until a wake-up says
+ * otherwise. No claim looks again on a timer of its own: the wake board's sweep covers lost wake-ups, one claim
+ * per queue (see WAKE_SWEEP_MS).
  */
 export class StandingClaim {
   private mayHaveWork = true;
@@ -54,7 +53,9 @@ export class StandingClaim {
         const { claimed, nextDueTime } = await this.claimOnce(this.plan, maxTasks);
         // Fewer than asked: the queues had no more then (a wake-up since then is kept by the alarm).
         this.mayHaveWork = claimed.length >= maxTasks;
-        this.recheckAt = Math.min(nextDueTime, Date.now() + SAFETY_RECHECK_MS);
+        this.recheckAt = nextDueTime;
+        // A full claim: the queues may hold more, for the claims parked beside this one (a sweep's claim rings them).
+        if (this.mayHaveWork) this.alarm.ringOthers();
         if (claimed.length > 0) return claimed;
       }
       if (Date.now() >= untilMs) return [];
@@ -74,7 +75,7 @@ export class StandingClaim {
     this.alarm.disarm();
   }
 
-  // A session passes the same signal to every call, and AbortSignal.any costs a few µs and lingers until collected.
+  // A session passes the same signal to every call, and each AbortSignal.any costs time and lingers until collected.
   private joined(signal: AbortSignal): AbortSignal {
     if (this.stop?.signal !== signal) this.stop = { signal, joined: AbortSignal.any([signal, this.closing]) };
     return this.stop.joined;

@@ -5,6 +5,7 @@
 export type BatonErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
   | 'ABORTED'
   | 'FAILED_PRECONDITION'
   | 'UNAVAILABLE'
@@ -32,6 +33,19 @@ export class LeaseExpiredError extends BatonError {
     readonly taskState: string,
   ) {
     super('ABORTED', message);
+  }
+}
+
+/**
+ * A dependency could not do what was asked, for a reason worth counting apart (a bounded word: `timeout`,
+ * `connection`, `noreplicas`, `replica_ack_timeout`, ...). The message names the cause for people.
+ */
+export class UnavailableError extends BatonError {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super('UNAVAILABLE', message);
   }
 }
 

@@ -1,11 +1,15 @@
 import { BatonError, invalidArgument } from './errors.js';
-import type { EventBounds, EventReader, TaskStore } from './store.js';
+import type { EventBounds, QueueStore } from './store.js';
 import type { TaskEvent, TaskEventType } from './task.js';
 
-/** A blocking read waits this long before it reads again (and notices it was stopped). */
-export const EVENT_READ_BLOCK_MS = 5_000;
-const BACKLOG_PAGE = 500;
+/** Events read from a stream per round trip, when catching up and when following. */
+const READ_PAGE = 500;
 const READ_RETRY_MS = 500;
+/**
+ * Every watched queue's stream is read at least this often, in case a notice was lost with the subscriber
+ * connection: one non-blocking read per watched queue per period, however many watch it.
+ */
+export const EVENT_SWEEP_MS = 30_000;
 
 /** The number written in decimal digits from `from` up to `to` (positions are checked to be digits). */
 function digitsAt(text: string, from: number, to: number): number {
@@ -31,66 +35,103 @@ export function isAfter(a: string, b: string): boolean {
 
 type Listener = (events: TaskEvent[]) => void;
 
-/** One reader of one queue's stream on this replica, shared by every watcher of that queue. */
+/**
+ * One queue's stream followed on this replica, for every watcher of that queue. It holds no connection and no
+ * timer: it reads (without blocking) when told the stream has new events, so a watched queue that stays quiet
+ * costs no Redis work but the hub's slow sweep.
+ */
 class QueueFeed {
   readonly listeners = new Set<Listener>();
   /** The position the feed reads after; every event after it reaches the listeners. */
   readonly ready: Promise<string>;
-  private readonly stopping = new AbortController();
-  private readonly reader: EventReader;
+  private position: string | undefined;
+  private reading = false;
+  /** Told of new events while reading, or before the start position was known: read (again) after. */
+  private stale = false;
+  private stopped = false;
 
   constructor(
-    store: TaskStore,
-    queue: string,
+    private readonly store: QueueStore,
+    private readonly queue: string,
     private readonly onError: (error: unknown) => void,
   ) {
-    this.reader = store.openEventReader(queue);
-    this.ready = store.eventBounds(queue).then((bounds) => bounds?.last ?? '0-0');
-    void this.ready.then(
-      (position) => this.loop(position),
-      (error: unknown) => {
-        this.onError(error);
-      },
-    );
+    this.ready = store.eventBounds(queue).then((bounds) => {
+      this.position = bounds?.last ?? '0-0';
+      if (this.stale) this.poke();
+      return this.position;
+    });
+    this.ready.catch(onError);
   }
 
-  private async loop(start: string): Promise<void> {
-    let position = start;
-    const stopped = this.stopping.signal;
-    while (!stopped.aborted) {
+  /** The stream may have events after the feed's position: reads them, or reads again after the current read. */
+  poke(): void {
+    this.stale = true;
+    if (this.reading || this.stopped || this.position === undefined) return;
+    this.reading = true;
+    void this.readWhileStale().finally(() => {
+      this.reading = false;
+    });
+  }
+
+  private async readWhileStale(): Promise<void> {
+    while (this.stale && !this.stopped) {
+      this.stale = false;
       try {
-        const events = await this.reader.next(position, EVENT_READ_BLOCK_MS);
-        const last = events.at(-1);
-        if (!last) continue;
-        position = last.position;
-        for (const listener of this.listeners) listener(events);
+        let events: TaskEvent[];
+        do {
+          events = await this.store.readEvents(this.queue, this.position ?? '0-0', READ_PAGE);
+          // Stopped while reading: the watchers are gone.
+          if (this.isStopped()) return;
+          const last = events.at(-1);
+          if (last) this.position = last.position;
+          if (events.length > 0) for (const listener of this.listeners) listener(events);
+        } while (events.length === READ_PAGE);
       } catch (error) {
-        // Closing the reader makes its pending read fail: that is the end, not an error.
-        if (this.isStopped()) return;
         this.onError(error);
+        this.stale = true;
         await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
       }
     }
   }
 
   private isStopped(): boolean {
-    return this.stopping.signal.aborted;
+    return this.stopped;
   }
 
   stop(): void {
-    this.stopping.abort();
-    this.reader.close();
+    this.stopped = true;
   }
 }
 
-/** Fans each queue's events out to every watcher on this replica; a feed lives while someone watches. */
+/**
+ * Fans each queue's events out to every watcher on this replica; a feed lives while someone watches. The hub is
+ * told which streams grew (ChangeListener.eventsAdded, one subscriber connection for the replica), so the number
+ * of Redis connections does not grow with the queues watched.
+ */
 export class EventHub {
   private readonly feeds = new Map<string, QueueFeed>();
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: QueueStore,
     private readonly onError: (error: unknown) => void,
-  ) {}
+    sweepMs = EVENT_SWEEP_MS,
+  ) {
+    this.sweeper = setInterval(() => {
+      this.pokeAll();
+    }, sweepMs);
+    this.sweeper.unref();
+  }
+
+  /** New events were appended to `queue`'s stream. */
+  eventsAdded(queue: string): void {
+    this.feeds.get(queue)?.poke();
+  }
+
+  /** Notices may have been missed: every feed reads. */
+  pokeAll(): void {
+    for (const feed of this.feeds.values()) feed.poke();
+  }
 
   /** Returns the feed's start position (every later event reaches `listener`) and an unsubscribe function. */
   subscribe(queue: string, listener: Listener): { ready: Promise<string>; unsubscribe: () => void } {
@@ -113,7 +154,13 @@ export class EventHub {
     };
   }
 
+  /** Queues followed on this replica (a gauge, and tests). */
+  get followedQueues(): number {
+    return this.feeds.size;
+  }
+
   close(): void {
+    clearInterval(this.sweeper);
     for (const feed of this.feeds.values()) feed.stop();
     this.feeds.clear();
   }
@@ -162,7 +209,7 @@ export interface EventSink {
  * repeated in between.
  */
 export async function watchEvents(
-  store: TaskStore,
+  store: QueueStore,
   hub: EventHub,
   queue: string,
   start: WatchStart,
@@ -206,9 +253,9 @@ export async function watchEvents(
       for (;;) {
         await sink.drained();
         if (signal.aborted) return;
-        const page = await store.readEvents(queue, position, BACKLOG_PAGE);
+        const page = await store.readEvents(queue, position, READ_PAGE);
         page.forEach(emit);
-        if (page.length < BACKLOG_PAGE) return;
+        if (page.length < READ_PAGE) return;
       }
     };
     await catchUp();

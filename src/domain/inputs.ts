@@ -1,4 +1,4 @@
-import type { TaskState } from './task.js';
+import type { MetadataEntry, TaskState, TraceContext } from './task.js';
 
 /** What callers ask for, before validation. Optional fields are unset when absent from the request. */
 
@@ -24,6 +24,17 @@ export interface SubmitInput {
   leaseDurationMs?: number;
   expireTime?: number;
   retryPolicy?: RetryPolicyInput;
+  /** Empty: untyped. */
+  type: string;
+  /** The producer's W3C trace context, when it sent one. */
+  traceContext?: TraceContext;
+  /** Empty or absent: an ordinary submit. With it, exactly one of uniqueForMs, uniqueUntilFinished, debounceMs. */
+  uniqueKey?: string;
+  uniqueForMs?: number;
+  uniqueUntilFinished?: boolean;
+  debounceMs?: number;
+  /** Empty or absent: none. */
+  concurrencyKey?: string;
 }
 
 export interface ClaimInput {
@@ -74,4 +85,12 @@ export interface ListInput {
   pageSize: number;
   pageToken: string;
   includePayload: boolean;
+  /** Empty: any type. */
+  type: string;
+  /** Only tasks whose metadata holds this entry. */
+  metadata?: MetadataEntry;
+  /** Only children of this parent; empty: any. */
+  parentId?: string;
+  /** Only tasks of the flow with this root; empty: any. */
+  rootId?: string;
 }

@@ -2,9 +2,9 @@ import type { Expiries } from './store.js';
 import type { Task } from './task.js';
 
 /**
- * Told what the lifecycle and maintenance did, after storage did it (metrics implement it; the domain knows no
- * metrics library). Calls are synchronous and must be cheap and must not throw. Tasks are as storage returned
- * them, so their times are Redis server times.
+ * Told what the lifecycle (through ReportingTaskStore) and maintenance did, after storage did it (metrics implement
+ * it; the domain knows no metrics library). Calls are synchronous and must be cheap and must not throw. Tasks are as
+ * storage returned them, so their times are Redis server times.
  *
  * Reported per call of this replica; a repeated CompleteTask or CancelTask that storage answers idempotently is
  * reported again, because storage does not say whether the call changed anything.
@@ -14,6 +14,11 @@ export interface LifecycleObserver {
   queuesKnown(queues: readonly string[]): void;
   /** Tasks this call created; a submit of an id that exists already is not reported. */
   tasksCreated(queue: string, tasks: readonly Task[]): void;
+  /**
+   * Submits that found their unique key held and created nothing: `existing` returned the holder as it was,
+   * `debounced` pushed it back with their payload.
+   */
+  submitsDeduplicated(queue: string, existing: number, debounced: number): void;
   /** New leases: granted by ClaimTasks (`claim`) or StartTask (`start`); the tasks are ACTIVE. */
   tasksLeased(queue: string, tasks: readonly Task[], via: 'claim' | 'start'): void;
   /** CompleteTask (or a batch of completions) succeeded for these tasks of the queue; they are SUCCEEDED. */

@@ -1,8 +1,25 @@
 import { BatonError, invalidArgument } from './errors.js';
 import * as limits from './limits.js';
-import type { QueueChanges, QueueInfo, TaskStore } from './store.js';
+import type { QueueChanges, QueueInfo, QueueStore, RateLimitChange } from './store.js';
+import { PageTokens } from './pageToken.js';
 import type { Task, TaskState } from './task.js';
 import * as check from './validation.js';
+
+/** A quota as UpdateQueue gives it: -1 (remove: 0 to the store) or 1..max. */
+function checkQuota(value: number, field: string, max: number): number {
+  if (value === -1) return 0;
+  if (value < 1 || value > max) throw invalidArgument(field, `must be -1 (no limit) or an integer from 1 to ${max}, got ${value}`);
+  return check.checkIntRange(value, field, 1, max);
+}
+
+/** A rate limit change as asked: claims -1 removes the limit (null), else claims and period must be in range. */
+function checkRateLimit(change: RateLimitChange | undefined, field: string): RateLimitChange | undefined {
+  if (change === undefined || change === null) return change;
+  if (change.claims === -1) return null;
+  check.checkIntRange(change.claims, `${field}.claims`, 1, limits.RATE_LIMIT_CLAIMS_MAX);
+  check.checkDuration(change.periodMs, `${field}.period`, 1, limits.DAY_MS);
+  return change;
+}
 
 /** Per script call: purge and bulk retry work through big queues in bounded steps. */
 const BULK_STEP = 1_000;
@@ -18,8 +35,10 @@ export interface ActiveTasksByWorker {
 /** Operator views and controls of queues: what is in them, who holds what, and pause/resume/purge/redrive. */
 export class QueueAdmin {
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: QueueStore,
     private readonly liveWindowMs: number,
+    /** Signs ListQueues page tokens; replicas of one deployment must share its key. */
+    private readonly pageTokens: PageTokens = PageTokens.ephemeral(),
   ) {}
 
   private async existing(queue: string, field = 'queue'): Promise<string> {
@@ -32,13 +51,18 @@ export class QueueAdmin {
     return this.store.getQueue(await this.existing(queue), this.liveWindowMs);
   }
 
+  /** Every queue name, sorted: the dashboard filters them by the viewer's grants before paging. */
+  async names(): Promise<string[]> {
+    return (await this.store.knownQueues()).sort();
+  }
+
   /** Queues by name; the page token is the last name of the previous page. */
   async list(pageSize: number, pageToken: string): Promise<{ queues: QueueInfo[]; nextPageToken: string }> {
     const size =
       pageSize === 0 ? limits.PAGE_SIZE_DEFAULT : check.checkIntRange(pageSize, 'page_size', 1, limits.PAGE_SIZE_MAX);
     let after = '';
     if (pageToken !== '') {
-      after = Buffer.from(pageToken, 'base64url').toString('utf8');
+      after = this.pageTokens.open(pageToken);
       if (!after.startsWith('q:') || !limits.QUEUE_NAME_PATTERN.test(after.slice(2))) {
         throw invalidArgument('page_token', 'is not a token returned by this method');
       }
@@ -46,11 +70,11 @@ export class QueueAdmin {
     }
     const names = (await this.store.knownQueues()).filter((name) => name > after).sort();
     const page = names.slice(0, size);
-    const queues = await Promise.all(page.map((name) => this.store.getQueue(name, this.liveWindowMs)));
+    const queues = await this.store.getQueues(page, this.liveWindowMs);
     const last = page.at(-1);
     return {
       queues,
-      nextPageToken: names.length > size && last !== undefined ? Buffer.from(`q:${last}`).toString('base64url') : '',
+      nextPageToken: names.length > size && last !== undefined ? this.pageTokens.seal(`q:${last}`) : '',
     };
   }
 
@@ -95,6 +119,14 @@ export class QueueAdmin {
     }
   }
 
+  /**
+   * Deletes the queue and everything in it (tasks, settings, events, counters) and forgets its name. Refused while
+   * tasks are leased unless `force`. Returns how many tasks it held.
+   */
+  async delete(queue: string, force: boolean): Promise<number> {
+    return this.store.deleteQueue(await this.existing(queue), force);
+  }
+
   async update(queue: string, changes: QueueChanges): Promise<QueueInfo> {
     check.checkQueue(queue);
     if (changes.maxAttempts !== undefined) {
@@ -117,16 +149,30 @@ export class QueueAdmin {
     if (changes.completedRingSize !== undefined) {
       check.checkIntRange(changes.completedRingSize, 'settings.completed_ring_size', 1, limits.COMPLETED_RING_MAX);
     }
-    // Setting defaults may come before the first task: the queue then exists from now on.
-    await this.store.rememberQueue(queue);
-    await this.store.updateQueue(queue, changes);
+    // A quota of -1 removes it: the store keeps none as 0.
+    const quotas: QueueChanges = {};
+    if (changes.maxPendingTasks !== undefined) {
+      quotas.maxPendingTasks = checkQuota(changes.maxPendingTasks, 'settings.max_pending_tasks', limits.QUEUE_PENDING_QUOTA_MAX);
+    }
+    if (changes.maxStoredPayloadBytes !== undefined) {
+      quotas.maxStoredPayloadBytes = checkQuota(changes.maxStoredPayloadBytes, 'settings.max_stored_payload_bytes', limits.QUEUE_BYTES_QUOTA_MAX);
+    }
+    const claimRateLimit = checkRateLimit(changes.claimRateLimit, 'settings.claim_rate_limit');
+    if (claimRateLimit !== undefined) quotas.claimRateLimit = claimRateLimit;
+    const keyRateLimit = checkRateLimit(changes.keyRateLimit, 'settings.key_rate_limit');
+    if (keyRateLimit !== undefined) quotas.keyRateLimit = keyRateLimit;
+    if (changes.concurrencyKeyLimit !== undefined) {
+      quotas.concurrencyKeyLimit = checkQuota(changes.concurrencyKeyLimit, 'settings.concurrency_key_limit', limits.CONCURRENCY_KEY_LIMIT_MAX);
+    }
+    await this.store.updateQueue(queue, { ...changes, ...quotas });
     return this.get(queue);
   }
 
   /** What each worker holds now under a live lease, for one queue or every queue. */
   async activeTasks(queue: string, workerId: string): Promise<ActiveTasksByWorker[]> {
     if (workerId !== '') check.checkWorkerId(workerId);
-    const queues = queue === '' ? await this.store.knownQueues() : [await this.existing(queue)];
+    // Over every queue, only those holding leases run the listing script.
+    const queues = queue === '' ? await this.store.withLiveLeases(await this.store.knownQueues()) : [await this.existing(queue)];
     const tasks = (
       await Promise.all(queues.map((q) => this.store.activeTasks(q, workerId, ACTIVE_LIST_MAX)))
     ).flat();

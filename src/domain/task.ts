@@ -9,6 +9,7 @@ export const TASK_STATES = [
   'EXHAUSTED',
   'CANCELLED',
   'EXPIRED',
+  'WAITING_CHILDREN',
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
@@ -70,6 +71,41 @@ export interface Task {
   cancelRequested: boolean;
   leaseDurationMs: number;
   retryPolicy: RetryPolicy;
+  /** What kind of work it is, for routing to a handler; empty when untyped. */
+  type: string;
+  /** The unique key it was submitted with (see Uniqueness), if any. */
+  uniqueKey?: string;
+  /** The producer's trace context, captured at submit; absent when it sent none. */
+  traceContext?: TraceContext;
+  /** At most the queue's concurrency key limit of tasks with this key are ACTIVE at once; absent when none. */
+  concurrencyKey?: string;
+  /** The task's parent, when it is a child in a flow. */
+  parent?: ChildLink;
+  /** The flow's root task, when it is a child in a flow (a task without a parent is its own root). */
+  root?: TaskRef;
+  /** How many children it was submitted with; absent: none. */
+  childCount?: number;
+}
+
+/** A task of any queue. */
+export interface TaskRef {
+  queue: string;
+  id: string;
+}
+
+/** What a child's failure does to its parent: fail it (the default), count the child as done, or drop it. */
+export const CHILD_FAILURE_POLICIES = ['FAIL_PARENT', 'IGNORE', 'REMOVE'] as const;
+export type ChildFailurePolicy = (typeof CHILD_FAILURE_POLICIES)[number];
+
+/** A child's parent, and what the child's failure does to it. */
+export interface ChildLink extends TaskRef {
+  failurePolicy: ChildFailurePolicy;
+}
+
+/** A W3C trace context: the traceparent and tracestate headers' values (tracestate may be empty). */
+export interface TraceContext {
+  traceparent: string;
+  tracestate: string;
 }
 
 /** A validated submission: every default is filled in. */
@@ -89,11 +125,35 @@ export interface NewTask {
   leaseDurationMs: number;
   expireTime?: number;
   retryPolicy: RetryPolicy;
+  /** Empty: untyped. */
+  type: string;
+  traceContext?: TraceContext;
+  /** Absent: none. */
+  concurrencyKey?: string;
+  /** Makes the submit unique by a key (see domain/uniqueness.ts); absent for an ordinary submit. */
+  unique?: Uniqueness;
+}
+
+/**
+ * How long a unique key, once a submit took it, holds: a window from that submit, until its task finishes (or is
+ * deleted), or, for a debounce, while its task has not started (a submit finding it held then pushes that task back).
+ */
+export type UniqueMode = 'window' | 'until_finished' | 'debounce';
+
+export interface Uniqueness {
+  key: string;
+  mode: UniqueMode;
+  /** The window (mode 'window') or the debounce delay (mode 'debounce'); 0 for 'until_finished'. */
+  ms: number;
 }
 
 export interface SubmitResult {
   task: Task;
   created: boolean;
+  /** The submit found its unique key held by `task` and created nothing (created is false). */
+  deduplicated?: boolean;
+  /** The submit debounced `task`, the holder of its unique key: it now has this submit's payload and schedule. */
+  debounced?: boolean;
 }
 
 export interface ClaimedTask {
@@ -105,6 +165,14 @@ export interface ListTasksPage {
   tasks: Task[];
   /** Sequence below which the next page starts; undefined at the end. */
   nextCursor?: string;
+  /** Tasks read to fill the page (more than it holds when a filter skipped some). */
+  examined: number;
+}
+
+/** One metadata entry a task must have (a filter of ListTasks). */
+export interface MetadataEntry {
+  key: string;
+  value: string;
 }
 
 export interface HeartbeatResult {
@@ -142,6 +210,8 @@ export const TASK_EVENT_TYPES = [
   'expired',
   'retried',
   'released',
+  'debounced',
+  'children_finished',
   'paused',
   'resumed',
   'purged',
@@ -163,21 +233,4 @@ export interface TaskEvent {
   workerId?: string;
   /** For `purged`: how many tasks. */
   count?: number;
-}
-
-/** When a stored task next needs maintenance: its lease's end, its delay's, its deadline (Infinity: never). */
-export function dueTime(task: Task): number {
-  if (TERMINAL_STATES.has(task.state)) return Infinity;
-  let due = task.expireTime ?? Infinity;
-  if (task.lease) due = Math.min(due, task.lease.expireTime);
-  if (task.state === 'SCHEDULED') due = Math.min(due, task.scheduleTime);
-  return due;
-}
-
-/** The same for a task about to be stored: its delay's end or its deadline. */
-export function newTaskDueTime(task: NewTask, now: number): number {
-  let due = task.expireTime ?? Infinity;
-  if (task.delayMs > 0) due = Math.min(due, now + task.delayMs);
-  else if (task.scheduleTime !== undefined && task.scheduleTime > now) due = Math.min(due, task.scheduleTime);
-  return due;
 }

@@ -5,7 +5,7 @@ import { newTaskId } from './ids.js';
 import type { SubmitInput } from './inputs.js';
 import type { Lifecycle } from './lifecycle.js';
 import * as limits from './limits.js';
-import type { TaskStore } from './store.js';
+import type { QueueStore } from './store.js';
 import { TERMINAL_STATES } from './task.js';
 import type { Task } from './task.js';
 import * as check from './validation.js';
@@ -30,11 +30,13 @@ export class Updates {
   private readonly waiters = new Map<string, QueueWaiters>();
 
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: QueueStore,
     private readonly hub: EventHub,
     private readonly lifecycle: Lifecycle,
     /** RunTask with require_worker: a queue counts as served when a worker claimed from it this recently. */
     private readonly servedWithinMs: number,
+    /** Whether the worker registry saw a worker claim from the queue within the time given. */
+    private readonly servedByWorker: (queue: string, withinMs: number) => Promise<boolean> = () => Promise.resolve(false),
   ) {}
 
   async watch(
@@ -69,6 +71,14 @@ export class Updates {
     if (requireWorker) await this.checkServed(input.queue);
     // Named here rather than by the submit, so that the wait is registered under it before the task exists.
     const taskId = input.taskId === '' ? newTaskId() : check.checkTaskId(input.taskId);
+    if (input.uniqueKey !== undefined && input.uniqueKey !== '') {
+      // A held key answers with another task: wait on whichever task the submit answers with. Waiting subscribes
+      // before it reads the task, so an end between the submit and the wait is still seen.
+      const submitted = await this.lifecycle.submit({ ...input, taskId });
+      const { id } = submitted.task;
+      const outcome = await this.waitFor(input.queue, id, timeoutMs, signal, () => this.lifecycle.get(input.queue, id));
+      return { ...outcome, created: submitted.created };
+    }
     let created = false;
     const outcome = await this.waitFor(input.queue, taskId, timeoutMs, signal, async () => {
       const submitted = await this.lifecycle.submit({ ...input, taskId });
@@ -81,7 +91,9 @@ export class Updates {
   private async checkServed(queue: string): Promise<void> {
     const seconds = Math.round(this.servedWithinMs / 1000);
     const lastClaim = (await this.store.getQueue(queue, this.servedWithinMs)).lastClaimTime ?? 0;
-    const served = lastClaim > Date.now() - this.servedWithinMs;
+    // A queue with no task yet keeps no claim time (claims write nothing there): the worker registry tells.
+    const served =
+      lastClaim > Date.now() - this.servedWithinMs || (await this.servedByWorker(queue, this.servedWithinMs));
     if (!served) {
       throw new BatonError('FAILED_PRECONDITION', `no worker has claimed from queue "${queue}" in the last ${seconds} s`);
     }

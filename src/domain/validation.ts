@@ -1,5 +1,6 @@
 import { invalidArgument } from './errors.js';
 import * as limits from './limits.js';
+import type { TraceContext } from './task.js';
 
 /** Checks shared by every operation; each throws INVALID_ARGUMENT naming the field and the limit. */
 
@@ -15,6 +16,36 @@ export function checkTaskId(id: string, field = 'task_id'): string {
     throw invalidArgument(field, 'must be 1-128 printable ASCII characters without spaces or braces');
   }
   return id;
+}
+
+export function checkTaskType(type: string, field = 'type'): string {
+  if (!limits.TASK_TYPE_PATTERN.test(type)) {
+    throw invalidArgument(field, 'must be 0-128 printable ASCII characters without spaces');
+  }
+  return type;
+}
+
+/** A concurrency key: its bytes mark the ends of a key's range in the store, so no spaces or control characters. */
+export function checkConcurrencyKey(key: string): string {
+  if (!limits.CONCURRENCY_KEY_PATTERN.test(key)) {
+    throw invalidArgument('concurrency_key', 'must be 1-128 printable ASCII characters without spaces');
+  }
+  return key;
+}
+
+/** A trace context as given, or undefined when both of its fields are empty (none sent). */
+export function checkTraceContext(context: TraceContext | undefined): TraceContext | undefined {
+  if (context === undefined || (context.traceparent === '' && context.tracestate === '')) return undefined;
+  if (!limits.TRACEPARENT_PATTERN.test(context.traceparent)) {
+    throw invalidArgument(
+      'trace_context.traceparent',
+      'must be a W3C traceparent: "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>", lowercase, ids not all zeros',
+    );
+  }
+  if (context.tracestate.length > limits.TRACESTATE_MAX_LENGTH || !limits.TRACESTATE_PATTERN.test(context.tracestate)) {
+    throw invalidArgument('trace_context.tracestate', `must be at most ${limits.TRACESTATE_MAX_LENGTH} printable ASCII characters`);
+  }
+  return { traceparent: context.traceparent, tracestate: context.tracestate };
 }
 
 export function checkWorkerId(workerId: string): string {

@@ -48,8 +48,17 @@ function methodLabels(method: { path: string; requestStream: boolean; responseSt
   return { grpc_service: method.path.slice(1, slash), grpc_method: method.path.slice(slash + 1), grpc_type: type };
 }
 
-function deadlineMs(deadline: grpc.Deadline): number {
-  return deadline instanceof Date ? deadline.getTime() : deadline;
+/**
+ * The server's copy of a call's deadline starts when the call arrives, so it ends later than the client's by the
+ * call's transit and queueing time; the client's own timer then cancels the call a little before the server's
+ * fires. A cancel this close to the server's deadline is the client's deadline.
+ */
+const DEADLINE_SLACK_MS = 200;
+
+/** Whether a call cancelled now was ended by its deadline rather than by its client going away. */
+function cancelledByDeadline(deadline: grpc.Deadline): boolean {
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Date.now() >= deadlineMs - DEADLINE_SLACK_MS;
 }
 
 /** gRPC server metrics with go-grpc-prometheus's names and labels, recorded by one server interceptor. */
@@ -97,7 +106,7 @@ export class GrpcMetrics {
 
   /**
    * Counts each call when it arrives and when it ends: with the status the handler sent, or, when the client
-   * went away first, Canceled (DeadlineExceeded if its deadline had passed).
+   * went away first, Canceled (DeadlineExceeded if that was its deadline).
    */
   readonly interceptor: grpc.ServerInterceptor = (method, call) => {
     const labels = methodLabels(method);
@@ -115,7 +124,7 @@ export class GrpcMetrics {
         next({
           // Also called after a normal end (ended is set by then).
           onCancel: () => {
-            end(Date.now() >= deadlineMs(call.getDeadline()) ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED);
+            end(cancelledByDeadline(call.getDeadline()) ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED);
           },
         });
       },

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { Registry } from 'prom-client';
+import { listenHttp } from '../httpListen.js';
 import type { Logger } from '../log.js';
 
 export interface MetricsServer {
@@ -8,19 +9,8 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`metrics address "${address}" is not host:port`);
-  }
-  return { host, port };
-}
-
 /** Serves the registry at GET /metrics on its own port, apart from gRPC. */
 export async function startMetricsServer(address: string, registry: Registry, log: Logger): Promise<MetricsServer> {
-  const { host, port } = splitAddress(address);
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?', 1)[0];
     if (path !== '/metrics') {
@@ -42,17 +32,9 @@ export async function startMetricsServer(address: string, registry: Registry, lo
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address();
-  if (bound === null || typeof bound === 'string') throw new Error('metrics server has no TCP address');
+  const bound = await listenHttp(server, address, 'metrics');
   return {
-    address: bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`,
+    address: bound,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {

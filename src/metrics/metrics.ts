@@ -1,13 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import type { LifecycleObserver } from '../domain/observer.js';
-import type { TaskStore } from '../domain/store.js';
-import { loadProtos } from '../grpc/protos.js';
+import { HealthService, TaskServiceService, WorkerServiceService } from '../transport/grpc/contract.js';
 import type { Logger } from '../log.js';
 import { registerDefaultMetrics } from './defaults.js';
 import { GrpcMetrics } from './grpc.js';
 import { QueueGauges } from './queueGauges.js';
-import { instrumentStore, RedisMetrics } from './redis.js';
+import type { QueueStatsSource } from './queueGauges.js';
+import { RedisMetrics } from './redis.js';
 import type { RedisConnection } from './redis.js';
 import { TaskMetrics } from './tasks.js';
 
@@ -19,22 +19,21 @@ export interface MetricsOptions {
   maxQueues: number;
   /** The Redis client the store uses, watched for its connection state and errors. */
   redis: RedisConnection;
-  store: TaskStore;
   log: Logger;
   queueStatsCacheMs?: number;
-  /** A worker seen in a queue within this window counts as live there. */
-  liveWindowMs: number;
 }
 
 /** Baton's Prometheus metrics, in a registry of their own, and the hooks that feed them. */
 export interface BatonMetrics {
   registry: Registry;
-  /** The store with each Redis call timed: give this one to the lifecycle and maintenance. */
-  store: TaskStore;
+  /** Times each Redis round trip and counts its errors: give it to the store's Redis calls. */
+  redis: RedisMetrics;
   /** Counts task events; pass it to the lifecycle and maintenance. */
   observer: LifecycleObserver;
   /** Install on the gRPC server: counts and times every call. */
   grpcInterceptor: grpc.ServerInterceptor;
+  /** Adds the queue depth gauges, read from `source` when scraped; a worker seen within `liveWindowMs` is live. */
+  gaugeQueues(source: QueueStatsSource, liveWindowMs: number): void;
 }
 
 export function createMetrics(options: MetricsOptions): BatonMetrics {
@@ -43,14 +42,9 @@ export function createMetrics(options: MetricsOptions): BatonMetrics {
   registerDefaultMetrics(registry);
 
   const grpcMetrics = new GrpcMetrics(registry);
-  const protos = loadProtos();
-  grpcMetrics.initialize([
-    protos.baton.v1.TaskService.service,
-    protos.baton.v1.WorkerService.service,
-    protos.health.v1.Health.service,
-  ]);
+  grpcMetrics.initialize([TaskServiceService, WorkerServiceService, HealthService]);
 
-  const store = instrumentStore(options.store, new RedisMetrics(registry, options.redis));
+  const redis = new RedisMetrics(registry, options.redis);
   const tasks = new TaskMetrics(registry, options.maxQueues, (queue) => {
     log.warn('metrics: more queues than BATON_METRICS_MAX_QUEUES; further queues are counted as queue="_other"', {
       maxQueues: options.maxQueues,
@@ -58,11 +52,13 @@ export function createMetrics(options: MetricsOptions): BatonMetrics {
     });
   });
   const cacheMs = options.queueStatsCacheMs ?? QUEUE_STATS_CACHE_MS;
-  new QueueGauges(registry, store, tasks.queues, cacheMs, options.liveWindowMs, (error) => {
-    log.warn('metrics: reading queue gauges from Redis failed; they are left out until a read succeeds', {
-      error: error instanceof Error ? error.message : String(error),
+  const gaugeQueues = (source: QueueStatsSource, liveWindowMs: number): void => {
+    new QueueGauges(registry, source, tasks.queues, cacheMs, liveWindowMs, (error) => {
+      log.warn('metrics: reading queue gauges from Redis failed; they are left out until a read succeeds', {
+        error: error instanceof Error ? error.message : String(error),
+      });
     });
-  });
+  };
 
-  return { registry, store, observer: tasks, grpcInterceptor: grpcMetrics.interceptor };
+  return { registry, redis, observer: tasks, grpcInterceptor: grpcMetrics.interceptor, gaugeQueues };
 }

@@ -1,10 +1,11 @@
 import { Gauge } from 'prom-client';
+import { registerLimitMetrics } from './limitGauges.js';
 import type { Registry } from 'prom-client';
 import type { QueueInfo } from '../domain/store.js';
 import { TASK_STATES } from '../domain/task.js';
 import type { QueueLabels } from './queueLabels.js';
 
-/** Where the gauges read from: the store (through its instrumentation, so these reads are timed too). */
+/** Where the gauges read from: the queue store (its Redis round trips are timed like all others). */
 export interface QueueStatsSource {
   knownQueues(): Promise<string[]>;
   getQueue(queue: string, liveWindowMs: number): Promise<QueueInfo>;
@@ -70,6 +71,7 @@ export class QueueGauges {
         for (const [queue, stats] of snapshot) this.set({ queue }, stats.liveWorkers);
       },
     });
+    registerLimitMetrics(registry, read);
   }
 
   private snapshot(): Promise<Snapshot> {

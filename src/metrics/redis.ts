@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { BatonError } from '../domain/errors.js';
-import type { TaskStore } from '../domain/store.js';
+import { BatonError, UnavailableError } from '../domain/errors.js';
 import { REDIS_SECONDS_BUCKETS } from './buckets.js';
 
 const ERROR_KINDS = ['connection', 'unavailable', 'unexpected'] as const;
@@ -26,6 +25,7 @@ export function errorKind(error: unknown): ErrorKind | undefined {
 export class RedisMetrics {
   readonly seconds: Histogram<'operation'>;
   readonly errors: Counter<'kind'>;
+  readonly unavailable: Counter<'cause'>;
 
   constructor(registry: Registry, connection: RedisConnection) {
     this.seconds = new Histogram({
@@ -45,6 +45,16 @@ export class RedisMetrics {
       registers: [registry],
     });
     for (const kind of ERROR_KINDS) this.errors.inc({ kind }, 0);
+    this.unavailable = new Counter({
+      name: 'baton_redis_unavailable_total',
+      help:
+        'Redis calls that failed UNAVAILABLE, by cause: timeout, connection, noreplicas, masterdown, readonly, ' +
+        'loading, clusterdown, tryagain, busy, moved, ask, unblocked, replica_ack_timeout (a write its replicas ' +
+        'did not confirm in time).',
+      labelNames: ['cause'] as const,
+      registers: [registry],
+    });
+    for (const cause of ['timeout', 'connection', 'replica_ack_timeout']) this.unavailable.inc({ cause }, 0);
     new Gauge({
       name: 'baton_redis_connected',
       help: '1 while the Redis client is connected and ready for commands, else 0.',
@@ -60,7 +70,7 @@ export class RedisMetrics {
     connection.on('node error', onConnectionError);
   }
 
-  /** Times a store call as `operation` and counts its Redis errors. */
+  /** Times one Redis round trip as `operation` (a Lua script or a command) and counts its errors (see RedisCalls). */
   async time<T>(operation: string, call: () => Promise<T>): Promise<T> {
     const stop = this.seconds.startTimer({ operation });
     try {
@@ -76,43 +86,8 @@ export class RedisMetrics {
     } catch (error) {
       const kind = errorKind(error);
       if (kind !== undefined) this.errors.inc({ kind });
+      if (error instanceof UnavailableError) this.unavailable.inc({ cause: error.reason });
       throw error;
     }
   }
-}
-
-/** Methods that make no Redis round trip worth timing: long-lived subscriptions and readers. */
-const UNTIMED: ReadonlySet<string> = new Set(['subscribeToWakeups', 'openEventReader']);
-/** Answered from memory nearly always (each queue is remembered once per process): errors counted, not timed. */
-const ERRORS_ONLY: ReadonlySet<string> = new Set(['rememberQueue']);
-
-/** The operation label is the Lua file or Redis command a method runs, where that differs from its name. */
-const OPERATION: Readonly<Record<string, string>> = { knownQueues: 'smembers', queueExists: 'sismember' };
-
-type StoreMethod = (...args: unknown[]) => Promise<unknown>;
-
-/**
- * The store with every Redis round trip timed under the name of its method (each is one script, named like its
- * Lua file, or one command), so a new store operation is instrumented without touching this file.
- */
-export function instrumentStore(inner: TaskStore, metrics: RedisMetrics): TaskStore {
-  const wrapped = new Map<string, StoreMethod>();
-  return new Proxy(inner, {
-    get(target, property, receiver): unknown {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || typeof property !== 'string') return value;
-      let wrapper = wrapped.get(property);
-      if (!wrapper) {
-        // Methods run on the store itself, never on the proxy: their own calls inside are not timed twice.
-        const method = value as StoreMethod;
-        wrapper = UNTIMED.has(property)
-          ? (...args) => method.apply(target, args)
-          : ERRORS_ONLY.has(property)
-          ? (...args) => metrics.countErrors(() => method.apply(target, args))
-          : (...args) => metrics.time(OPERATION[property] ?? property, () => method.apply(target, args));
-        wrapped.set(property, wrapper);
-      }
-      return wrapper;
-    },
-  });
 }

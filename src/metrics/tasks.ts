@@ -21,6 +21,7 @@ export function claimableSince(task: Task): number {
 export class TaskMetrics implements LifecycleObserver {
   readonly queues: QueueLabels;
   private readonly submitted: Counter<'queue'>;
+  private readonly deduplicated: Counter<'queue' | 'outcome'>;
   private readonly claimed: Counter<'queue'>;
   private readonly succeeded: Counter<'queue'>;
   private readonly failed: Counter<'queue' | 'retry'>;
@@ -35,6 +36,12 @@ export class TaskMetrics implements LifecycleObserver {
     const counter = (name: string, help: string): Counter<'queue'> =>
       new Counter({ name, help, labelNames: QUEUE, registers: [registry] });
     this.submitted = counter('baton_tasks_submitted_total', 'Tasks created by SubmitTask, SubmitTasks or StartTask.');
+    this.deduplicated = new Counter({
+      name: 'baton_tasks_deduplicated_total',
+      help: 'Submits that found their unique_key held and created nothing; outcome="existing" returned the task holding it, "debounced" pushed that task back with the new payload.',
+      labelNames: ['queue', 'outcome'],
+      registers: [registry],
+    });
     this.claimed = counter('baton_tasks_claimed_total', 'Leases granted to workers by ClaimTasks or StartTask.');
     this.succeeded = counter('baton_tasks_succeeded_total', 'CompleteTask calls that stored a result.');
     this.failed = new Counter({
@@ -81,6 +88,12 @@ export class TaskMetrics implements LifecycleObserver {
 
   tasksCreated(queue: string, tasks: readonly Task[]): void {
     this.submitted.inc({ queue: this.queues.label(queue) }, tasks.length);
+  }
+
+  submitsDeduplicated(queue: string, existing: number, debounced: number): void {
+    const label = this.queues.label(queue);
+    if (existing > 0) this.deduplicated.inc({ queue: label, outcome: 'existing' }, existing);
+    if (debounced > 0) this.deduplicated.inc({ queue: label, outcome: 'debounced' }, debounced);
   }
 
   tasksLeased(queue: string, tasks: readonly Task[], via: 'claim' | 'start'): void {
@@ -149,5 +162,7 @@ export class TaskMetrics implements LifecycleObserver {
     }
     this.failed.inc({ queue, retry: 'true' }, 0);
     this.failed.inc({ queue, retry: 'false' }, 0);
+    this.deduplicated.inc({ queue, outcome: 'existing' }, 0);
+    this.deduplicated.inc({ queue, outcome: 'debounced' }, 0);
   }
 }

@@ -1,47 +1,158 @@
 /**
- * Redis key names. Each queue is one partition whose keys share the hash tag {q:<queue>:0}, so every script
- * runs on one cluster slot. The trailing partition number leaves room to spread one queue over several slots.
+ * Redis key and channel names. Each queue is one partition whose keys share the hash tag {q:<queue>:0}, so every
+ * script runs on one cluster slot. The trailing partition number leaves room to spread one queue over several slots.
+ *
+ * A namespace lets several Baton installs share one Redis: every key and channel of an install named `ns` starts
+ * with `baton:ns:` and every hash tag starts with `ns:` ({ns:q:<queue>:0}), so installs neither read each other's
+ * keys nor crowd into each other's slots. Without a namespace the names are Baton's original ones (`baton:`, {q:..}),
+ * so existing data stays readable. Every name is made here, by the install's Keyspace: a new key belongs here too.
  */
-const PREFIX = 'baton';
 
-/** The keyset every lifecycle script receives as KEYS, in this order (see lua/includes/queue.lua). */
-export function queueKeys(queue: string): string[] {
-  const base = `${PREFIX}:{q:${queue}:0}`;
-  return [
-    `${base}:tasks`,
-    `${base}:pending`,
-    `${base}:scheduled`,
-    `${base}:active`,
-    `${base}:deadlines`,
-    `${base}:done`,
-    `${base}:index`,
-    `${base}:meta`,
-    `${base}:completed`,
-    `${base}:workers`,
-    `${base}:events`,
-  ];
-}
-export const QUEUE_KEY_COUNT = 11;
+/** Characters and length a namespace may have: part of every key, so no hash-tag braces, no separator. */
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
-/** The queue's event stream (the last key of its keyset). */
-export function eventsKey(queue: string): string {
-  return `${PREFIX}:{q:${queue}:0}:events`;
+/** Why `namespace` cannot be one (a message for the user), or undefined when it can. */
+export function namespaceProblem(namespace: string): string | undefined {
+  return NAMESPACE_PATTERN.test(namespace) ? undefined : `"${namespace}" is not 1 to 32 letters, digits, '_' or '-'`;
 }
 
-/** The worker registry: its own slot, written once per worker per second at most by each replica. */
-export function registryKeys(): string[] {
-  return [`${PREFIX}:{w}:workers`, `${PREFIX}:{w}:seen`];
-}
+export const QUEUE_KEY_COUNT = 22;
 export const REGISTRY_KEY_COUNT = 2;
+export const SCHEDULE_KEY_COUNT = 3;
 
-/** Names of all queues ever used (its own slot; written once per queue per process). */
-export const QUEUES_KEY = `${PREFIX}:queues`;
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
-/** Scripts publish a queue's tasks key here when tasks may have become claimable. */
-export const WAKE_CHANNEL = `${PREFIX}:wake`;
+/** Every key and channel name of one Baton install. */
+export class Keyspace {
+  /** What every key and channel name starts with: `baton:`, or `baton:<namespace>:`. */
+  readonly prefix: string;
+  /** Names of all queues ever used (its own slot; written once per queue per process). */
+  readonly queues: string;
+  /** Queues with something due (a lease, a delay, a deadline), by when: what maintenance reaps. */
+  readonly due: string;
+  /** Queues a replica's maintenance is reaping, by when its claim lapses (claimDue.lua): in the slot of `due`. */
+  readonly dueClaims: string;
+  /** Where the slow maintenance sweep has got to, shared by the replicas (its own slot). */
+  readonly sweep: string;
+  /** appendLogs.lua publishes `<logs key> <task id>` here when it appended lines (log followers wait for it). */
+  readonly logsChannel: string;
+  /** Scripts publish a queue's tasks key here when tasks may have become claimable. */
+  readonly wakeChannel: string;
+  /** Scripts publish a queue's events key here, once per run that appended events to it. */
+  readonly eventsChannel: string;
+  /** Schedule names, in order (see scheduleKeys). */
+  readonly scheduleIds: string;
+  /** Schedules by when they next fire. */
+  readonly schedulesDue: string;
 
-const TASKS_KEY_PATTERN = /^baton:\{q:(.+):0\}:tasks$/;
+  private readonly tagStart: string;
+  private readonly schedules: string;
+  private readonly tasksKeyPattern: RegExp;
+  private readonly eventsKeyPattern: RegExp;
+  private readonly logsMessagePattern: RegExp;
 
-export function queueOfTasksKey(key: string): string | undefined {
-  return TASKS_KEY_PATTERN.exec(key)?.[1];
+  /** `namespace` '' is no namespace: Baton's original names. Others must pass namespaceProblem. */
+  constructor(readonly namespace = '') {
+    const problem = namespace === '' ? undefined : namespaceProblem(namespace);
+    if (problem !== undefined) throw new Error(`namespace ${problem}`);
+    // The scripts name their channels by this prefix too (the part of a key before its hash tag, see
+    // lua/includes/channels.lua): it must never contain '{'.
+    this.prefix = namespace === '' ? 'baton:' : `baton:${namespace}:`;
+    this.tagStart = namespace === '' ? '{' : `{${namespace}:`;
+    this.queues = `${this.prefix}queues`;
+    // Without a namespace the due index keeps its original name; its claims join its slot by a hash tag that is
+    // that whole name.
+    this.due = namespace === '' ? 'baton:due' : `${this.prefix}{${namespace}:m}:due`;
+    this.dueClaims = namespace === '' ? 'baton:{baton:due}:claims' : `${this.prefix}{${namespace}:m}:claims`;
+    this.sweep = `${this.prefix}sweep`;
+    this.logsChannel = `${this.prefix}logs`;
+    this.wakeChannel = `${this.prefix}wake`;
+    this.eventsChannel = `${this.prefix}events`;
+    // Schedules: all in one slot, so each change is one script.
+    this.schedules = `${this.prefix}${this.tagStart}s}`;
+    this.scheduleIds = `${this.schedules}:ids`;
+    this.schedulesDue = `${this.schedules}:due`;
+    const queueTag = `${escapeRegExp(this.prefix + this.tagStart)}q:(.+):0\\}`;
+    this.tasksKeyPattern = new RegExp(`^${queueTag}:tasks$`);
+    this.eventsKeyPattern = new RegExp(`^${queueTag}:events$`);
+    this.logsMessagePattern = new RegExp(`^${queueTag}:logs (\\S+)$`);
+  }
+
+  /** The keyset every lifecycle script receives as KEYS, in this order (see lua/includes/keys.lua). */
+  queueKeys(queue: string): string[] {
+    const base = this.queueBase(queue);
+    return [
+      `${base}:tasks`,
+      `${base}:pending`,
+      `${base}:scheduled`,
+      `${base}:active`,
+      `${base}:deadlines`,
+      `${base}:done`,
+      `${base}:index`,
+      `${base}:meta`,
+      `${base}:completed`,
+      `${base}:workers`,
+      `${base}:events`,
+      `${base}:logs`,
+      `${base}:unique`,
+      `${base}:uniqueEnds`,
+      `${base}:waiting`,
+      `${base}:flows`,
+      `${base}:notices`,
+      `${base}:keyWaiting`,
+      `${base}:keyHeld`,
+      `${base}:keyActive`,
+      `${base}:keyRates`,
+      `${base}:keyThrottled`,
+    ];
+  }
+
+  /** The queue's tasks under lease, by lease expiry (the fourth key of its keyset). */
+  activeKey(queue: string): string {
+    return `${this.queueBase(queue)}:active`;
+  }
+
+  /** The queue's event stream (the events key of its keyset). */
+  eventsKey(queue: string): string {
+    return `${this.queueBase(queue)}:events`;
+  }
+
+  /** The worker registry: its own slot, written once per worker per second at most by each replica. */
+  registryKeys(): string[] {
+    const base = `${this.prefix}${this.tagStart}w}`;
+    return [`${base}:workers`, `${base}:seen`];
+  }
+
+  /** The keyset every schedule script receives as KEYS: the name index, the due set, the schedule's record. */
+  scheduleKeys(name: string): string[] {
+    return [this.scheduleIds, this.schedulesDue, `${this.schedules}:schedule:${name}`];
+  }
+
+  queueOfTasksKey(key: string): string | undefined {
+    return this.tasksKeyPattern.exec(key)?.[1];
+  }
+
+  queueOfEventsKey(key: string): string | undefined {
+    return this.eventsKeyPattern.exec(key)?.[1];
+  }
+
+  /** The queue and task a message on the logs channel names. */
+  taskOfLogsMessage(message: string): { queue: string; id: string } | undefined {
+    const match = this.logsMessagePattern.exec(message);
+    return match ? { queue: match[1] ?? '', id: match[2] ?? '' } : undefined;
+  }
+
+  private queueBase(queue: string): string {
+    return `${this.prefix}${this.tagStart}q:${queue}:0}`;
+  }
+}
+
+/** The keys of an install without a namespace (Baton's original names), for tools and tests. */
+export const DEFAULT_KEYSPACE = new Keyspace();
+
+/** A schedule is named "<queue>/<id>" (a queue name has no '/'), which orders them by queue, then id. */
+export function scheduleName(queue: string, id: string): string {
+  return `${queue}/${id}`;
 }

@@ -1,12 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
-import { QUEUE_KEY_COUNT, REGISTRY_KEY_COUNT } from './keys.js';
+import { QUEUE_KEY_COUNT, REGISTRY_KEY_COUNT, SCHEDULE_KEY_COUNT } from './keys.js';
+import { assembleScript } from './scriptLoader.js';
 
 /** Scripts on the worker registry's keys rather than a queue's keyset. */
 const REGISTRY_SCRIPTS: ReadonlySet<string> = new Set(['registerWorker', 'reapWorkers']);
+/** Scripts on the schedules' keys (keys.ts scheduleKeys). */
+const SCHEDULE_SCRIPTS: ReadonlySet<string> = new Set(['createSchedule', 'advanceSchedule', 'pauseSchedule', 'deleteSchedule']);
+/** Scripts on the maintenance index of due queues and its claims (keys.ts Keyspace.due, dueClaims). */
+const DUE_INDEX_SCRIPTS: ReadonlySet<string> = new Set(['claimDue', 'reschedule']);
+/** Scripts on one key of their own: the set of known queues, the maintenance sweep's cursor. */
+const ONE_KEY_SCRIPTS: ReadonlySet<string> = new Set(['registerQueue', 'claimSweep']);
 
-/** One Lua file per atomic operation, in ./lua. Each is registered as command `baton<Name>`. */
+/** One Lua file per atomic operation, in ./lua/commands. Each is registered as command `baton<Name>`. */
 const SCRIPT_NAMES = [
   'getQueue',
   'activeTasks',
@@ -15,6 +21,8 @@ const SCRIPT_NAMES = [
   'purge',
   'retryMany',
   'updateQueue',
+  'registerQueue',
+  'deleteQueue',
   'registerWorker',
   'reapWorkers',
   'submit',
@@ -30,6 +38,22 @@ const SCRIPT_NAMES = [
   'get',
   'list',
   'eventBounds',
+  'appendLogs',
+  'taskLogs',
+  'createSchedule',
+  'advanceSchedule',
+  'pauseSchedule',
+  'deleteSchedule',
+  'reschedule',
+  'claimDue',
+  'claimSweep',
+  'submitFlow',
+  'childFinished',
+  'ackNotices',
+  'notices',
+  'children',
+  'staleParents',
+  'parentsChecked',
 ] as const;
 
 type RedisArg = string | Buffer | number;
@@ -44,6 +68,8 @@ declare module 'ioredis' {
     batonPurgeBuffer: ScriptCommand<Context>;
     batonRetryManyBuffer: ScriptCommand<Context>;
     batonUpdateQueueBuffer: ScriptCommand<Context>;
+    batonRegisterQueueBuffer: ScriptCommand<Context>;
+    batonDeleteQueueBuffer: ScriptCommand<Context>;
     batonRegisterWorkerBuffer: ScriptCommand<Context>;
     batonReapWorkersBuffer: ScriptCommand<Context>;
     batonSubmitBuffer: ScriptCommand<Context>;
@@ -59,18 +85,36 @@ declare module 'ioredis' {
     batonGetBuffer: ScriptCommand<Context>;
     batonListBuffer: ScriptCommand<Context>;
     batonEventBoundsBuffer: ScriptCommand<Context>;
+    batonAppendLogsBuffer: ScriptCommand<Context>;
+    batonTaskLogsBuffer: ScriptCommand<Context>;
+    batonCreateScheduleBuffer: ScriptCommand<Context>;
+    batonAdvanceScheduleBuffer: ScriptCommand<Context>;
+    batonPauseScheduleBuffer: ScriptCommand<Context>;
+    batonDeleteScheduleBuffer: ScriptCommand<Context>;
+    batonRescheduleBuffer: ScriptCommand<Context>;
+    batonClaimDueBuffer: ScriptCommand<Context>;
+    batonClaimSweepBuffer: ScriptCommand<Context>;
+    batonSubmitFlowBuffer: ScriptCommand<Context>;
+    batonChildFinishedBuffer: ScriptCommand<Context>;
+    batonAckNoticesBuffer: ScriptCommand<Context>;
+    batonNoticesBuffer: ScriptCommand<Context>;
+    batonStaleParentsBuffer: ScriptCommand<Context>;
+    batonParentsCheckedBuffer: ScriptCommand<Context>;
+    batonChildrenBuffer: ScriptCommand<Context>;
   }
 }
 
-const LUA_DIR = join(__dirname, 'lua');
-const INCLUDE_LINE = /^--@include (\w+)$/gm;
+const LUA_ROOT = join(__dirname, 'lua');
+const assembled = new Map<string, string>();
 
-/** Reads a script and inlines its `--@include name` lines from lua/includes (Redis Lua has no require). */
+/** A command script with its includes inlined (see scriptLoader.ts), assembled once per process. */
 export function readScript(name: string): string {
-  const source = readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8');
-  return source.replace(INCLUDE_LINE, (_line, include: string) =>
-    readFileSync(join(LUA_DIR, 'includes', `${include}.lua`), 'utf8'),
-  );
+  let lua = assembled.get(name);
+  if (lua === undefined) {
+    lua = assembleScript(LUA_ROOT, `commands/${name}`);
+    assembled.set(name, lua);
+  }
+  return lua;
 }
 
 /**
@@ -80,7 +124,15 @@ export function readScript(name: string): string {
 export function defineScripts(client: Redis | Cluster): void {
   for (const name of SCRIPT_NAMES) {
     const command = `baton${name[0]?.toUpperCase() ?? ''}${name.slice(1)}`;
-    const numberOfKeys = REGISTRY_SCRIPTS.has(name) ? REGISTRY_KEY_COUNT : QUEUE_KEY_COUNT;
+    const numberOfKeys = REGISTRY_SCRIPTS.has(name)
+      ? REGISTRY_KEY_COUNT
+      : SCHEDULE_SCRIPTS.has(name)
+        ? SCHEDULE_KEY_COUNT
+        : DUE_INDEX_SCRIPTS.has(name)
+          ? 2
+          : ONE_KEY_SCRIPTS.has(name)
+            ? 1
+            : QUEUE_KEY_COUNT;
     client.defineCommand(command, { numberOfKeys, lua: readScript(name) });
   }
 }

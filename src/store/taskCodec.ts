@@ -5,7 +5,7 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_MAX_BACKOFF_MS,
 } from '../domain/limits.js';
-import { TASK_EVENT_TYPES, TASK_STATES } from '../domain/task.js';
+import { CHILD_FAILURE_POLICIES, TASK_EVENT_TYPES, TASK_STATES } from '../domain/task.js';
 import type { NewTask, Task, TaskErrorRecord, TaskEvent, TaskState } from '../domain/task.js';
 import { MsgpackReader } from './msgpack.js';
 
@@ -17,10 +17,10 @@ export function stateNumber(state: TaskState): number {
   return TASK_STATES.indexOf(state) + 1;
 }
 
-/** A task's state when its record leaves it out (see lua/includes/queue.lua). */
+/** A task's state when its record leaves it out (see lua/includes/record.lua). */
 const DEFAULT_STATE = stateNumber('PENDING');
 
-function stateOf(value: number): TaskState {
+export function stateOf(value: number): TaskState {
   const state = TASK_STATES[value - 1];
   if (state === undefined) throw new Error(`unknown task state number ${value}`);
   return state;
@@ -63,7 +63,7 @@ function code(name: string): number {
   return name.charCodeAt(0) + (name.length > 1 ? name.charCodeAt(1) * 256 : 0);
 }
 
-/** The record's field names (see lua/includes/queue.lua) as key codes (see MsgpackReader.keyCode). */
+/** The record's field names (see lua/includes/record.lua) as key codes (see MsgpackReader.keyCode). */
 const F = {
   s: code('s'),
   p: code('p'),
@@ -90,11 +90,22 @@ const F = {
   pc: code('pc'),
   pt: code('pt'),
   pm: code('pm'),
+  ty: code('ty'),
+  tp: code('tp'),
+  tt: code('tt'),
+  uk: code('uk'),
+  pq: code('pq'),
+  pi: code('pi'),
+  rq: code('rq'),
+  ri: code('ri'),
+  fp: code('fp'),
+  nc: code('nc'),
+  ck: code('ck'),
 } as const;
 
 /**
  * Decodes a task reply: `{ id, record }`, the record being the msgpack map the scripts store (see
- * lua/includes/queue.lua), or part of it.
+ * lua/includes/record.lua), or part of it.
  *
  * On the hot path of every claim and completion: one pass over the map, a switch on the field name, no
  * intermediate object and no string per field name.
@@ -143,7 +154,7 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
   let expireTime: number | undefined;
   let leaseExpiry: number | undefined;
   let cancelRequested = 0;
-  // Fields at their defaults are not stored (see lua/includes/queue.lua).
+  // Fields at their defaults are not stored (see lua/includes/record.lua).
   let leaseDurationMs = DEFAULT_LEASE_MS;
   let initialBackoffMs = DEFAULT_INITIAL_BACKOFF_MS;
   let maxBackoffMs: number | undefined;
@@ -152,6 +163,17 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
   let progressCurrent: number | undefined;
   let progressTotal = 0;
   let progressMessage = '';
+  let type = '';
+  let traceparent: string | undefined;
+  let tracestate = '';
+  let uniqueKey: string | undefined;
+  let parentQueue = '';
+  let parentId: string | undefined;
+  let rootQueue = '';
+  let rootId: string | undefined;
+  let failurePolicy = 1;
+  let childCount: number | undefined;
+  let concurrencyKey: string | undefined;
   for (let fields = reader.mapLength(); fields > 0; fields--) {
     switch (reader.keyCode()) {
       case F.s: state = reader.number(); break;
@@ -179,6 +201,17 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
       case F.pc: progressCurrent = reader.number(); break;
       case F.pt: progressTotal = reader.number(); break;
       case F.pm: progressMessage = reader.text(); break;
+      case F.ty: type = reader.text(); break;
+      case F.tp: traceparent = reader.text(); break;
+      case F.tt: tracestate = reader.text(); break;
+      case F.uk: uniqueKey = reader.text(); break;
+      case F.pq: parentQueue = reader.text(); break;
+      case F.pi: parentId = reader.text(); break;
+      case F.rq: rootQueue = reader.text(); break;
+      case F.ri: rootId = reader.text(); break;
+      case F.fp: failurePolicy = reader.number(); break;
+      case F.nc: childCount = reader.number(); break;
+      case F.ck: concurrencyKey = reader.text(); break;
       default: reader.skip(); break; // the lease token, or a field a newer replica wrote
     }
   }
@@ -203,6 +236,7 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
       multiplier: multiplier / 1000,
       jitter: jitter / 1000,
     },
+    type,
   };
   if (payload !== undefined) task.payload = payload;
   if (result !== undefined) task.result = result;
@@ -212,6 +246,14 @@ function decodeRecord(queue: string, id: string, record: Buffer): Task {
   if (stateName === 'ACTIVE' && workerId !== undefined && leaseExpiry !== undefined) {
     task.lease = { workerId, expireTime: leaseExpiry };
   }
+  if (traceparent !== undefined) task.traceContext = { traceparent, tracestate };
+  if (uniqueKey !== undefined) task.uniqueKey = uniqueKey;
+  if (parentId !== undefined) {
+    task.parent = { queue: parentQueue, id: parentId, failurePolicy: CHILD_FAILURE_POLICIES[failurePolicy - 1] ?? 'FAIL_PARENT' };
+  }
+  if (rootId !== undefined) task.root = { queue: rootQueue, id: rootId };
+  if (childCount !== undefined) task.childCount = childCount;
+  if (concurrencyKey !== undefined) task.concurrencyKey = concurrencyKey;
   if (progressCurrent !== undefined) {
     task.progress = { current: progressCurrent, total: progressTotal, message: progressMessage };
   }
@@ -227,7 +269,7 @@ function unlessDefault(value: number, fallback: number): number | '' {
   return value === fallback ? '' : value;
 }
 
-/** The TASK_FIELDS ARGV group of one new task, in the order newTask in lua/includes/queue.lua reads. */
+/** The TASK_FIELDS ARGV group of one new task, in the order newTask in lua/includes/newTask.lua reads. */
 export function encodeNewTask(task: NewTask): (string | Buffer | number)[] {
   const { initialBackoffMs, maxBackoffMs, multiplier, jitter } = task.retryPolicy;
   return [
@@ -244,7 +286,24 @@ export function encodeNewTask(task: NewTask): (string | Buffer | number)[] {
     unlessDefault(maxBackoffMs, defaultMaxBackoff(initialBackoffMs)),
     unlessDefault(Math.round(multiplier * 1000), DEFAULT_BACKOFF_MULTIPLIER * 1000),
     unlessDefault(Math.round(jitter * 1000), 0),
+    task.type,
+    task.traceContext?.traceparent ?? '',
+    task.traceContext?.tracestate ?? '',
   ];
+}
+
+/** submit.lua's mode letters (see lua/includes/uniqueKeys.lua). */
+const UNIQUE_MODE_LETTERS = { window: 'w', until_finished: 'f', debounce: 'd' } as const;
+
+/** submit.lua's unique items after the task groups: their count, then per item its number (from 1), key, mode, ms. */
+export function encodeUniques(tasks: readonly NewTask[]): (string | number)[] {
+  const items: (string | number)[] = [0];
+  tasks.forEach((task, index) => {
+    if (task.unique === undefined) return;
+    items.push(index + 1, task.unique.key, UNIQUE_MODE_LETTERS[task.unique.mode], task.unique.ms);
+  });
+  items[0] = (items.length - 1) / 4;
+  return items;
 }
 
 /** The fail script's fallbacks for retry policy fields a task leaves out. */
@@ -254,7 +313,7 @@ export const RETRY_DEFAULTS_ARGV = [
   DEFAULT_BACKOFF_MULTIPLIER * 1000,
 ] as const;
 
-/** Decodes one stream entry written by emit/emitQueueEvent (lua/includes/queue.lua). */
+/** Decodes one stream entry written by emit/emitQueueEvent (lua/includes/emit.lua, emitQueueEvent.lua). */
 export function decodeEvent(queue: string, position: string, fields: Reply[]): TaskEvent {
   let type = '';
   let workerId: string | undefined;
@@ -277,4 +336,14 @@ export function decodeEvent(queue: string, position: string, fields: Reply[]): T
   if (workerId !== undefined) event.workerId = workerId;
   if (count !== undefined) event.count = count;
   return event;
+}
+
+/** The arguments after submit.lua's task groups: how many tasks have a concurrency key, then each one's place and key. */
+export function encodeConcurrencyKeys(tasks: readonly NewTask[]): (string | number)[] {
+  const keyed: (string | number)[] = [0];
+  tasks.forEach((task, at) => {
+    if (task.concurrencyKey !== undefined) keyed.push(at + 1, task.concurrencyKey);
+  });
+  keyed[0] = (keyed.length - 1) / 2;
+  return keyed;
 }

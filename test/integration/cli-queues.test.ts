@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { durationFromMs } from '../../src/index.js';
+import { durationFromMs } from '../../clients/typescript/src/index.js';
 import { claimOne, submit } from '../support/api.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { cli, tableRows } from '../support/cli.js';
 import type { Run } from '../support/cli.js';
-import { startTestRedis } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startTestRedis } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
 
 interface JsonQueue {
   name: string;
@@ -64,7 +64,7 @@ describe('baton CLI: operator views and queue controls', () => {
     assert.equal(json.code, 0, json.stderr);
     const { queues } = JSON.parse(json.stdout) as { queues: JsonQueue[] };
     const found = queues.find((q) => q.name === queue);
-    assert.deepEqual(found?.counts, { scheduled: 0, pending: 2, active: 1, succeeded: 0, failed: 0, exhausted: 0, cancelled: 1, expired: 0 });
+    assert.deepEqual(found?.counts, { scheduled: 0, pending: 2, active: 1, succeeded: 0, failed: 0, exhausted: 0, cancelled: 1, expired: 0, waiting_children: 0 });
     assert.match(found.oldest_pending_age ?? '', /^\d+(\.\d+)?s$/);
   });
 
@@ -137,12 +137,12 @@ describe('baton CLI: operator views and queue controls', () => {
     assert.equal(text.code, 0, text.stderr);
     const blocks = text.stdout.trimEnd().split('\n\n');
     assert.equal(blocks.length, 2, text.stdout);
-    assert.match(blocks[0] ?? '', /^worker active-a \(2 tasks\)\n {2}ID +QUEUE +ATTEMPT +LEASE EXPIRES IN +PROGRESS\n/);
-    const a1 = new RegExp(`^ {2}a1 +${queue} +1/\\d+ +(\\d+(?:\\.\\d)?)s +3/4 resizing$`, 'm').exec(blocks[0] ?? '');
+    assert.match(blocks[0] ?? '', /^worker active-a \(2 tasks\)\n {2}ID +QUEUE +TYPE +ATTEMPT +LEASE EXPIRES IN +PROGRESS\n/);
+    const a1 = new RegExp(`^ {2}a1 +${queue} +- +1/\\d+ +(\\d+(?:\\.\\d)?)s +3/4 resizing$`, 'm').exec(blocks[0] ?? '');
     assert.ok(a1, blocks[0]);
     const leftS = Number(a1[1]);
     assert.ok(leftS > 30 && leftS <= 60, `lease of 60 s expires in ${leftS}s`);
-    assert.match(blocks[0] ?? '', new RegExp(`^ {2}a2 +${queue} +1/\\d+ +\\S+$`, 'm'));
+    assert.match(blocks[0] ?? '', new RegExp(`^ {2}a2 +${queue} +- +1/\\d+ +\\S+$`, 'm'));
     assert.match(blocks[1] ?? '', /^worker active-b \(1 task\)\n/);
 
     const onlyB = await baton('active', queue, '--worker', 'active-b', '--json');
@@ -166,14 +166,14 @@ describe('baton CLI: operator views and queue controls', () => {
 
     const text = await baton('completed', queue);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^ID +STATE +ATTEMPT +ENDED +ERROR\n/);
+    assert.match(text.stdout, /^ID +STATE +TYPE +ATTEMPT +ENDED +ERROR\n/);
     const rows = tableRows(text.stdout);
     assert.deepEqual(rows.map((r) => [r[0], r[1]]), [
       ['gone', 'CANCELLED'],
       ['bad', 'EXHAUSTED'],
       ['ok', 'SUCCEEDED'],
     ]);
-    assert.equal(rows[1]?.[4], 'ValueError: no such user');
+    assert.equal(rows[1]?.[5], 'ValueError: no such user');
 
     const newest = await baton('completed', queue, '--limit', '1', '--json');
     const { tasks } = JSON.parse(newest.stdout) as { tasks: { id: string; state: string }[] };
@@ -219,7 +219,25 @@ describe('baton CLI: operator views and queue controls', () => {
     const finished = await baton('purge', queue, '--finished', '--yes', '--json');
     assert.deepEqual(JSON.parse(finished.stdout), { purged_count: 1 });
     const { queue: info } = await client().getQueue({ queue });
-    assert.deepEqual(info?.counts, { scheduled: 0, pending: 0, active: 0, succeeded: 0, failed: 0, exhausted: 0, cancelled: 0, expired: 0 });
+    assert.deepEqual(info?.counts, { scheduled: 0, pending: 0, active: 0, succeeded: 0, failed: 0, exhausted: 0, cancelled: 0, expired: 0, waiting_children: 0 });
+  });
+
+  it('queue-delete refuses without --yes (exit 2, nothing deleted), then deletes the queue and says how many tasks it held', async () => {
+    const queue = uniqueQueue('cli-delete');
+    await submit(client(), { queue, task_id: 'a' });
+    await submit(client(), { queue, task_id: 'b' });
+
+    const refused = await baton('queue-delete', queue);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /refusing to delete queue .* without --yes/);
+    assert.equal((await client().getQueue({ queue })).queue?.counts?.pending, 2, 'nothing deleted');
+
+    const deleted = await baton('queue-delete', queue, '--yes');
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, `deleted queue ${queue} and its 2 tasks\n`);
+    const again = await baton('queue-delete', queue, '--yes', '--json');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /NOT_FOUND/);
   });
 
   it('retry-failed redrives exhausted and failed tasks by default, other states with --state, and rejects a bad state', async () => {
@@ -253,7 +271,7 @@ describe('baton CLI: operator views and queue controls', () => {
     assert.equal(set.code, 0, set.stderr);
     assert.equal(
       set.stdout,
-      `updated ${queue}\nmax attempts   7\nlease          45s\nretention      2h\nring size      50\nevents kept    10000\nevent max age  none\n`,
+      `updated ${queue}\nmax attempts      7\nlease             45s\nretention         2h\nring size         50\nevents kept       10000\nevent max age     none\nmax pending       no limit\nmax stored bytes  no limit\nkey concurrency   no limit\nclaim rate        no limit\nkey claim rate    no limit\n`,
     );
     const events = await baton('queue-set', queue, '--events', '500', '--event-max-age', '1h');
     assert.equal(events.code, 0, events.stderr);
@@ -276,6 +294,26 @@ describe('baton CLI: operator views and queue controls', () => {
     assert.match(defaults.stdout, /^event max age +none$/m);
     const task = await submit(client(), { queue });
     assert.equal(task.max_attempts, 7, 'new tasks take the default');
+    const quotas = await baton('queue-set', queue, '--max-pending', '5', '--max-stored-bytes', '4096');
+    assert.equal(quotas.code, 0, quotas.stderr);
+    assert.match(quotas.stdout, /^max pending +5\nmax stored bytes +4096$/m);
+    const unlimited = await baton('queue-set', queue, '--max-pending=-1');
+    assert.match(unlimited.stdout, /^max pending +no limit\nmax stored bytes +4096$/m);
+
+    const limits = await baton('queue-set', queue, '--key-concurrency', '3', '--claim-rate', '100/1s', '--key-rate', '5/1m');
+    assert.equal(limits.code, 0, limits.stderr);
+    assert.match(limits.stdout, /^key concurrency +3\nclaim rate +100\/1s\nkey claim rate +5\/1m$/m);
+    await submit(client(), { queue, concurrency_key: 'tenant-a' });
+    await client().claimTasks({ queues: [queue], worker_id: 'w', max_tasks: 10 });
+    const stats = await baton('stats', queue);
+    assert.match(stats.stdout, /^top keys +tenant-a 1 active, 0 waiting$/m);
+    const keyed = await baton('submit', queue, 'hi', '--concurrency-key', 'tenant-b', '--json');
+    assert.equal((JSON.parse(keyed.stdout) as { task: { concurrency_key: string } }).task.concurrency_key, 'tenant-b');
+    const none = await baton('queue-set', queue, '--key-concurrency=-1', '--claim-rate', 'none', '--key-rate', 'none');
+    assert.match(none.stdout, /^key concurrency +no limit\nclaim rate +no limit\nkey claim rate +no limit$/m);
+    const badRate = await baton('queue-set', queue, '--claim-rate', '100');
+    assert.equal(badRate.code, 2);
+    assert.match(badRate.stderr, /--claim-rate takes <claims>\/<period>/);
 
     const usage = await Promise.all([
       baton('queue-set', queue),
@@ -300,6 +338,7 @@ describe('baton CLI: operator views and queue controls', () => {
       ['purge', '<queue>'],
       ['retry-failed', '<queue>'],
       ['queue-set', '<queue>'],
+      ['queue-delete', '<queue>'],
     ];
     const main = await cli(['--help']);
     assert.equal(main.code, 0, main.stderr);

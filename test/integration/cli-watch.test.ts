@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { durationFromMs } from '../../src/index.js';
+import { durationFromMs } from '../../clients/typescript/src/index.js';
 import { claimOne, submit } from '../support/api.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { cli, spawnCli } from '../support/cli.js';
 import type { Run, Spawned } from '../support/cli.js';
 import { parseExposition, scrape, valueOf } from '../support/prometheus.js';
-import { startTestRedis } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startTestRedis } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
 
 const lineCount = (n: number) => (stdout: string): boolean => stdout.split('\n').filter((l) => l !== '').length >= n;
 

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { durationFromMs } from '../../src/index.js';
+import { durationFromMs, timestampToMs } from '../../clients/typescript/src/index.js';
 import { startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
-import { cli } from '../support/cli.js';
+import { cli, tableRows } from '../support/cli.js';
 import type { Run } from '../support/cli.js';
-import { startTestRedis } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startTestRedis } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
 
 interface JsonTask {
   id: string;
@@ -16,6 +18,13 @@ interface JsonTask {
   metadata: Record<string, string>;
   cancel_requested: boolean;
 }
+
+/** Whether text holds a terminal control character other than tab and newline. */
+const hasControl = (text: string): boolean =>
+  Array.from(text).some((c) => {
+    const code = c.charCodeAt(0);
+    return (code < 0x20 && c !== '\t' && c !== '\n') || (code >= 0x7f && code <= 0x9f);
+  });
 
 describe('baton CLI', () => {
   let redis: TestRedis;
@@ -85,6 +94,23 @@ describe('baton CLI', () => {
     assert.equal(task.state, 'TASK_STATE_PENDING');
   });
 
+  it('escapes terminal control characters stored in metadata, progress and error text', async () => {
+    const queue = uniqueQueue('cli-escape');
+    const evil = '\u001b]0;owned\u0007\u001b[2J\u009b31m';
+    await server.client.submitTask({ queue, task_id: 'e1', metadata: { k: evil }, max_attempts: 1 });
+    const [claimed] = (await server.client.claimTasks({ queues: [queue], worker_id: 'w' })).tasks;
+    await server.client.heartbeat({ queue, task_id: 'e1', lease_token: claimed?.lease_token ?? '', progress: { current: 1, total: 2, message: evil } });
+    const text = await baton('get', queue, 'e1');
+    assert.equal(text.code, 0, text.stderr);
+    assert.ok(!hasControl(text.stdout), 'no control character reaches the terminal');
+    assert.match(text.stdout, /^metadata +k=\\u001b\]0;owned\\u0007/m);
+    assert.match(text.stdout, /^progress +1\/2 \\u001b/m);
+    await server.client.failTask({ queue, task_id: 'e1', lease_token: claimed?.lease_token ?? '', error: { type: 'X', message: evil } });
+    const failed = await baton('get', queue, 'e1');
+    assert.ok(!hasControl(failed.stdout));
+    assert.match(failed.stdout, /^error +X: \\u001b/m);
+  });
+
   it('get of an unknown task exits 1 naming NOT_FOUND', async () => {
     const run = await baton('get', uniqueQueue('cli-missing'), 'nope');
     assert.equal(run.code, 1);
@@ -100,7 +126,7 @@ describe('baton CLI', () => {
     const all = await baton('list', queue);
     assert.equal(all.code, 0, all.stderr);
     const lines = all.stdout.trimEnd().split('\n');
-    assert.match(lines[0] ?? '', /^ID +STATE +ATTEMPT +PRIORITY +UPDATED$/);
+    assert.match(lines[0] ?? '', /^ID +STATE +TYPE +ATTEMPT +PRIORITY +UPDATED$/);
     assert.deepEqual(lines.slice(1).map((line) => line.split(/ +/).slice(0, 2)), [
       ['l3', 'PENDING'],
       ['l2', 'CANCELLED'],
@@ -119,6 +145,30 @@ describe('baton CLI', () => {
       .map((line) => line.split(' ')[0])
       .filter(Boolean);
     assert.deepEqual(seen, ['l3', 'l2', 'l1']);
+  });
+
+  it('submit --type sets the type, get shows it, list shows a TYPE column and filters by --type', async () => {
+    const queue = uniqueQueue('cli-type');
+    const typed = await baton('submit', queue, 'img', '--id', 't1', '--type', 'resize');
+    assert.equal(typed.code, 0, typed.stderr);
+    assert.equal((await baton('submit', queue, '--id', 't2')).code, 0);
+    assert.equal((await server.client.getTask({ queue, task_id: 't1' })).task?.type, 'resize');
+
+    const shown = await baton('get', queue, 't1');
+    assert.match(shown.stdout, /^type +resize$/m);
+    assert.doesNotMatch((await baton('get', queue, 't2')).stdout, /^type /m, 'an untyped task shows no type line');
+
+    const all = await baton('list', queue);
+    assert.deepEqual(tableRows(all.stdout).map((row) => row.slice(0, 3)), [
+      ['t2', 'PENDING', '-'],
+      ['t1', 'PENDING', 'resize'],
+    ]);
+    const filtered = await baton('list', queue, '--type', 'resize', '--json');
+    assert.deepEqual((JSON.parse(filtered.stdout) as { tasks: JsonTask[] }).tasks.map((t) => t.id), ['t1']);
+
+    const bad = await baton('submit', queue, '--type', 'two words');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /INVALID_ARGUMENT: type: must be 0-128 printable ASCII/);
   });
 
   it('claim prints id, lease token and payload; complete finishes the task with a result', async () => {
@@ -197,7 +247,7 @@ describe('baton CLI', () => {
       [['list', 'q', '--bogus'], /Unknown option '--bogus'/],
       [['list', 'q', '--state', 'sleeping'], /--state must be one of/],
       [['list', 'q', '--limit', '0'], /--limit must be an integer from 1 to 1000/],
-      [['submit', 'q', '--delay', 'soon'], /--delay must be a duration/],
+      [['submit', 'q', '--delay', 'soon'], /--delay: "soon" is not a duration/],
       [['submit', 'q', '-m', 'novalue'], /--metadata takes key=value/],
       [['submit', 'q', 'x', '--payload-file', '/nonexistent/file'], /not both/],
       [['submit', 'q', '--payload-file', '/nonexistent/file'], /cannot read --payload-file/],
@@ -209,6 +259,24 @@ describe('baton CLI', () => {
       assert.equal(run.stdout, '', `baton ${args.join(' ')} printed to stdout`);
       assert.match(run.stderr, message);
     });
+  });
+
+  it('--version and -V print the package version, exit 0 and talk to no server', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const run = await cli([flag], { env: { BATON_SERVER: '127.0.0.1:1' } });
+      assert.deepEqual(run, { code: 0, stdout: `${version}\n`, stderr: '' }, flag);
+    }
+  });
+
+  it('takes durations in the grammar the server takes: 1.5h, 1h30m', async () => {
+    const queue = uniqueQueue('cli-duration');
+    const submitted = await baton('submit', queue, '--delay', '1h30m', '--json');
+    assert.equal(submitted.code, 0, submitted.stderr);
+    const { id } = (JSON.parse(submitted.stdout) as { task: JsonTask }).task;
+    const { task } = await server.client.getTask({ queue, task_id: id });
+    const dueInMs = (timestampToMs(task?.schedule_time) ?? 0) - Date.now();
+    assert.ok(dueInMs > 89 * 60_000 && dueInMs <= 90 * 60_000, `due in ${dueInMs} ms`);
   });
 
   it('--help works for baton and for every command, exits 0 and talks to no server', async () => {

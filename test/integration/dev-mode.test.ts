@@ -7,24 +7,26 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { BatonClient } from '../../src/client/client.js';
-import { freePort } from '../../src/store/localRedis.js';
+import { BatonClient } from '../../clients/typescript/src/client.js';
+import { freePort } from '../../tools/redis/local.js';
 import { eventually } from '../support/baton.js';
 
 /** The README's first command: the server with no Redis configured (run from source here, as `npm start` runs dist/). */
-function startWithoutRedis(grpcPort: number): { child: ChildProcess; output: () => string } {
+function startWithoutRedis(grpcPort: number): { child: ChildProcess; output: () => string; stderr: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'src', 'main.ts')], {
     // Only what a newcomer's shell would have: no BATON_REDIS_URL or BATON_REDIS_CLUSTER.
-    env: { PATH: process.env.PATH, BATON_GRPC_ADDR: `127.0.0.1:${grpcPort}`, BATON_METRICS_ADDR: '127.0.0.1:0' },
+    env: { PATH: process.env.PATH, BATON_GRPC_ADDR: `127.0.0.1:${grpcPort}`, BATON_METRICS_ADDR: '127.0.0.1:0', BATON_DASHBOARD_ADDR: '127.0.0.1:0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stderr = '';
   const append = (chunk: Buffer): void => {
     output += chunk.toString('utf8');
   };
   child.stdout.on('data', append);
   child.stderr.on('data', append);
-  return { child, output: () => output };
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return { child, output: () => output, stderr: () => stderr };
 }
 
 /** The redis-server the server says it started: its log line names the URL and the directory. */
@@ -65,6 +67,11 @@ describe('with no Redis configured (development)', () => {
       await eventually(() => Promise.resolve(output().includes('baton serving') || child.exitCode !== null || undefined), 20_000);
       redis = localRedisOf(output());
       assert.ok(existsSync(redis.dir), 'its directory exists while it runs');
+      const open = output()
+        .split('\n')
+        .filter((line) => line.includes('open access'));
+      assert.equal(open.length, 1, `one warning that access is open:\n${output()}`);
+      assert.equal((JSON.parse(open[0] ?? '{}') as { level?: string }).level, 'warn');
       const client = new BatonClient(`127.0.0.1:${grpcPort}`);
       try {
         const { task } = await client.submitTask({ queue: 'dev-mode' });
@@ -83,18 +90,21 @@ describe('with no Redis configured (development)', () => {
     }
   });
 
-  it('stops the redis-server it started when it cannot start itself', async () => {
+  it('stops the redis-server it started when the gRPC port is taken, and says in one line which setting moves it', async () => {
     const taken = createServer();
     taken.listen(0, '127.0.0.1');
     await once(taken, 'listening');
     const address = taken.address();
     assert.ok(address !== null && typeof address !== 'string');
-    const { child, output } = startWithoutRedis(address.port);
+    const { child, output, stderr } = startWithoutRedis(address.port);
     let redis: ReturnType<typeof localRedisOf> | undefined;
     try {
       const [code] = (await once(child, 'exit')) as [number | null];
       assert.equal(code, 1, output());
-      assert.match(output(), /baton: failed to start/);
+      assert.equal(
+        stderr(),
+        `baton: failed to start: cannot listen for gRPC on 127.0.0.1:${address.port} (the address is in use): choose another address with --grpc-addr or BATON_GRPC_ADDR\n`,
+      );
       redis = localRedisOf(output());
       assert.equal(await answers(redis.port), false, 'its redis-server is stopped');
       assert.equal(existsSync(redis.dir), false, 'its directory is removed');

@@ -4,9 +4,9 @@ import { Cluster } from 'ioredis';
 import { claimOne, getTask, submit } from '../support/api.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
-import { queueKeys } from '../../src/store/keys.js';
+import { startRedisCluster } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
+import { DEFAULT_KEYSPACE } from '../../src/store/keys.js';
 
 describe('Redis Cluster failover (3 masters, 1 replica each)', () => {
   let redis: TestRedis;
@@ -31,7 +31,7 @@ describe('Redis Cluster failover (3 masters, 1 replica each)', () => {
       const done = await server.client.completeTask({ queue, task_id: task.id, lease_token: claimed.lease_token });
       assert.equal(done.task?.state, 'TASK_STATE_SUCCEEDED');
       const slots = new Set(
-        await Promise.all(queueKeys(queue).map((key) => probe.call('CLUSTER', 'KEYSLOT', key) as Promise<number>)),
+        await Promise.all(DEFAULT_KEYSPACE.queueKeys(queue).map((key) => probe.call('CLUSTER', 'KEYSLOT', key) as Promise<number>)),
       );
       const [slot = -1, ...others] = slots;
       assert.equal(others.length, 0, `every key of queue ${queue} is in one slot`);
@@ -51,7 +51,7 @@ describe('Redis Cluster failover (3 masters, 1 replica each)', () => {
     let queue = '';
     for (;;) {
       queue = uniqueQueue('failover');
-      const slot = (await probe.call('CLUSTER', 'KEYSLOT', queueKeys(queue)[0] ?? '')) as number;
+      const slot = (await probe.call('CLUSTER', 'KEYSLOT', DEFAULT_KEYSPACE.queueKeys(queue)[0] ?? '')) as number;
       if (slot >= slotStart && slot <= slotEnd) break;
     }
     const before = await submit(server.client, { queue, task_id: 'stored-before' });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { getTask, rejectsWith, sleep, submit } from '../support/api.js';
 import { eventually, uniqueQueue, useTestServer } from '../support/baton.js';
-import { startPlainRedis } from '../support/redis.js';
+import { startPlainRedis } from '../../tools/redis/cluster.js';
 import { lifecycleScenarios } from '../scenarios/lifecycle.js';
 
 describe('task lifecycle on a single plain Redis', () => {

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { claimOne, duration, getTask, submit, timestamp } from '../support/api.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
-import type { Task__Output } from '../../src/grpc/generated/baton/v1/Task.js';
+import { startRedisCluster } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
+import type { Task } from '../../clients/typescript/src/contract.js';
 
 /** Scripts Redis has run so far (EVALSHA and EVAL calls). */
 async function scriptCalls(redis: TestRedis): Promise<number> {
@@ -18,7 +18,7 @@ async function scriptCalls(redis: TestRedis): Promise<number> {
 }
 
 /** Polls a task (every 20 ms, up to 5 s) until it is in `state`. */
-function reaches(server: TestServer, queue: string, id: string, state: string): Promise<Task__Output> {
+function reaches(server: TestServer, queue: string, id: string, state: string): Promise<Task> {
   return eventually(async () => {
     const task = await getTask(server.client, queue, id);
     return task.state === state ? task : undefined;

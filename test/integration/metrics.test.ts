@@ -1,62 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError, loadConfig } from '../../src/config.js';
 import { TASK_STATES } from '../../src/domain/task.js';
 import type { TaskState } from '../../src/domain/task.js';
 import { claimOne, duration, rejectsWith, submit, timestamp } from '../support/api.js';
-import { eventually, startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
+import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { parseExposition, promtoolCheckMetrics, samplesOf, scrape, valueOf } from '../support/prometheus.js';
 import type { Sample } from '../support/prometheus.js';
-import { startPlainRedis, startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
-
-async function metricsOf(server: TestServer): Promise<Sample[]> {
-  return parseExposition(await scrape(server.baton.metricsAddress));
-}
-
-/** The task counters of one queue, by metric name (failed split by retry). */
-async function taskCounters(server: TestServer, queue: string): Promise<Record<string, number | undefined>> {
-  const samples = await metricsOf(server);
-  const of = (name: string, labels: Record<string, string> = {}): number | undefined =>
-    valueOf(samples, name, { queue, ...labels });
-  return {
-    submitted: of('baton_tasks_submitted_total'),
-    claimed: of('baton_tasks_claimed_total'),
-    succeeded: of('baton_tasks_succeeded_total'),
-    failedRetry: of('baton_tasks_failed_total', { retry: 'true' }),
-    failedFinal: of('baton_tasks_failed_total', { retry: 'false' }),
-    exhausted: of('baton_tasks_exhausted_total'),
-    cancelled: of('baton_tasks_cancelled_total'),
-    expired: of('baton_tasks_expired_total'),
-    leaseExpirations: of('baton_lease_expirations_total'),
-    waits: of('baton_task_wait_seconds_count'),
-    runs: of('baton_task_run_seconds_count'),
-  };
-}
-
-function handled(samples: readonly Sample[], service: string, method: string, code: string): number | undefined {
-  return valueOf(samples, 'grpc_server_handled_total', {
-    grpc_service: service,
-    grpc_method: method,
-    grpc_type: 'unary',
-    grpc_code: code,
-  });
-}
-
-/** Stops what started, newest first, even when before() failed half way (a live redis-server keeps the process up). */
-function stopsInReverse(): { add(stop: () => Promise<void>): void; run(): Promise<void> } {
-  const stops: (() => Promise<void>)[] = [];
-  return {
-    add: (stop) => {
-      stops.unshift(stop);
-    },
-    run: async () => {
-      for (const stop of stops.splice(0)) await stop();
-    },
-  };
-}
+import { startRedisCluster } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
+import { handled, metricsOf, stopsInReverse, taskCounters } from '../support/metrics.js';
 
 const PROTO_STATE = (state: TaskState): `TASK_STATE_${TaskState}` => `TASK_STATE_${state}`;
 
@@ -285,6 +239,7 @@ describe('GET /metrics', () => {
       EXHAUSTED: 0,
       CANCELLED: 1,
       EXPIRED: 0,
+      WAITING_CHILDREN: 0,
     };
     // What the API lists is the ground truth the gauges must match.
     for (const state of TASK_STATES) {
@@ -341,128 +296,5 @@ describe('GET /metrics', () => {
     const { status, output } = promtoolCheckMetrics(exposition);
     assert.equal(output, '', `promtool check metrics found problems:\n${output}`);
     assert.equal(status, 0, `promtool check metrics exited ${String(status)}`);
-  });
-});
-
-// Maintenance would expire a run-out lease before StartTask finds it: here it looks once at startup, not again.
-describe('lease expirations that StartTask finds', () => {
-  const setup = useTestServer(startPlainRedis, {}, { maintenanceTickMs: 3_600_000 });
-  const server = (): TestServer => setup.server;
-
-  /** A task of a new queue, claimed by a worker that then went silent until its 1 s lease ran out. */
-  const abandoned = async (label: string, fields: { max_attempts?: number } = {}): Promise<string> => {
-    const queue = uniqueQueue(label);
-    await submit(server().client, { queue, task_id: 'job', ...fields });
-    await claimOne(server().client, queue, 'crashed', 1_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    return queue;
-  };
-
-  it('a StartTask that takes over a lease that ran out counts exactly one lease expiration', async () => {
-    const queue = await abandoned('metrics-start-expired');
-    const started = await server().client.startTask({ queue, task_id: 'job', worker_id: 'rescuer' });
-    assert.equal(started.task?.attempt, 2);
-    assert.equal(started.task.lease?.worker_id, 'rescuer');
-    const counters = await taskCounters(server(), queue);
-    assert.equal(counters.leaseExpirations, 1);
-    assert.equal(counters.exhausted, 0);
-  });
-
-  it('a StartTask refused because the run-out lease was the last attempt still counts the expiration and the exhaustion', async () => {
-    const queue = await abandoned('metrics-start-refused', { max_attempts: 1 });
-    await rejectsWith(server().client.startTask({ queue, task_id: 'job', worker_id: 'rescuer' }), grpc.status.FAILED_PRECONDITION);
-    const counters = await taskCounters(server(), queue);
-    assert.equal(counters.leaseExpirations, 1);
-    assert.equal(counters.exhausted, 1);
-  });
-
-  it('a forced StartTask over a last attempt whose lease ran out counts the expiration and the exhaustion, then leases it', async () => {
-    const queue = await abandoned('metrics-start-forced', { max_attempts: 1 });
-    const started = await server().client.startTask({ queue, task_id: 'job', worker_id: 'rescuer', force: true });
-    assert.equal(started.task?.state, 'TASK_STATE_ACTIVE');
-    const counters = await taskCounters(server(), queue);
-    assert.equal(counters.leaseExpirations, 1);
-    assert.equal(counters.exhausted, 1);
-  });
-});
-
-describe('BATON_METRICS_MAX_QUEUES', () => {
-  it('defaults to 1000 and is read from the flag --metrics-max-queues or the environment', () => {
-    assert.equal(loadConfig([], {}).metricsMaxQueues, 1000);
-    assert.equal(loadConfig([], { BATON_METRICS_MAX_QUEUES: '50' }).metricsMaxQueues, 50);
-    assert.equal(loadConfig(['--metrics-max-queues', '7'], { BATON_METRICS_MAX_QUEUES: '50' }).metricsMaxQueues, 7);
-  });
-
-  it('rejects a value that is not a whole number from 0 to 100000', () => {
-    for (const value of ['-1', '1.5', 'many', '100001']) {
-      assert.throws(() => loadConfig([], { BATON_METRICS_MAX_QUEUES: value }), ConfigError);
-    }
-  });
-});
-
-describe('queue label cardinality', () => {
-  let redis: TestRedis;
-  let server: TestServer;
-  const cleanup = stopsInReverse();
-  before(async () => {
-    redis = await startRedisCluster();
-    cleanup.add(() => redis.stop());
-    server = await startTestServer(redis.config, { metricsMaxQueues: 2 });
-    cleanup.add(() => server.stop());
-  });
-  after(() => cleanup.run());
-
-  it('gives the first BATON_METRICS_MAX_QUEUES queues a label and counts the others as queue="_other"', async () => {
-    for (const queue of ['cap-a', 'cap-b', 'cap-c', 'cap-c']) await submit(server.client, { queue });
-    const samples = await eventually(async () => {
-      const s = await metricsOf(server);
-      return samplesOf(s, 'baton_queue_tasks', { queue: 'cap-b' }).length > 0 ? s : undefined;
-    }, 6_000);
-    assert.equal(valueOf(samples, 'baton_tasks_submitted_total', { queue: 'cap-a' }), 1);
-    assert.equal(valueOf(samples, 'baton_tasks_submitted_total', { queue: 'cap-b' }), 1);
-    assert.equal(valueOf(samples, 'baton_tasks_submitted_total', { queue: '_other' }), 2);
-    assert.equal(valueOf(samples, 'baton_tasks_claimed_total', { queue: '_other' }), 0);
-    const queues = new Set(samples.flatMap((s) => (s.labels.queue === undefined ? [] : [s.labels.queue])));
-    assert.deepEqual([...queues].sort(), ['_other', 'cap-a', 'cap-b']);
-    // Gauges are read per queue: only labelled queues are read, and `_other` has no gauge.
-    assert.equal(samplesOf(samples, 'baton_queue_tasks', { queue: '_other' }).length, 0);
-  });
-});
-
-// A plain Redis: with every node of a Redis Cluster down, ioredis holds commands in its offline queue without a
-// timeout, so calls (and a shutdown waiting for maintenance) would hang rather than fail.
-describe('metrics when Redis goes away', () => {
-  let redis: TestRedis;
-  let server: TestServer;
-  const cleanup = stopsInReverse();
-  before(async () => {
-    redis = await startPlainRedis();
-    cleanup.add(() => redis.stop());
-    server = await startTestServer(redis.config);
-    cleanup.add(() => server.stop());
-  });
-  after(() => cleanup.run());
-
-  it('still serves /metrics, reports baton_redis_connected 0 and counts the errors by kind', async () => {
-    const queue = uniqueQueue('metrics-outage');
-    await submit(server.client, { queue });
-    for (const node of redis.masters) await node.kill();
-    await rejectsWith(
-      server.client.getTask({ queue, task_id: 'any' }, { retry: false, timeoutMs: 8_000 }),
-      grpc.status.UNAVAILABLE,
-    );
-    // The gauges' last read may serve scrapes for up to 2 s more.
-    const samples = await eventually(async () => {
-      const s = await metricsOf(server);
-      return valueOf(s, 'baton_redis_connected') === 0 && samplesOf(s, 'baton_queue_tasks').length === 0 ? s : undefined;
-    }, 15_000, 200);
-    assert.ok((valueOf(samples, 'baton_redis_errors_total', { kind: 'unavailable' }) ?? 0) >= 1);
-    assert.ok((valueOf(samples, 'baton_redis_errors_total', { kind: 'connection' }) ?? 0) >= 1);
-    // Gauges that cannot be read are left out (see the poll above) rather than reported stale or failing the scrape.
-    assert.equal(
-      handled(samples, 'baton.v1.TaskService', 'GetTask', 'Unavailable'),
-      1,
-      'the gRPC side counts the failed call too',
-    );
   });
 });

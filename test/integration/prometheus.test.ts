@@ -5,8 +5,8 @@ import { startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { parseExposition, samplesOf, scrape, startPrometheus } from '../support/prometheus.js';
 import type { TestPrometheus } from '../support/prometheus.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startRedisCluster } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
 
 /**
  * The real consumer: a Prometheus server scrapes two Baton replicas of one Redis Cluster every second, and the
@@ -25,7 +25,7 @@ describe('Prometheus scraping two Baton replicas', () => {
     stops.unshift(() => submitter.stop());
     worker = await startTestServer(redis.config);
     stops.unshift(() => worker.stop());
-    prometheus = await startPrometheus([submitter.baton.metricsAddress, worker.baton.metricsAddress], 1);
+    prometheus = await startPrometheus([submitter.baton.metricsAddress ?? '', worker.baton.metricsAddress ?? ''], 1);
     stops.unshift(() => prometheus.stop());
   });
   after(async () => {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
-import type { Task__Output } from '../../src/grpc/generated/baton/v1/Task.js';
+import type { Task } from '../../clients/typescript/src/contract.js';
 import { claimOne, duration, getTask, rejectsWith, submit, toMs } from '../support/api.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { queueClient } from '../support/queueClient.js';
 import type { QueueApi } from '../support/queueClient.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startRedisCluster } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
 
 describe('operator views and queue controls (QueueService)', () => {
   let redis: TestRedis;
@@ -91,7 +91,7 @@ describe('operator views and queue controls (QueueService)', () => {
       outcomes.push(task.id);
     }
     const { tasks } = await queues.ListCompletedTasks({ queue });
-    assert.deepEqual(tasks.map((t: Task__Output) => [t.id, t.state]), [
+    assert.deepEqual(tasks.map((t: Task) => [t.id, t.state]), [
       ['r5', 'TASK_STATE_FAILED'],
       ['r4', 'TASK_STATE_SUCCEEDED'],
       ['r3', 'TASK_STATE_EXHAUSTED'],
@@ -218,7 +218,7 @@ describe('operator views and queue controls (QueueService)', () => {
     const before = (await queues.GetQueue({ queue })).queue;
     assert.ok(before);
     assert.ok(toMs(before.oldest_pending_age) >= 50);
-    assert.equal(before.last_claim_time, null);
+    assert.equal(before.last_claim_time, undefined);
     assert.equal(before.live_workers, 0);
     assert.equal(before.settings?.max_attempts, 5);
     await claimOne(client(), queue, 'info-worker');
@@ -236,7 +236,7 @@ describe('operator views and queue controls (QueueService)', () => {
     const queue = uniqueQueue('retention-reset');
     await queues.UpdateQueue({ queue, settings: { retention: duration(1_000) } });
     const reset = await queues.UpdateQueue({ queue, settings: { retention: duration(0) } });
-    assert.equal(reset.queue?.settings?.retention, null);
+    assert.equal(reset.queue?.settings?.retention, undefined);
     await submit(client(), { queue, task_id: 'kept' });
     const claimed = await claimOne(client(), queue, 'w', 1_000);
     await client().completeTask({ queue, task_id: 'kept', lease_token: claimed.lease_token });

@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { claimOne, duration, getTask, submit } from '../support/api.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startRedisCluster } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
 
 describe('several service replicas on one Redis Cluster', () => {
   let redis: TestRedis;

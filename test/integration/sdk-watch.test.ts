@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { describe, it } from 'node:test';
-import { durationFromMs } from '../../src/index.js';
-import type { TaskEvent__Output } from '../../src/grpc/generated/baton/v1/TaskEvent.js';
+import { durationFromMs } from '../../clients/typescript/src/index.js';
+import type { TaskEvent } from '../../clients/typescript/src/contract.js';
 import { claimOne, rejectsWith, sleep, submit } from '../support/api.js';
 import { uniqueQueue, useTestServer } from '../support/baton.js';
-import { startTestRedis } from '../support/redis.js';
+import { startTestRedis } from '../../tools/redis/cluster.js';
 
 describe('SDK: watchTasks, waitTask, runTask', () => {
   const setup = useTestServer(startTestRedis);
@@ -13,7 +13,7 @@ describe('SDK: watchTasks, waitTask, runTask', () => {
   it('watchTasks yields a task\'s lifecycle in order and ends quietly when the signal aborts', async () => {
     const queue = uniqueQueue('sdk-watch');
     const stop = new AbortController();
-    const seen: TaskEvent__Output[] = [];
+    const seen: TaskEvent[] = [];
     const consuming = (async () => {
       for await (const event of setup.client.watchTasks({ queue }, { signal: stop.signal })) {
         seen.push(event);
@@ -34,7 +34,7 @@ describe('SDK: watchTasks, waitTask, runTask', () => {
     const queue = uniqueQueue('sdk-watch-cursor');
     await submit(setup.client, { queue, task_id: 'one' });
     await submit(setup.client, { queue, task_id: 'two' });
-    let first: TaskEvent__Output | undefined;
+    let first: TaskEvent | undefined;
     for await (const event of setup.client.watchTasks({ queue, start: 'WATCH_START_OLDEST' })) {
       first = event;
       break;

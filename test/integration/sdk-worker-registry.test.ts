@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { createWorker } from '../../src/index.js';
+import { createWorker } from '../../clients/typescript/src/index.js';
 import { eventually, startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
-import { startTestRedis } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
+import { startTestRedis } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
 import { sleep } from '../support/api.js';
 
 describe('worker runner: RegisterWorker', () => {

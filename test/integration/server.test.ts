@@ -2,16 +2,23 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { describe, it } from 'node:test';
-import { PROTO_LOADER_OPTIONS, protoDir } from '../../src/grpc/protos.js';
-import type { ProtoGrpcType as HealthProto } from '../../src/grpc/generated/health.js';
+import { PROTO_LOADER_OPTIONS, protoDir } from '../../src/transport/grpc/protos.js';
 import { duration, rejectsWith, submit } from '../support/api.js';
-import { startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
-import { startPlainRedis } from '../support/redis.js';
+import { eventually, startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
+import { listServices } from '../support/reflection.js';
+import { startPlainRedis } from '../../tools/redis/cluster.js';
 
-function healthClient(address: string): InstanceType<HealthProto['grpc']['health']['v1']['Health']> {
+/** A health client built from the .proto file on disk, as a generic gRPC tool would. */
+interface HealthCheckClient {
+  Check(request: { service: string }, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void): void;
+  Watch(request: { service: string }): grpc.ClientReadableStream<{ status: string }>;
+  close(): void;
+}
+
+function healthClient(address: string): HealthCheckClient {
   const definition = protoLoader.loadSync('grpc/health/v1/health.proto', { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as HealthProto;
-  return new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  const Health = (grpc.loadPackageDefinition(definition) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } }).grpc.health.v1.Health;
+  return new Health(address, grpc.credentials.createInsecure()) as unknown as HealthCheckClient;
 }
 
 function check(address: string, service: string): Promise<string> {
@@ -35,27 +42,7 @@ describe('the server process', () => {
   });
 
   it('lists its services through server reflection', async () => {
-    const definition = protoLoader.loadSync('grpc/reflection/v1alpha/reflection.proto', {
-      ...PROTO_LOADER_OPTIONS,
-      includeDirs: [`${require.resolve('@grpc/reflection/package.json').replace(/package\.json$/, '')}build/proto`],
-    });
-    const reflection = grpc.loadPackageDefinition(definition) as unknown as {
-      grpc: { reflection: { v1alpha: { ServerReflection: grpc.ServiceClientConstructor } } };
-    };
-    const client = new reflection.grpc.reflection.v1alpha.ServerReflection(
-      setup.server.baton.grpcAddress,
-      grpc.credentials.createInsecure(),
-    );
-    const names = await new Promise<string[]>((resolve, reject) => {
-      const stream = (client as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo();
-      stream.on('data', (response: { list_services_response?: { service: { name: string }[] } }) => {
-        resolve(response.list_services_response?.service.map((s) => s.name) ?? []);
-        stream.end();
-      });
-      stream.on('error', reject);
-      stream.write({ list_services: '' });
-    });
-    client.close();
+    const names = await listServices(setup.server.baton.grpcAddress);
     assert.ok(names.includes('baton.v1.TaskService'));
     assert.ok(names.includes('baton.v1.WorkerService'));
   });
@@ -77,6 +64,30 @@ describe('graceful shutdown', () => {
       await stopping;
     } finally {
       server.client.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe('health Watch on graceful shutdown', () => {
+  it('tells each watcher NOT_SERVING, then ends its stream OK without holding the drain', async () => {
+    const redis = await startPlainRedis();
+    const server = await startTestServer(redis.config, { shutdownGraceMs: 10_000 });
+    const client = healthClient(server.baton.grpcAddress);
+    try {
+      const heard: string[] = [];
+      const watch = client.Watch({ service: 'baton.v1.TaskService' });
+      const ended = new Promise<grpc.StatusObject>((resolve) => watch.on('status', resolve));
+      watch.on('data', (response: { status: string }) => heard.push(response.status));
+      await eventually(() => Promise.resolve(heard.length > 0 ? true : undefined));
+      const started = Date.now();
+      await server.stop();
+      const status = await ended;
+      assert.equal(status.code, grpc.status.OK);
+      assert.deepEqual(heard, ['SERVING', 'NOT_SERVING']);
+      assert.ok(Date.now() - started < 5_000, 'the drain did not wait for the grace period');
+    } finally {
+      client.close();
       await redis.stop();
     }
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { describe, it } from 'node:test';
-import { claimOne, duration, getTask, rejectsWith, submit } from '../support/api.js';
+import { claimOne, duration, getTask, rejectsWith, sleep, submit } from '../support/api.js';
 import { uniqueQueue, useTestServer } from '../support/baton.js';
 
 describe('StartTask: "I am running X"', () => {
@@ -61,6 +61,16 @@ describe('StartTask: "I am running X"', () => {
       /held by worker "holder-7" until \d{4}-\d\d-\d\dT/,
     );
     assert.equal((await getTask(client(), queue, 'job')).lease?.worker_id, 'holder-7');
+  });
+
+  it('does not record the worker of a refused start (ABORTED changes nothing)', async () => {
+    const queue = uniqueQueue('start-refused-worker');
+    await submit(client(), { queue, task_id: 'job' });
+    await claimOne(client(), queue, 'holder-8');
+    const intruder = `intruder-${queue}`;
+    await rejectsWith(client().startTask({ queue, task_id: 'job', worker_id: intruder }), grpc.status.ABORTED);
+    await sleep(100);
+    await rejectsWith(client().getWorker({ worker_id: intruder }), grpc.status.NOT_FOUND);
   });
 
   it('refuses a finished task with FAILED_PRECONDITION unless forced, and then starts a new attempt', async () => {

@@ -1,22 +1,23 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { describe, it } from 'node:test';
-import { BatonClient } from '../../src/client/client.js';
-import { statusOf } from '../../src/client/errors.js';
-import type { SubmitTasksStreamRequest } from '../../src/grpc/generated/baton/v1/SubmitTasksStreamRequest.js';
-import type { SubmitTasksStreamResponse__Output } from '../../src/grpc/generated/baton/v1/SubmitTasksStreamResponse.js';
+import { BatonClient } from '../../clients/typescript/src/client.js';
+import type { Input } from '../../clients/typescript/src/client.js';
+import { statusOf } from '../../clients/typescript/src/errors.js';
+import { SubmitTasksStreamRequest } from '../../clients/typescript/src/contract.js';
+import type { SubmitTasksStreamResponse } from '../../clients/typescript/src/contract.js';
 import { getTask } from '../support/api.js';
 import { startTestServer, uniqueQueue, useTestServer } from '../support/baton.js';
 
 /** A raw SubmitTasksStream: what it answered, and how it ended. */
 function openStream(client: BatonClient) {
-  const call = client.tasks.SubmitTasksStream();
-  const answers: SubmitTasksStreamResponse__Output[] = [];
-  call.on('data', (response: SubmitTasksStreamResponse__Output) => answers.push(response));
+  const call = client.tasks.submitTasksStream();
+  const answers: SubmitTasksStreamResponse[] = [];
+  call.on('data', (response: SubmitTasksStreamResponse) => answers.push(response));
   call.on('error', () => undefined);
   const ended = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
   return {
-    send: (request: SubmitTasksStreamRequest) => call.write(request),
+    send: (request: Input<typeof SubmitTasksStreamRequest>) => call.write(SubmitTasksStreamRequest.fromPartial(request)),
     closeSend: () => call.end(),
     answers,
     ended,
@@ -42,7 +43,7 @@ describe('SubmitTasksStream: submitting on one long-lived stream', () => {
     assert.deepEqual(payloads, ['a', 'b', 'c'], 'answers follow the order of the requests');
     assert.deepEqual(
       first?.results.map((r) => [r.created, r.state, r.task]),
-      [[true, 'TASK_STATE_PENDING', null], [true, 'TASK_STATE_PENDING', null]],
+      [[true, 'TASK_STATE_PENDING', undefined], [true, 'TASK_STATE_PENDING', undefined]],
     );
     assert.equal(third?.results[0]?.task?.payload.toString(), 'd', 'return_tasks returns the whole task');
   });
@@ -79,7 +80,7 @@ describe('SubmitTasksStream: submitting on one long-lived stream', () => {
     stream.send({ requests: Array.from({ length: 1001 }, () => ({ queue })) });
     const status = await stream.ended;
     assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(status.details, /requests.*1 to 1000.*1001/);
+    assert.match(status.details, /requests: has more than 1000 entries; the limit is 1000/);
     const view = await client().getQueue({ queue }).catch(() => undefined);
     assert.equal(view?.queue?.counts?.pending ?? 0, 0, 'nothing was stored');
   });

@@ -1,19 +1,19 @@
 /**
- * The stored task record leaves out fields at their defaults (see src/store/lua/includes/queue.lua), among them a
+ * The stored task record leaves out fields at their defaults (see src/store/lua/includes/record.lua), among them a
  * pending task's state and update and schedule times equal to its create time. What users see must not change:
  * every way of reading a task shows the same state and times, before and after a change.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Task__Output } from '../../src/grpc/generated/baton/v1/Task.js';
-import { queueKeys } from '../../src/store/keys.js';
+import type { Task } from '../../clients/typescript/src/contract.js';
+import { DEFAULT_KEYSPACE } from '../../src/store/keys.js';
 import { claimOne, getTask, submit, toMs } from '../support/api.js';
 import { uniqueQueue, useTestServer } from '../support/baton.js';
-import { startPlainRedis } from '../support/redis.js';
+import { startPlainRedis } from '../../tools/redis/cluster.js';
 import { watch } from '../support/watch.js';
 
-function times(task: Task__Output | null | undefined): { create: number; update: number; schedule: number } {
+function times(task: Task | null | undefined): { create: number; update: number; schedule: number } {
   assert.ok(task);
   return { create: toMs(task.create_time), update: toMs(task.update_time), schedule: toMs(task.schedule_time) };
 }
@@ -22,7 +22,7 @@ describe('the stored task record', () => {
   const setup = useTestServer(startPlainRedis);
 
   async function storedRecord(queue: string, id: string): Promise<Buffer> {
-    const [tasksKey] = queueKeys(queue);
+    const [tasksKey] = DEFAULT_KEYSPACE.queueKeys(queue);
     assert.ok(tasksKey);
     const record = await setup.redis.masters[0]?.client.hgetBuffer(tasksKey, id);
     assert.ok(record, 'the task is stored');
@@ -33,7 +33,7 @@ describe('the stored task record', () => {
     const queue = uniqueQueue('record-size');
     await submit(setup.client, { queue });
     // Sequences from 2^16 on take the widest form a queue reaches before 2^32 tasks.
-    const [, , , , , , , metaKey] = queueKeys(queue);
+    const [, , , , , , , metaKey] = DEFAULT_KEYSPACE.queueKeys(queue);
     assert.ok(metaKey);
     await setup.redis.masters[0]?.client.hset(metaKey, 'seq', 1_000_000);
     const task = await submit(setup.client, { queue, payload: Buffer.alloc(100, 7) });

@@ -5,9 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { claimOne, duration, rejectsWith, submit, timestamp } from '../support/api.js';
 import { startTestServer, uniqueQueue } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
-import { startRedisCluster } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
-import type { SubmitTaskRequest } from '../../src/grpc/generated/baton/v1/SubmitTaskRequest.js';
+import { startRedisCluster } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
+import type { Input } from '../../clients/typescript/src/client.js';
+import type { SubmitTaskRequest } from '../../clients/typescript/src/contract.js';
 
 describe('bad input gets INVALID_ARGUMENT naming the field and the limit, and changes nothing', () => {
   let redis: TestRedis;
@@ -23,13 +24,19 @@ describe('bad input gets INVALID_ARGUMENT naming the field and the limit, and ch
   });
   const client = () => server.client;
 
-  const badSubmits: [string, SubmitTaskRequest, RegExp][] = [
+  const badSubmits: [string, Input<typeof SubmitTaskRequest>, RegExp][] = [
     ['an empty queue name', { queue: '' }, /^queue: .*must match/],
     ['a queue name with braces', { queue: 'a{b}' }, /^queue: /],
     ['a queue name over 128 characters', { queue: 'q'.repeat(129) }, /^queue: /],
     ['a task id with a space', { queue, task_id: 'a b' }, /^task_id: must be 1-128 printable ASCII/],
     ['a task id with braces', { queue, task_id: '{x}' }, /^task_id: .*braces/],
     ['a task id over 128 characters', { queue, task_id: 'x'.repeat(129) }, /^task_id: /],
+    ['a task type with a space', { queue, type: 'resize image' }, /^type: must be 0-128 printable ASCII characters without spaces/],
+    ['a task type over 128 characters', { queue, type: 't'.repeat(129) }, /^type: must be 0-128 /],
+    ['a traceparent that is not W3C', { queue, trace_context: { traceparent: 'abc', tracestate: '' } }, /^trace_context.traceparent: must be a W3C traceparent/],
+    ['a traceparent with an all-zero trace id', { queue, trace_context: { traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, tracestate: '' } }, /^trace_context.traceparent: /],
+    ['a tracestate without a traceparent', { queue, trace_context: { traceparent: '', tracestate: 'a=b' } }, /^trace_context.traceparent: /],
+    ['a tracestate over 512 characters', { queue, trace_context: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: `a=${'b'.repeat(511)}` } }, /^trace_context.tracestate: must be at most 512 printable ASCII/],
     ['a payload over the limit', { queue, payload: Buffer.alloc(1025) }, /^payload: is 1025 bytes; the limit is 1024/],
     ['priority 10', { queue, priority: 10 }, /^priority: must be an integer from -9 to 9, got 10/],
     ['priority -10', { queue, priority: -10 }, /^priority: .*got -10/],
@@ -40,7 +47,7 @@ describe('bad input gets INVALID_ARGUMENT naming the field and the limit, and ch
     ['both delay and schedule_time', { queue, delay: duration(1), schedule_time: timestamp(Date.now()) }, /^delay: set at most one/],
     ['a negative delay', { queue, delay: { seconds: -5 } }, /^delay: must be from 0s to 365d, got -5000ms/],
     ['an expire_time in the past', { queue, expire_time: timestamp(Date.now() - 1000) }, /^expire_time: must be in the future/],
-    ['65 metadata entries', { queue, metadata: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }, /^metadata: has 65 entries; the limit is 64/],
+    ['65 metadata entries', { queue, metadata: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }, /^metadata: has more than 64 entries; the limit is 64/],
     ['a metadata value over 4096 characters', { queue, metadata: { k: 'v'.repeat(4097) } }, /^metadata\["k"\]: is 4097 characters; the limit is 4096/],
     ['a jitter above 1', { queue, retry_policy: { jitter: 2 } }, /^retry_policy.jitter: must be from 0 to 1/],
     ['a backoff multiplier below 1', { queue, retry_policy: { backoff_multiplier: 0.5 } }, /^retry_policy.backoff_multiplier: must be from 1 to 100/],
@@ -55,7 +62,7 @@ describe('bad input gets INVALID_ARGUMENT naming the field and the limit, and ch
   const claim = { queues: [queue], worker_id: 'w' };
   const badClaims: [string, Parameters<TestServer['client']['claimTasks']>[0], RegExp][] = [
     ['no queues', { ...claim, queues: [] }, /^queues: must name 1 to 10 queues, got 0/],
-    ['11 queues', { ...claim, queues: Array.from({ length: 11 }, (_, i) => `q${i}`) }, /^queues: .*got 11/],
+    ['11 queues', { ...claim, queues: Array.from({ length: 11 }, (_, i) => `q${i}`) }, /^queues: has more than 10 entries; the limit is 10/],
     ['a repeated queue', { ...claim, queues: [queue, queue] }, /^queues: must not repeat/],
     ['a bad queue name', { ...claim, queues: [queue, 'no spaces'] }, /^queues\[1\]: /],
     ['an empty worker id', { ...claim, worker_id: '' }, /^worker_id: must be 1-128/],
@@ -97,12 +104,21 @@ describe('bad input gets INVALID_ARGUMENT naming the field and the limit, and ch
     );
     const still = await client().completeTask({ ...ids, lease_token: claimed.lease_token });
     assert.equal(still.task?.state, 'TASK_STATE_SUCCEEDED', 'the lease survived every rejected call');
-    assert.equal(still.task.progress, null);
+    assert.equal(still.task.progress, undefined);
   });
 
   it('ListTasks rejects a page size over 1000 and StartTask a missing task id', async () => {
     await rejectsWith(client().listTasks({ queue, page_size: 1001 }), grpc.status.INVALID_ARGUMENT, /^page_size: .*1 to 1000/);
     await rejectsWith(client().startTask({ queue, worker_id: 'w' }), grpc.status.INVALID_ARGUMENT, /^task_id: is required/);
+  });
+
+  it('ListTasks and StartTask reject a bad task type', async () => {
+    await rejectsWith(client().listTasks({ queue, type: 'a\tb' }), grpc.status.INVALID_ARGUMENT, /^type: must be 0-128/);
+    await rejectsWith(
+      client().startTask({ queue, task_id: 'typed', worker_id: 'w', type: 'é' }),
+      grpc.status.INVALID_ARGUMENT,
+      /^type: must be 0-128/,
+    );
   });
 
   it('no rejected call stored anything', async () => {

@@ -64,6 +64,8 @@ describe('WorkTasks: a worker session on one stream', () => {
 
   it('hands nothing off while the queue is paused, and pushes it on resume', async () => {
     const queue = uniqueQueue('session-handoff-paused');
+    // Only an existing queue can be paused: a setting creates it (a worker's claim does not).
+    await client().updateQueue({ queue, settings: { max_attempts: 3 } });
     const session = openSession(client(), { start: { queues: [queue], worker_id: 'w' }, credit: 1 });
     await sleep(100);
     await client().pauseQueue({ queue });

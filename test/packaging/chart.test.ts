@@ -1,93 +1,13 @@
-// The Helm chart: lint, render with several value sets, validate every object and check the fields that
-// make Baton safe to run (probes, security context, drain time, Redis configuration).
+// The Helm chart's workload: lint, render with several value sets, validate every object and check the fields that
+// make Baton safe to run (probes, security context, drain time) and the optional objects.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import type { IContainer, IEnvVar, IPodSpec } from 'kubernetes-models/v1';
-import { helmWithValues, kinds, only, REDIS_CLUSTER, render, renderNotes, RELEASE, template } from './support/chart';
+import { helmWithValues, kinds, only, REDIS_CLUSTER, render } from './support/chart';
+import { ALL_ON, batonContainer, configData, envVar, EXISTING_SECRET, FULLNAME, podSpec, VALUE_SETS } from './support/chartValues';
 import { helmPath, REPO_ROOT } from './support/helm';
 import { validateObject, type KubeObject } from './support/kube';
-
-const FULLNAME = `${RELEASE}-baton`;
-
-const ALL_ON = {
-  redis: {
-    url: 'rediss://redis.example.internal:6380',
-    username: 'baton',
-    password: 's3cret',
-    tls: true,
-  },
-  config: { logLevel: 'debug', retention: '48h', shutdownGraceSeconds: 40, redisCommandTimeout: '2s', maxPayloadBytes: 4194304 },
-  image: { repository: 'registry.example/baton', digest: `sha256:${'a'.repeat(64)}` },
-  imagePullSecrets: [{ name: 'registry' }],
-  extraEnv: [{ name: 'NODE_OPTIONS', value: '--enable-source-maps' }],
-  terminationGracePeriodSeconds: 60,
-  podAnnotations: { 'example.com/team': 'platform' },
-  podLabels: { tier: 'backend' },
-  commonLabels: { owner: 'platform' },
-  nodeSelector: { 'kubernetes.io/os': 'linux' },
-  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'baton', effect: 'NoSchedule' }],
-  priorityClassName: 'high',
-  topologySpreadConstraints: [
-    { maxSkew: 2, topologyKey: 'example.com/rack', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'x' } } },
-  ],
-  service: { headless: true, annotations: { 'example.com/lb': 'internal' } },
-  podDisruptionBudget: { enabled: true, maxUnavailable: null, minAvailable: 1 },
-  autoscaling: {
-    enabled: true,
-    minReplicas: 3,
-    maxReplicas: 12,
-    targetCPUUtilizationPercentage: 60,
-    targetMemoryUtilizationPercentage: 80,
-    behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
-  },
-  networkPolicy: {
-    enabled: true,
-    grpcFrom: [{ namespaceSelector: { matchLabels: { 'baton-client': 'true' } } }],
-    metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
-    egress: { enabled: true, redisPorts: [6380], redisTo: [{ ipBlock: { cidr: '10.20.0.0/16' } }] },
-  },
-  serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s' },
-  dashboard: { enabled: true, labels: { grafana_dashboard: '1', team: 'platform' }, annotations: { grafana_folder: 'Baton' } },
-  prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' }, runbookBaseUrl: 'https://runbooks.example/baton' },
-};
-
-const EXISTING_SECRET = {
-  redis: {
-    existingSecret: 'baton-redis',
-    existingSecretPasswordKey: 'password',
-    existingSecretClusterKey: 'seeds',
-  },
-};
-
-const VALUE_SETS: readonly (readonly [string, object])[] = [
-  ['defaults with Redis Cluster endpoints', REDIS_CLUSTER],
-  ['every option on', ALL_ON],
-  ['an existing Secret for Redis', EXISTING_SECRET],
-];
-
-function podSpec(objects: readonly KubeObject[]): IPodSpec {
-  const spec = only(objects, 'Deployment').spec?.template.spec;
-  assert.ok(spec, 'Deployment has a pod spec');
-  return spec;
-}
-
-function batonContainer(objects: readonly KubeObject[]): IContainer {
-  const containers = podSpec(objects).containers;
-  assert.equal(containers.length, 1);
-  const [container] = containers;
-  assert.ok(container);
-  return container;
-}
-
-function envVar(container: IContainer, name: string): IEnvVar | undefined {
-  return container.env?.find((e) => e.name === name);
-}
-
-function configData(objects: readonly KubeObject[]): Record<string, string> {
-  return only(objects, 'ConfigMap', FULLNAME).data ?? {};
-}
 
 void describe('helm/baton chart', () => {
   before(async () => {
@@ -138,6 +58,7 @@ void describe('helm/baton chart', () => {
         [
           ['grpc', 50051],
           ['metrics', 9464],
+          ['dashboard', 8080],
         ],
       );
     });
@@ -183,14 +104,22 @@ void describe('helm/baton chart', () => {
       assert.deepEqual(configData(objects), {
         BATON_GRPC_ADDR: '0.0.0.0:50051',
         BATON_METRICS_ADDR: '0.0.0.0:9464',
+        BATON_DASHBOARD_ADDR: '0.0.0.0:8080',
+        BATON_REFLECTION: 'off',
+        BATON_AUTH_TOKENS_FILE: '/etc/baton/auth/tokens.json',
         BATON_REDIS_CLUSTER: 'redis-0.redis:6379,redis-1.redis:6379,redis-2.redis:6379',
         BATON_REDIS_TLS: 'false',
         BATON_LOG_LEVEL: 'info',
         BATON_RETENTION: '24h',
         BATON_SHUTDOWN_GRACE: '25s',
+        BATON_REDIS_REPLICA_ACKS: '1',
       });
       assert.equal(container.env, undefined, 'no password, so no Secret reference');
-      assert.ok(!kinds(objects).includes('Secret'));
+      assert.deepEqual(
+        objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name),
+        [`${FULLNAME}-auth`],
+        'only the tokens file (chart-auth.test.ts)',
+      );
     });
 
     void it('sets only environment variables the server reads (src/config.ts)', async () => {
@@ -224,13 +153,14 @@ void describe('helm/baton chart', () => {
   });
 
   void describe('Service', () => {
-    void it('exposes gRPC with appProtocol grpc and the metrics port', async () => {
+    void it('exposes gRPC with appProtocol grpc, the metrics port and the web dashboard', async () => {
       const service = only(await render(REDIS_CLUSTER), 'Service');
       assert.deepEqual(
         service.spec?.ports?.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, appProtocol: p.appProtocol })),
         [
           { name: 'grpc', port: 50051, targetPort: 'grpc', appProtocol: 'grpc' },
           { name: 'metrics', port: 9464, targetPort: 'metrics', appProtocol: 'http' },
+          { name: 'dashboard', port: 8080, targetPort: 'dashboard', appProtocol: 'http' },
         ],
       );
     });
@@ -239,7 +169,7 @@ void describe('helm/baton chart', () => {
   void describe('optional objects', () => {
     void it('by default renders a PodDisruptionBudget but no autoscaler, policy or monitoring objects', async () => {
       const objects = await render(REDIS_CLUSTER);
-      assert.deepEqual(kinds(objects), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+      assert.deepEqual(kinds(objects), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount']);
       const pdb = only(objects, 'PodDisruptionBudget');
       assert.equal(pdb.spec?.maxUnavailable, 1);
     });
@@ -254,6 +184,7 @@ void describe('helm/baton chart', () => {
         'NetworkPolicy',
         'PodDisruptionBudget',
         'PrometheusRule',
+        'Secret',
         'Secret',
         'Service',
         'Service',
@@ -320,127 +251,8 @@ void describe('helm/baton chart', () => {
       assert.equal(configData(objects).BATON_REDIS_CLUSTER, undefined);
       assert.equal(configData(objects).BATON_REDIS_COMMAND_TIMEOUT, '2s');
       assert.equal(configData(objects).BATON_MAX_PAYLOAD_BYTES, '4194304');
+      assert.equal(configData(objects).BATON_MAX_QUEUES, '500');
       assert.deepEqual(envVar(container, 'NODE_OPTIONS'), { name: 'NODE_OPTIONS', value: '--enable-source-maps' });
     });
-  });
-
-  void describe('Redis credentials', () => {
-    void it('stores a password given in values in the chart Secret and references it', async () => {
-      const objects = await render(ALL_ON);
-      const secret = only(objects, 'Secret');
-      assert.equal(secret.metadata?.name, `${FULLNAME}-redis`);
-      assert.equal(Buffer.from(secret.data?.['redis-password'] ?? '', 'base64').toString(), 's3cret');
-      assert.equal(Buffer.from(secret.data?.['redis-username'] ?? '', 'base64').toString(), 'baton');
-      const container = batonContainer(objects);
-      assert.deepEqual(envVar(container, 'BATON_REDIS_PASSWORD')?.valueFrom?.secretKeyRef, {
-        name: `${FULLNAME}-redis`,
-        key: 'redis-password',
-      });
-      assert.deepEqual(envVar(container, 'BATON_REDIS_USERNAME')?.valueFrom?.secretKeyRef, {
-        name: `${FULLNAME}-redis`,
-        key: 'redis-username',
-      });
-      const configMap = only(objects, 'ConfigMap', FULLNAME);
-      assert.ok(!JSON.stringify(configMap).includes('s3cret'), 'the password stays out of the ConfigMap');
-    });
-
-    void it('with existingSecret creates no Secret and takes password and endpoints from the named one', async () => {
-      const objects = await render(EXISTING_SECRET);
-      assert.ok(!kinds(objects).includes('Secret'), 'the chart creates no Secret');
-      const container = batonContainer(objects);
-      assert.deepEqual(envVar(container, 'BATON_REDIS_PASSWORD')?.valueFrom?.secretKeyRef, {
-        name: 'baton-redis',
-        key: 'password',
-      });
-      assert.deepEqual(envVar(container, 'BATON_REDIS_CLUSTER')?.valueFrom?.secretKeyRef, {
-        name: 'baton-redis',
-        key: 'seeds',
-      });
-      assert.equal(envVar(container, 'BATON_REDIS_URL'), undefined);
-      assert.equal(configData(objects).BATON_REDIS_CLUSTER, undefined);
-    });
-
-    void it('with existingSecret and endpoints in values references only the password key', async () => {
-      const objects = await render({ redis: { ...REDIS_CLUSTER.redis, existingSecret: 'baton-redis' } });
-      const container = batonContainer(objects);
-      assert.deepEqual(
-        container.env?.map((e) => [e.name, e.valueFrom?.secretKeyRef?.name, e.valueFrom?.secretKeyRef?.key]),
-        [['BATON_REDIS_PASSWORD', 'baton-redis', 'redis-password']],
-      );
-      assert.ok(configData(objects).BATON_REDIS_CLUSTER?.startsWith('redis-0.redis:6379'));
-    });
-  });
-
-  void describe('NOTES.txt', () => {
-    void it('tells how to reach and check the release', async () => {
-      const notes = await renderNotes({ ...REDIS_CLUSTER, service: { headless: true } });
-      assert.match(notes, /rel-baton\.baton-test\.svc:50051/);
-      assert.match(notes, /dns:\/\/\/rel-baton-headless\.baton-test\.svc:50051/);
-      assert.match(notes, /grpc\.health\.v1\.Health\/Check/);
-      assert.match(notes, /cluster seeds redis-0\.redis:6379, /);
-      assert.match(notes, /max by \(queue\)/);
-    });
-
-    void it('names the Secret when Redis comes from an existing one', async () => {
-      assert.match(await renderNotes(EXISTING_SECRET), /endpoints from Secret baton-redis/);
-    });
-  });
-
-  void describe('refuses to render', () => {
-    const cases: readonly (readonly [string, object, RegExp])[] = [
-      ['without Redis endpoints', {}, /Redis endpoints are required: set redis\.cluster/],
-      [
-        'with an existingSecret that names no endpoints and none in values',
-        { redis: { existingSecret: 'baton-redis' } },
-        /Redis endpoints are required/,
-      ],
-      [
-        'with both a cluster and a URL',
-        { redis: { ...REDIS_CLUSTER.redis, url: 'redis://r:6379' } },
-        /Set only one Redis endpoint source/,
-      ],
-      [
-        'with an endpoint key but no existingSecret',
-        { redis: { existingSecretClusterKey: 'seeds' } },
-        /need redis\.existingSecret/,
-      ],
-      [
-        'with an unknown top-level value',
-        { ...REDIS_CLUSTER, replicas: 3 },
-        /Additional property replicas is not allowed/,
-      ],
-      [
-        'with a misspelt nested value',
-        { redis: { clustr: ['redis-0:6379'] } },
-        /redis: Additional property clustr is not allowed/,
-      ],
-      [
-        'with a cluster seed that is not host:port',
-        { redis: { cluster: ['redis-0'] } },
-        /redis\.cluster\.0: Does not match pattern/,
-      ],
-      [
-        'with an unknown log level',
-        { ...REDIS_CLUSTER, config: { logLevel: 'verbose', retention: '24h', shutdownGraceSeconds: 25 } },
-        /config\.logLevel/,
-      ],
-      [
-        'with a retention the server cannot parse',
-        { ...REDIS_CLUSTER, config: { logLevel: 'info', retention: '1h30m', shutdownGraceSeconds: 25 } },
-        /config\.retention: Does not match pattern/,
-      ],
-      [
-        'with a termination grace period shorter than the drain',
-        { ...REDIS_CLUSTER, terminationGracePeriodSeconds: 20 },
-        /terminationGracePeriodSeconds \(20\) must exceed/,
-      ],
-    ];
-    for (const [name, values, message] of cases) {
-      void it(name, async () => {
-        const result = await template(values);
-        assert.notEqual(result.code, 0, 'helm template must fail');
-        assert.match(result.stderr, message);
-      });
-    }
   });
 });

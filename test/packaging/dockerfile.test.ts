@@ -68,12 +68,20 @@ void describe('Dockerfile', () => {
     assert.equal(values.securityContext.runAsGroup, gid);
   });
 
-  void it('stops on SIGTERM, exposes gRPC and metrics ports and sets NODE_ENV=production', () => {
+  void it('stops on SIGTERM, exposes gRPC, metrics and dashboard ports and sets NODE_ENV=production', () => {
     assert.equal(last(runtime, 'STOPSIGNAL').args.trim(), 'SIGTERM');
     const ports = all(runtime, 'EXPOSE').flatMap(instructionArgs);
-    assert.ok(ports.includes('50051') && ports.includes('9464'), `EXPOSE ${ports.join(' ')}`);
+    assert.ok(ports.includes('50051') && ports.includes('9464') && ports.includes('8080'), `EXPOSE ${ports.join(' ')}`);
     const env = new Map(all(runtime, 'ENV').flatMap(envPairs));
     assert.equal(env.get('NODE_ENV'), 'production');
+    assert.equal(env.get('BATON_DASHBOARD_ADDR'), '0.0.0.0:8080', 'a container listens on every interface');
+  });
+
+  void it('builds the dashboard client script into dist/, so it ships in the image', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.match(pkg.scripts.build ?? '', /tools\/dashboard\/build\.ts dist\/src\/dashboard\/assets/);
+    const copied = all(build, 'COPY').flatMap((i) => instructionArgs(i).slice(0, -1));
+    assert.ok(copied.includes('tools') && copied.includes('src'), 'the build stage has the bundler step and the client source');
   });
 
   void it('starts node on the built entry point in exec form, as npm start does', () => {
@@ -88,7 +96,7 @@ void describe('Dockerfile', () => {
 
 void describe('.dockerignore', () => {
   void it('keeps local state out of the build context', () => {
-    for (const path of ['node_modules/x/index.js', 'dist/src/main.js', '.git/HEAD', '.env', 'src/.env', 'test/unit/a.test.ts', 'helm/baton/values.yaml', 'src/grpc/generated/health.ts', 'bench/run.ts']) {
+    for (const path of ['node_modules/x/index.js', 'dist/src/main.js', '.git/HEAD', '.env', 'src/.env', 'test/unit/a.test.ts', 'helm/baton/values.yaml', 'clients/typescript/dist/index.js', 'clients/python/baton/client.py', 'bench/run.ts']) {
       assert.ok(isIgnored(ignore, path), `${path} is excluded`);
     }
   });
@@ -100,7 +108,7 @@ void describe('.dockerignore', () => {
       .flatMap((i) => instructionArgs(i).slice(0, -1));
     assert.ok(sources.length > 0);
     for (const source of sources) {
-      const probe = ['src', 'scripts', 'proto'].includes(source) ? `${source}/some-file` : source;
+      const probe = ['src', 'tools', 'scripts', 'proto'].includes(source) ? `${source}/some-file` : source;
       assert.ok(!isIgnored(ignore, probe), `${source} reaches the build`);
     }
   });

@@ -115,6 +115,8 @@ void describe('container image (Dockerfile replayed without Docker)', () => {
       BATON_REDIS_URL: redis.url,
       BATON_GRPC_ADDR: grpcAddress,
       BATON_METRICS_ADDR: metricsAddress,
+      // The image's own 0.0.0.0:8080 is for a container; here it would be a fixed port on the host.
+      BATON_DASHBOARD_ADDR: '127.0.0.1:0',
       BATON_LOG_LEVEL: 'info',
       BATON_SHUTDOWN_GRACE: '5s',
     };

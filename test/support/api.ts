@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import type { BatonClient } from '../../src/client/client.js';
-import type { ClaimedTask__Output } from '../../src/grpc/generated/baton/v1/ClaimedTask.js';
-import type { SubmitTaskRequest } from '../../src/grpc/generated/baton/v1/SubmitTaskRequest.js';
-import type { Task__Output } from '../../src/grpc/generated/baton/v1/Task.js';
-import type { Duration } from '../../src/grpc/generated/google/protobuf/Duration.js';
-import type { Timestamp } from '../../src/grpc/generated/google/protobuf/Timestamp.js';
+import type { BatonClient, Input } from '../../clients/typescript/src/client.js';
+import type { ClaimedTask, Duration, SubmitTaskRequest, Task, Timestamp } from '../../clients/typescript/src/contract.js';
 
 export function duration(ms: number): Duration {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
@@ -20,7 +16,7 @@ export function toMs(time: { seconds: number; nanos: number } | null | undefined
   return time.seconds * 1000 + Math.floor(time.nanos / 1e6);
 }
 
-export async function submit(client: BatonClient, request: SubmitTaskRequest): Promise<Task__Output> {
+export async function submit(client: BatonClient, request: Input<typeof SubmitTaskRequest>): Promise<Task> {
   const response = await client.submitTask(request);
   assert.ok(response.task);
   return response.task;
@@ -31,7 +27,7 @@ export async function claimOne(
   queue: string,
   workerId = 'worker-1',
   leaseMs?: number,
-): Promise<ClaimedTask__Output & { task: Task__Output }> {
+): Promise<ClaimedTask & { task: Task }> {
   const response = await client.claimTasks({
     queues: [queue],
     worker_id: workerId,
@@ -43,7 +39,7 @@ export async function claimOne(
   return { ...claimed, task: claimed.task };
 }
 
-export async function getTask(client: BatonClient, queue: string, id: string): Promise<Task__Output> {
+export async function getTask(client: BatonClient, queue: string, id: string): Promise<Task> {
   const response = await client.getTask({ queue, task_id: id });
   assert.ok(response.task);
   return response.task;

@@ -1,12 +1,12 @@
 import { after, before } from 'node:test';
 import { startBaton } from '../../src/app.js';
 import type { Baton, StartOptions } from '../../src/app.js';
-import { BatonClient } from '../../src/client/client.js';
+import { BatonClient } from '../../clients/typescript/src/client.js';
 import type { Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { RedisConfig } from '../../src/store/redis.js';
-import { startRedisCluster } from './redis.js';
-import type { TestRedis } from './redis.js';
+import { startRedisCluster } from '../../tools/redis/cluster.js';
+import type { TestRedis } from '../../tools/redis/cluster.js';
 
 export interface TestServer {
   baton: Baton;
@@ -29,6 +29,7 @@ export async function startTestServer(
     redis,
     retentionMs: 24 * 3_600_000,
     maxPayloadBytes: 1_048_576,
+    maxQueues: 10_000,
     logLevel: 'error',
     shutdownGraceMs: 2_000,
     workerLostAfterMs: 30_000,
@@ -105,6 +106,41 @@ export function useTestServer(
     },
     get client() {
       return ready(server).client;
+    },
+  };
+}
+
+/** What useReplicas gives a describe block: valid from its before() on. */
+export interface ReplicasSetup {
+  readonly redis: TestRedis;
+  /** One server per entry of the overrides given, in that order. */
+  readonly servers: readonly TestServer[];
+}
+
+/**
+ * A throwaway 3-master Redis Cluster and several Baton servers on it (one per entry of `overrides`), for the tests
+ * of the calling describe block: started before them, stopped after them.
+ */
+export function useReplicas(overrides: readonly Partial<Config>[]): ReplicasSetup {
+  let redis: TestRedis | undefined;
+  let servers: TestServer[] = [];
+  before(async () => {
+    redis = await startRedisCluster(3);
+    const config = redis.config;
+    servers = await Promise.all(overrides.map((override) => startTestServer(config, override)));
+  });
+  after(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis?.stop();
+  });
+  return {
+    get redis() {
+      if (redis === undefined) throw new Error('useReplicas: used before its before() hook ran');
+      return redis;
+    },
+    get servers() {
+      if (servers.length === 0) throw new Error('useReplicas: used before its before() hook ran');
+      return servers;
     },
   };
 }

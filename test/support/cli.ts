@@ -12,7 +12,7 @@ export interface Run {
 /** Runs the real CLI in a child process, as a user's shell would (BATON_SERVER cleared unless `env` sets it). */
 export function cli(args: string[], options: { stdin?: Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'clients/typescript/src/cli/main.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, BATON_SERVER: '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -49,7 +49,7 @@ export interface Spawned {
 }
 
 export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'clients/typescript/src/cli/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, BATON_SERVER: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,10 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { Handler } from '../../src/index.js';
+import type { Handler } from '../../clients/typescript/src/index.js';
+import { WatchedProcess } from './childProcess.js';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -29,11 +29,11 @@ function onPath(tool: string): boolean {
 export async function assertToolchains(): Promise<void> {
   const missing: string[] = [];
   try {
-    await run(SYSTEM_PYTHON, ['-c', 'import grpc, grpc_tools']);
+    await run(SYSTEM_PYTHON, ['-c', 'import grpc, google.protobuf']);
   } catch {
-    missing.push(`${SYSTEM_PYTHON} with grpc and grpc_tools (python3-grpcio, python3-grpc-tools)`);
+    missing.push(`${SYSTEM_PYTHON} with grpc and protobuf (python3-grpcio, python3-protobuf)`);
   }
-  for (const tool of ['go', 'protoc', 'protoc-gen-go', 'protoc-gen-go-grpc']) {
+  for (const tool of ['go']) {
     if (!onPath(tool)) missing.push(tool);
   }
   if (missing.length > 0) {
@@ -42,31 +42,29 @@ export async function assertToolchains(): Promise<void> {
 }
 
 export interface PolyglotBuild {
-  /** Environment for the Python scripts: where their generated stubs are. */
+  /** Environment for the Python example: the SDK (clients/python) on PYTHONPATH, as without `pip install`. */
   pythonEnv: NodeJS.ProcessEnv;
   goWorker: string;
   goProducer: string;
   remove(): void;
 }
 
-/** Generates the Python stubs and builds the Go binaries, as a user would, into a temporary directory. */
+/** Builds the Go binaries, as a user would, into a temporary directory (the Python example runs on the SDK as it is). */
 export async function buildExamples(): Promise<PolyglotBuild> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-polyglot-'));
-  const stubs = join(dir, 'python');
   const goBuild = join(dir, 'go');
   try {
-    await Promise.all([
-      run(SYSTEM_PYTHON, [join(ROOT, 'examples/python/gen_stubs.py')], { env: { ...process.env, BATON_PY_STUBS: stubs } }),
-      run('bash', [join(ROOT, 'examples/go/build.sh')], { env: { ...process.env, BATON_GO_BUILD: goBuild } }),
-    ]);
+    await run('bash', [join(ROOT, 'examples/go/build.sh')], { env: { ...process.env, BATON_GO_BUILD: goBuild } });
+    // The Go examples (on the Go SDK) build as a user's would; the test's Go worker is the demo job on the SDK.
+    await run('bash', [join(ROOT, 'clients/go/build.sh'), 'binary', join(goBuild, 'bin', 'go-demo-worker'), 'test/support/go-demo-worker']);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     const output = error as { stderr?: string; stdout?: string };
     throw new Error(`building the examples failed:\n${output.stdout ?? ''}${output.stderr ?? String(error)}`);
   }
   return {
-    pythonEnv: { ...process.env, BATON_PY_STUBS: stubs },
-    goWorker: join(goBuild, 'bin', 'baton-worker'),
+    pythonEnv: { ...process.env, PYTHONPATH: join(ROOT, 'clients', 'python') },
+    goWorker: join(goBuild, 'bin', 'go-demo-worker'),
     goProducer: join(goBuild, 'bin', 'baton-producer'),
     remove: () => {
       rmSync(dir, { recursive: true, force: true });
@@ -84,38 +82,22 @@ export interface WorkerEvent {
 }
 
 /** An example worker in a child process, with the JSON lines it has printed so far. */
-export class WorkerProcess {
-  readonly events: WorkerEvent[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private stderr = '';
-  private readonly listeners = new Set<() => void>();
+export class WorkerProcess extends WatchedProcess {
+  readonly events: WorkerEvent[];
 
   constructor(
     readonly workerId: string,
-    private readonly child: ChildProcess,
+    child: ChildProcess,
   ) {
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        resolve({ code, signal });
-        this.notify();
-      });
-    });
-    if (!child.stdout || !child.stderr) throw new Error('worker spawned without pipes');
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    const events: WorkerEvent[] = [];
+    super(child, (line) => {
       try {
-        this.events.push(JSON.parse(line) as WorkerEvent);
+        events.push(JSON.parse(line) as WorkerEvent);
       } catch {
-        this.events.push({ event: 'unparsed', lang: 'unknown', line });
+        events.push({ event: 'unparsed', lang: 'unknown', line });
       }
-      this.notify();
     });
-    child.stderr.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString();
-    });
-  }
-
-  private notify(): void {
-    for (const listener of this.listeners) listener();
+    this.events = events;
   }
 
   /** Events of one kind, e.g. every "completed". */
@@ -125,47 +107,14 @@ export class WorkerProcess {
 
   /** Resolves with the first event that matches, waiting for it up to `timeoutMs`. */
   waitFor(match: (event: WorkerEvent) => boolean, what: string, timeoutMs = 10_000): Promise<WorkerEvent> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = this.events.find(match);
-        if (found) {
-          done();
-          resolve(found);
-        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          done();
-          reject(new Error(`${this.workerId} exited before ${what}; stderr: ${this.stderr}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${this.workerId}: no ${what} within ${timeoutMs}ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr}`));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-  }
-
-  /** SIGTERM, then the exit status; SIGKILL if it has not exited within `timeoutMs`. */
-  async terminate(timeoutMs = 5_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    this.signal('SIGTERM');
-    const timer = setTimeout(() => {
-      this.signal('SIGKILL');
-    }, timeoutMs);
-    const status = await this.exited;
-    clearTimeout(timer);
-    return status;
-  }
-
-  get stderrText(): string {
-    return this.stderr;
+    return this.waitUntil(
+      () => this.events.find(match),
+      (outcome) =>
+        outcome === 'exited'
+          ? `${this.workerId} exited before ${what}; stderr: ${this.stderrText}`
+          : `${this.workerId}: no ${what} within ${timeoutMs}ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderrText}`,
+      timeoutMs,
+    );
   }
 }
 
@@ -177,18 +126,16 @@ export interface WorkerArgs {
 }
 
 export function spawnPythonWorker(build: PolyglotBuild, args: WorkerArgs): WorkerProcess {
-  const child = spawn(
-    SYSTEM_PYTHON,
-    [
-      join(ROOT, 'examples/python/worker.py'),
-      '--server', args.server,
-      '--queue', args.queue,
-      '--worker-id', args.workerId,
-      '--lease-seconds', String(args.leaseSeconds),
-      '--poll-seconds', '2',
-    ],
-    { env: build.pythonEnv, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(SYSTEM_PYTHON, [join(ROOT, 'examples/python/worker.py')], {
+    env: {
+      ...build.pythonEnv,
+      BATON_SERVER: args.server,
+      BATON_QUEUE: args.queue,
+      BATON_WORKER_ID: args.workerId,
+      BATON_LEASE_SECONDS: String(args.leaseSeconds),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new WorkerProcess(args.workerId, child);
 }
 

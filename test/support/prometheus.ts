@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../src/store/localRedis.js';
+import { freePort } from '../../tools/redis/local.js';
 
 /**
  * The Prometheus tools these tests run. They come from the Debian package `prometheus`; a missing tool fails the
@@ -28,7 +28,9 @@ export function promtoolCheckMetrics(exposition: string): { status: number | nul
   return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
 }
 
-export async function scrape(metricsAddress: string): Promise<string> {
+/** GETs /metrics from a Baton's metrics address (undefined when its metrics are off: an error here). */
+export async function scrape(metricsAddress: string | undefined): Promise<string> {
+  if (metricsAddress === undefined) throw new Error('this Baton serves no metrics (metrics are off)');
   const response = await fetch(`http://${metricsAddress}/metrics`);
   if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
   return response.text();

@@ -1,34 +1,32 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { BatonClient } from '../../src/client/client.js';
-import type { ClaimedTask__Output } from '../../src/grpc/generated/baton/v1/ClaimedTask.js';
-import type { CompleteTasksResult__Output } from '../../src/grpc/generated/baton/v1/CompleteTasksResult.js';
-import type { WorkTasksRequest } from '../../src/grpc/generated/baton/v1/WorkTasksRequest.js';
-import type { WorkTasksResponse__Output } from '../../src/grpc/generated/baton/v1/WorkTasksResponse.js';
+import type { BatonClient, Input } from '../../clients/typescript/src/client.js';
+import { WorkTasksRequest } from '../../clients/typescript/src/contract.js';
+import type { ClaimedTask, CompleteTasksResult, WorkTasksResponse } from '../../clients/typescript/src/contract.js';
 
 /** A WorkTasks stream seen from a test: what it pushed, and how it ended. */
 export interface TestSession {
-  send(request: WorkTasksRequest): void;
+  send(request: Input<typeof WorkTasksRequest>): void;
   /** Waits until `count` tasks in all have been pushed; returns them all. */
-  tasks(count: number, timeoutMs?: number): Promise<ClaimedTask__Output[]>;
+  tasks(count: number, timeoutMs?: number): Promise<ClaimedTask[]>;
   /** Everything pushed so far. */
-  received(): ClaimedTask__Output[];
+  received(): ClaimedTask[];
   /** Waits for the next `completed` answer. */
-  completed(timeoutMs?: number): Promise<CompleteTasksResult__Output[]>;
+  completed(timeoutMs?: number): Promise<CompleteTasksResult[]>;
   /** The status the stream ended with (code 0 for OK). */
   ended: Promise<grpc.StatusObject>;
   closeSend(): void;
   cancel(): void;
 }
 
-export function openSession(client: BatonClient, first: WorkTasksRequest): TestSession {
-  const stream = client.workers.WorkTasks();
-  const pushed: ClaimedTask__Output[] = [];
-  const answers: CompleteTasksResult__Output[][] = [];
+export function openSession(client: BatonClient, first: Input<typeof WorkTasksRequest>): TestSession {
+  const stream = client.workers.workTasks();
+  const pushed: ClaimedTask[] = [];
+  const answers: CompleteTasksResult[][] = [];
   const listeners = new Set<() => void>();
   const changed = (): void => {
     for (const listener of [...listeners]) listener();
   };
-  stream.on('data', (message: WorkTasksResponse__Output) => {
+  stream.on('data', (message: WorkTasksResponse) => {
     pushed.push(...message.tasks);
     if (message.completed.length > 0) answers.push(message.completed);
     changed();
@@ -57,10 +55,10 @@ export function openSession(client: BatonClient, first: WorkTasksRequest): TestS
       listeners.add(check);
       check();
     });
-  stream.write(first);
+  stream.write(WorkTasksRequest.fromPartial(first));
   return {
     send: (request) => {
-      stream.write(request);
+      stream.write(WorkTasksRequest.fromPartial(request));
     },
     tasks: (count, timeoutMs = 5_000) =>
       until(() => (pushed.length >= count ? [...pushed] : undefined), timeoutMs, `${count} pushed tasks`),

@@ -16,6 +16,7 @@ export const freshTask: Task = {
   cancelRequested: false,
   leaseDurationMs: 30_000,
   retryPolicy: { initialBackoffMs: 1_000, maxBackoffMs: 3_600_000, multiplier: 2, jitter: 0 },
+  type: '',
 };
 
 export const busyTask: Task = {
@@ -39,4 +40,6 @@ export const busyTask: Task = {
   cancelRequested: true,
   leaseDurationMs: 86_400_000,
   retryPolicy: { initialBackoffMs: 250, maxBackoffMs: 604_800_000, multiplier: 1.5, jitter: 0.25 },
+  type: 'x'.repeat(128),
+  traceContext: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7' },
 };

@@ -1,25 +1,24 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { BatonClient } from '../../src/client/client.js';
-import type { TaskEvent__Output } from '../../src/grpc/generated/baton/v1/TaskEvent.js';
-import type { WatchTasksRequest } from '../../src/grpc/generated/baton/v1/WatchTasksRequest.js';
-import type { WatchTasksResponse__Output } from '../../src/grpc/generated/baton/v1/WatchTasksResponse.js';
+import type { BatonClient, Input } from '../../clients/typescript/src/client.js';
+import { WatchTasksRequest } from '../../clients/typescript/src/contract.js';
+import type { TaskEvent, WatchTasksResponse } from '../../clients/typescript/src/contract.js';
 
 /** A WatchTasks stream collecting its events, with helpers to wait for them. */
 export interface Watch {
-  events: TaskEvent__Output[];
+  events: TaskEvent[];
   /** How many events each message held, in arrival order. */
   messageSizes: number[];
   /** Set when the stream ended with an error status. */
   error?: grpc.ServiceError;
   ended: Promise<void>;
-  stream: grpc.ClientReadableStream<WatchTasksResponse__Output>;
+  stream: grpc.ClientReadableStream<WatchTasksResponse>;
   /** Resolves once at least `count` events arrived. */
-  until(count: number, timeoutMs?: number): Promise<TaskEvent__Output[]>;
+  until(count: number, timeoutMs?: number): Promise<TaskEvent[]>;
   cancel(): void;
 }
 
-export function watch(client: BatonClient, request: WatchTasksRequest): Watch {
-  const stream = client.tasks.WatchTasks(request);
+export function watch(client: BatonClient, request: Input<typeof WatchTasksRequest>): Watch {
+  const stream = client.tasks.watchTasks(WatchTasksRequest.fromPartial(request));
   const waiters = new Set<() => void>();
   const result: Watch = {
     events: [],
@@ -54,7 +53,7 @@ export function watch(client: BatonClient, request: WatchTasksRequest): Watch {
       stream.cancel();
     },
   };
-  stream.on('data', (message: WatchTasksResponse__Output) => {
+  stream.on('data', (message: WatchTasksResponse) => {
     result.events.push(...message.events);
     result.messageSizes.push(message.events.length);
     for (const check of [...waiters]) check();

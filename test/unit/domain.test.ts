@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newTaskId, randomBytesPooled } from '../../src/domain/ids.js';
-import { decodePageToken, encodePageToken } from '../../src/domain/pageToken.js';
-import { WakeBoard } from '../../src/domain/wakeBoard.js';
+import { BatonError } from '../../src/domain/errors.js';
+import { PageTokens } from '../../src/domain/pageToken.js';
+import { WAKE_FANOUT, WakeBoard } from '../../src/domain/wakeBoard.js';
+import type { Alarm } from '../../src/domain/wakeBoard.js';
 import type { ClaimedTask, Task } from '../../src/domain/task.js';
+import { Lifecycle } from '../../src/domain/lifecycle.js';
+import { UnavailableError } from '../../src/domain/errors.js';
+import type { TaskStore } from '../../src/domain/store.js';
 
 describe('generated task ids', () => {
   it('are 26-character ULIDs that sort in creation order, even within one millisecond', () => {
@@ -30,12 +35,49 @@ describe('pooled random bytes', () => {
 });
 
 describe('page tokens', () => {
+  const tokens = new PageTokens('test key');
+
   it('round-trip for the same query and are refused for another', () => {
-    const token = encodePageToken('q', 'PENDING', '42');
-    assert.equal(decodePageToken(token, 'q', 'PENDING'), '42');
-    assert.throws(() => decodePageToken(token, 'other', 'PENDING'), /different queue/);
-    assert.throws(() => decodePageToken(token, 'q', undefined), /different queue or state/);
-    assert.throws(() => decodePageToken('%%%', 'q', undefined), /page_token/);
+    const token = tokens.encodeList('q', 'PENDING', '42');
+    assert.equal(tokens.decodeList(token, 'q', 'PENDING'), '42');
+    assert.throws(() => tokens.decodeList(token, 'other', 'PENDING'), /different queue/);
+    assert.throws(() => tokens.decodeList(token, 'q', undefined), /different queue, state/);
+    assert.throws(() => tokens.decodeList('%%%', 'q', undefined), /page_token/);
+  });
+
+  it('bind the type filter too', () => {
+    const typed = tokens.encodeList('q', undefined, '42', 'resize');
+    assert.equal(tokens.decodeList(typed, 'q', undefined, 'resize'), '42');
+    assert.throws(() => tokens.decodeList(typed, 'q', undefined), /type filter/);
+    assert.throws(() => tokens.decodeList(tokens.encodeList('q', undefined, '42'), 'q', undefined, 'email'), /type filter/);
+  });
+
+  it('bind the metadata filter too', () => {
+    const acme = { key: 'tenant', value: 'acme' };
+    const filtered = tokens.encodeList('q', undefined, '42', '', acme);
+    assert.equal(tokens.decodeList(filtered, 'q', undefined, '', acme), '42');
+    assert.throws(() => tokens.decodeList(filtered, 'q', undefined), /metadata filter/);
+    assert.throws(() => tokens.decodeList(filtered, 'q', undefined, '', { key: 'tenant', value: 'other' }), /metadata filter/);
+    assert.throws(() => tokens.decodeList(tokens.encodeList('q', undefined, '42'), 'q', undefined, '', acme), /metadata filter/);
+  });
+
+  it('refuse forged, garbled and foreign tokens as INVALID_ARGUMENT, never a TypeError', () => {
+    const forged = Buffer.from(JSON.stringify({ q: 'q', s: '', c: '0' })).toString('base64url');
+    const token = tokens.encodeList('q', undefined, '42');
+    const [body = '', tag = ''] = token.split('.');
+    const otherDeployment = new PageTokens('another key').encodeList('q', undefined, '42');
+    const flipped = `${body}.${tag.startsWith('A') ? 'B' : 'A'}${tag.slice(1)}`;
+    for (const bad of ['bnVsbA', 'bnVsbA.', forged, `${forged}.${tag}`, flipped, otherDeployment, '.', 'a.b.c', '\u0000']) {
+      assert.throws(
+        () => tokens.decodeList(bad, 'q', undefined),
+        (error: unknown) => error instanceof BatonError && error.code === 'INVALID_ARGUMENT' && /page_token/.test(error.message),
+        bad,
+      );
+    }
+    // A validly signed body that is not a cursor: still INVALID_ARGUMENT.
+    for (const body of ['null', '42', '"x"', '[]', '{}']) {
+      assert.throws(() => tokens.decodeList(tokens.seal(body), 'q', undefined), (error: unknown) => error instanceof BatonError, body);
+    }
   });
 });
 
@@ -110,6 +152,16 @@ describe('the wake board', () => {
     alarm.disarm();
   });
 
+  it('stops waiting for a handoff slower than its patience (a stalled master), and says the tasks were not taken', async () => {
+    const board = new WakeBoard(30);
+    const alarm = board.arm(['a']);
+    const waiting = alarm.wait(Date.now() + 5_000, new AbortController().signal, takes);
+    const handoff = board.takeWaiting('a');
+    assert.equal(await waiting, undefined, 'the claim claims again on its own');
+    assert.equal(handoff?.deliver({ tasks: [leased('late')], drained: false }), false, 'the submit gives these back');
+    alarm.disarm();
+  });
+
   it('gives handoffs to waiting claims in turns', async () => {
     const board = new WakeBoard();
     const first = board.arm(['a']);
@@ -129,5 +181,93 @@ describe('the wake board', () => {
     assert.deepEqual(receivers, ['claim 1', 'claim 2', 'claim 1', 'claim 2']);
     first.disarm();
     second.disarm();
+  });
+
+  /** Parks `count` claims on queue 'a'; resolves to which of them a wake-up ended. */
+  function parked(board: WakeBoard, count: number): { alarms: Alarm[]; woken: () => number; ended: Promise<unknown>[] } {
+    const alarms = Array.from({ length: count }, () => board.arm(['a']));
+    let woken = 0;
+    const ended = alarms.map((alarm) =>
+      alarm.wait(Date.now() + 5_000, new AbortController().signal).then(() => {
+        woken += 1;
+      }),
+    );
+    return { alarms, woken: () => woken, ended };
+  }
+
+  it('rings a few of the claims parked on a queue, not all of them, and each full claim rings a few more', async () => {
+    const board = new WakeBoard();
+    const { alarms, woken } = parked(board, 100);
+    board.ring('a');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(woken(), WAKE_FANOUT);
+    alarms[0]?.ringOthers();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(woken(), 2 * WAKE_FANOUT, 'the next ones in line, not those rung before');
+    for (const alarm of alarms) alarm.disarm();
+  });
+
+  it('waits without a deadline until a wake-up', async () => {
+    const board = new WakeBoard();
+    const alarm = board.arm(['a']);
+    let ended = false;
+    const waiting = alarm.wait(Infinity, new AbortController().signal).then(() => (ended = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(ended, false);
+    board.ring('a');
+    await waiting;
+    alarm.disarm();
+  });
+
+  it('sweeps one parked claim per queue, in turns', async () => {
+    const board = new WakeBoard();
+    const { alarms, woken } = parked(board, 10);
+    board.sweep();
+    board.sweep();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(woken(), 2);
+    for (const alarm of alarms) alarm.disarm();
+  });
+
+  it('passes on a wake-up that a claim leaves without acting on', async () => {
+    const board = new WakeBoard();
+    const leaving = board.arm(['a']);
+    board.ring('a', 1);
+    const { alarms, woken } = parked(board, 1);
+    leaving.disarm();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(woken(), 1);
+    for (const alarm of alarms) alarm.disarm();
+  });
+});
+
+describe('a claim over several queues', () => {
+  const leased = (queue: string): ClaimedTask => ({ leaseToken: `t-${queue}`, task: { queue, id: `${queue}-1` } as Task });
+  const lifecycleOver = (failing: ReadonlySet<string>, asked: string[]): Lifecycle => {
+    const store = {
+      claim: (queue: string) => {
+        asked.push(queue);
+        if (failing.has(queue)) return Promise.reject(new UnavailableError('timeout', `Redis did not answer for ${queue}`));
+        return Promise.resolve({ claimed: [leased(queue)], expiries: { leasesExpired: 0, leasesExhausted: 0, leasesCancelled: 0, tasksExpired: 0 } });
+      },
+    } as unknown as TaskStore;
+    return new Lifecycle(store, { maxPayloadBytes: 1024 });
+  };
+
+  it("asks each queue on its own: one that fails does not cost the leases the others granted", async () => {
+    const asked: string[] = [];
+    const claimed = await lifecycleOver(new Set(['b']), asked).claim(
+      { queues: ['a', 'b', 'c'], workerId: 'w', maxTasks: 3 },
+      new AbortController().signal,
+    );
+    assert.deepEqual(asked, ['a', 'b', 'c']);
+    assert.deepEqual(claimed.map((c) => c.task.queue), ['a', 'c']);
+  });
+
+  it('fails with the error when no queue answered', async () => {
+    await assert.rejects(
+      lifecycleOver(new Set(['a', 'b']), []).claim({ queues: ['a', 'b'], workerId: 'w', maxTasks: 2 }, new AbortController().signal),
+      (error: unknown) => error instanceof UnavailableError && /for a/.test(error.message),
+    );
   });
 });

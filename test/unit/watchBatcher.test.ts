@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isAfter } from '../../src/domain/events.js';
-import type { WatchTasksResponse } from '../../src/grpc/generated/baton/v1/WatchTasksResponse.js';
-import type { WatchTasksResponse__Output } from '../../src/grpc/generated/baton/v1/WatchTasksResponse.js';
-import { loadProtos } from '../../src/grpc/protos.js';
-import { MESSAGE_MAX_BYTES, MESSAGE_MAX_EVENTS, WatchBatcher } from '../../src/grpc/watchBatcher.js';
+import { TaskEvent, WatchTasksResponse } from '../../clients/typescript/src/contract.js';
+import { MESSAGE_MAX_BYTES, MESSAGE_MAX_EVENTS, WatchBatcher } from '../../src/transport/grpc/watchBatcher.js';
 
 /** A stream that records messages and completes each write only when told to. */
 class FakeStream {
@@ -151,13 +149,12 @@ describe('WatchBatcher', () => {
   });
 
   it('builds messages that decode as WatchTasksResponse with every event in order', async () => {
-    const method = loadProtos().baton.v1.TaskService.service.WatchTasks;
-    const encode = method.responseSerialize as (value: WatchTasksResponse) => Buffer;
-    const decode = method.responseDeserialize as (bytes: Buffer) => WatchTasksResponse__Output;
+    const encode = (value: WatchTasksResponse): Buffer => Buffer.from(WatchTasksResponse.encode(value).finish());
+    const decode = (bytes: Buffer): WatchTasksResponse => WatchTasksResponse.decode(bytes);
     const stream = new FakeStream();
     const batcher = new WatchBatcher(stream.writer);
     const cursors = ['c1', 'c2', 'c3'];
-    for (const cursor of cursors) batcher.push(encode({ events: [{ cursor, queue: 'q', type: 'TASK_EVENT_TYPE_SUBMITTED' }] }));
+    for (const cursor of cursors) batcher.push(encode({ events: [TaskEvent.fromPartial({ cursor, queue: 'q', type: 'TASK_EVENT_TYPE_SUBMITTED' })] }));
     await turn();
     assert.equal(stream.messages.length, 1);
     const decoded = decode(stream.messages[0] as Buffer);

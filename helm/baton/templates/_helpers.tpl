@@ -59,6 +59,16 @@ app.kubernetes.io/part-of: baton
 {{- default (printf "%s-redis" (include "baton.fullname" .)) .Values.redis.existingSecret }}
 {{- end }}
 
+{{/* Name of the Secret holding the tokens file: the user's, or the chart's. */}}
+{{- define "baton.authSecretName" -}}
+{{- default (printf "%s-auth" (include "baton.fullname" .)) .Values.auth.existingSecret }}
+{{- end }}
+
+{{/* Key of the tokens file in the auth Secret. */}}
+{{- define "baton.authSecretKey" -}}
+{{- if .Values.auth.existingSecret }}{{ .Values.auth.existingSecretKey }}{{ else }}tokens.json{{ end }}
+{{- end }}
+
 {{/* True (non-empty) when the chart itself creates the Redis Secret. */}}
 {{- define "baton.createRedisSecret" -}}
 {{- if and (not .Values.redis.existingSecret) (or .Values.redis.password .Values.redis.username) }}true{{ end }}
@@ -146,5 +156,15 @@ runbook_url: {{ printf "%s#%s" . (lower $name) | quote }}
 {{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* TLS needs the Secret that holds the certificate. */}}
+{{- define "baton.validateTls" -}}
+{{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
+{{- fail "tls.enabled needs tls.secretName: a Secret with tls.crt and tls.key (and ca.crt with tls.clientCa)" }}
+{{- end }}
+{{- if and .Values.tls.enabled (eq (int .Values.tls.healthPort) 50051) }}
+{{- fail "tls.healthPort must differ from the gRPC port 50051" }}
 {{- end }}
 {{- end }}

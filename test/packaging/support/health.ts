@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 
-/** Same flags as scripts/gen-proto-types.mjs and src/grpc/protos.ts. */
+/** Same flags as scripts/gen-proto-types.mjs and src/transport/grpc/protos.ts. */
 const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
 
 /** Calls Check once; resolves with the serving status or rejects with the gRPC error. */
