@@ -7,6 +7,7 @@
  *   npm run build && node --import tsx bench/profile.ts [--tasks 20000] [--repeats 3] [--cpu-prof DIR]
  *     [--concurrency 50,1] [--no-latency] [--split] [--warm-tasks 2000]
  *
+ * Redis's commands per task count those its scripts run too; scripts/task counts the scripts alone.
  * --split counts system time only. BATON_BENCH_MAIN=/path/to/other/dist/src/main.js profiles another build (A/B);
  * BATON_BENCH_SDK=/path/to/other/sdk/index.js runs the worker of another SDK build (bench/sdk.ts). Redis's CPU and
  * the worker's (this process's) are shown beside the server's for the processing phases.
@@ -80,6 +81,24 @@ async function redisProcessId(port: number): Promise<number> {
   }
 }
 
+/** Commands the Redis server has run, by name (INFO commandstats). */
+async function commandCalls(client: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const match of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls.set(match[1] ?? '', Number(match[2]));
+  }
+  return calls;
+}
+
+/** Commands run since `before` (those the scripts run included), or only those named. */
+function callsSince(before: Map<string, number>, after: Map<string, number>, only?: string): number {
+  let total = 0;
+  for (const [name, count] of after) {
+    if (name !== 'info' && (only === undefined || name === only)) total += count - (before.get(name) ?? 0);
+  }
+  return total;
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const value = (name: string): string | undefined => {
@@ -95,6 +114,7 @@ async function main(): Promise<void> {
   const warmTasks = Number(value('warm-tasks') ?? 2_000);
   const redis = await startPlainRedis();
   const redisPid = await redisProcessId(redis.masters[0]?.port ?? 0);
+  const stats = new Redis({ port: redis.masters[0]?.port ?? 0, host: '127.0.0.1' });
   const baton = await startBatonProcess(redis.config, profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   const pid = baton.process.pid ?? 0;
   const system = new BatonSystem(baton.address);
@@ -120,11 +140,15 @@ async function main(): Promise<void> {
         cpu = cpuMs(pid);
         const redisCpu = cpuMs(redisPid);
         const workerCpu = cpuMs(process.pid);
+        const calls = await commandCalls(stats);
         t = performance.now();
         await system.process(queue, n, concurrency);
         note(`process c=${concurrency} µs CPU/task`, ((cpuMs(pid) - cpu) * 1000) / n);
         note(`  redis c=${concurrency} µs CPU/task`, ((cpuMs(redisPid) - redisCpu) * 1000) / n);
         note(`  worker c=${concurrency} µs CPU/task`, ((cpuMs(process.pid) - workerCpu) * 1000) / n);
+        const callsAfter = await commandCalls(stats);
+        note(`  redis c=${concurrency} commands/task`, callsSince(calls, callsAfter) / n);
+        note(`  redis c=${concurrency} scripts/task`, callsSince(calls, callsAfter, 'evalsha') / n);
         note(`process c=${concurrency} tasks/s`, n / ((performance.now() - t) / 1000));
         console.log(`round ${round + 1} c=${concurrency} done`);
       }
@@ -143,6 +167,7 @@ async function main(): Promise<void> {
     await system.close();
     await producer.close();
     await submitter?.stop();
+    stats.disconnect();
     await baton.stop();
     await redis.stop();
   }

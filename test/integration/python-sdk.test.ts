@@ -231,7 +231,7 @@ describe('the Python SDK against a real Baton', () => {
     const claimed = await eventually(async () => {
       const { tasks } = await server.client.claimTasks({ queues: [queue], worker_id: 'rescuer' });
       return tasks[0];
-    }, 5_000);
+    }, 15_000);
     await server.client.completeTask({ queue, task_id: id, lease_token: claimed.lease_token, result: 'rescued' });
     py.signal('SIGCONT');
     const next = await submit(queue, 'echo', 'after');
