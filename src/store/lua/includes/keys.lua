@@ -46,7 +46,7 @@
 --   KEYS[19] keyHeld   hash   concurrency key -> slots its tasks hold (claimable in `pending`, or ACTIVE)
 --   KEYS[20] keyActive zset   concurrency key -> its ACTIVE tasks, for the operator's top keys (a key leaves when
 --                             it holds no slot; one still holding slots stays, at 0 between tasks)
---   KEYS[21] keyRates  hash   concurrency key -> its claim rate limit's theoretical arrival time (includes/rateLimits)
+--   KEYS[21] keyRates  zset   concurrency keys by their claim rate limit's theoretical arrival time (includes/rateLimits)
 --   KEYS[22] keyThrottled zset concurrency key -> when its rate limit lets its next claim in, for keys holding tasks
 --                             back for want of one
 

@@ -2,7 +2,9 @@
 -- token bucket of `rate` tokens refilled continuously, kept as one number, the theoretical arrival time (TAT), on
 -- Redis TIME. A claim at `now` may take k tokens while TAT + (k - 1) * interval - now <= burst, with
 -- interval = period / rate and burst = period - interval (a full bucket lets `rate` claims through at once); a
--- TAT in the past is a full bucket. The queue's TAT is meta `ra`; a key's is its field of keyRates.
+-- TAT in the past is a full bucket. The queue's TAT is meta `ra`; a key's is its score in keyRates, a sorted set so
+-- that keys whose TAT has passed (a full bucket, the same as no entry) are dropped by score as tokens are taken:
+-- without that, every key ever rate-limited would stay stored.
 -- Provides queueClaimAllowance(now), spendQueueClaims(count, now, wanted), queueTokenAt(now), takeKeyToken(key,
 -- now), keyClaimAllowance(key, now), keyTokenAt(key, now). Needs K (includes/keys), queueSetting
 -- (includes/queueSetting).
@@ -68,8 +70,10 @@ local function queueTokenAt(now)
 end
 
 local function keyTat(key)
-  return tonumber(redis.call('HGET', K.keyRates, key))
+  return tonumber(redis.call('ZSCORE', K.keyRates, key))
 end
+
+local keyRatesTrimmed = false
 
 -- Claims the key's rate lets through now (nil: no limit per key).
 local function keyClaimAllowance(key, now)
@@ -96,6 +100,10 @@ local function takeKeyToken(key, now)
   if allowed == 0 then
     return false
   end
-  redis.call('HSET', K.keyRates, key, string.format('%.3f', start + period / rate))
+  if not keyRatesTrimmed then
+    keyRatesTrimmed = true
+    redis.call('ZREMRANGEBYSCORE', K.keyRates, '-inf', '(' .. now)
+  end
+  redis.call('ZADD', K.keyRates, string.format('%.3f', start + period / rate), key)
   return true
 end
