@@ -100,7 +100,8 @@ function describeScriptError(code: string, args: string[], queue: string, id: st
     case 'QUOTA':
       return new BatonError(
         'RESOURCE_EXHAUSTED',
-        `queue "${queue}" is full: its ${args[0] ?? 'quota'} is ${args[1] ?? '?'} (settings.${args[0] ?? '?'}); task "${id}" was not stored`,
+        `queue "${queue}" is full: its ${args[0] ?? 'quota'} is ${args[1] ?? '?'} (settings.${args[0] ?? '?'}); ` +
+          (args[2] === 'debounce' ? `task "${id}" was not debounced (it keeps its payload)` : `task "${id}" was not stored`),
       );
     case 'UNIQUE': {
       const until = new Date(Number(args[1])).toISOString();

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
 import { describe, it } from 'node:test';
 import type { Input } from '../../clients/typescript/src/client.js';
 import { durationFromMs } from '../../clients/typescript/src/index.js';
 import type { SubmitTaskRequest } from '../../clients/typescript/src/contract.js';
-import { claimOne, duration, getTask, toMs } from '../support/api.js';
+import { claimOne, duration, getTask, rejectsWith, toMs } from '../support/api.js';
 import { uniqueQueue, useReplicas, useTestServer } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
 import { parseExposition, scrape, valueOf } from '../support/prometheus.js';
@@ -52,6 +53,22 @@ describe('debounce: a submit pushes back the unstarted task holding its key, wit
     assert.equal((await getTask(client(), queue, running.task.id)).payload.toString(), 'v1');
     const third = await debounced(queue, 'v3');
     assert.deepEqual([third.debounced, third.task?.id], [true, second.task?.id], 'the new task holds the key now');
+  });
+
+  it("refuses a debounce that would grow the stored payload past the queue's byte quota, leaving the task as it was", async () => {
+    const queue = uniqueQueue('debounce-quota');
+    await client().updateQueue({ queue, settings: { max_stored_payload_bytes: 100 } });
+    const first = await debounced(queue, 'x'.repeat(60));
+    await rejectsWith(
+      debounced(queue, 'y'.repeat(150)),
+      grpc.status.RESOURCE_EXHAUSTED,
+      new RegExp(`max_stored_payload_bytes is 100 .*task "${first.task?.id ?? ''}" was not debounced \\(it keeps its payload\\)`),
+    );
+    const task = await getTask(client(), queue, first.task?.id ?? '');
+    assert.equal(task.payload.toString(), 'x'.repeat(60));
+    assert.equal((await client().getQueue({ queue })).queue?.stored_payload_bytes, 60);
+    const smaller = await debounced(queue, 'z'.repeat(90));
+    assert.deepEqual([smaller.debounced, smaller.task?.payload.toString()], [true, 'z'.repeat(90)], 'a debounce that fits is applied');
   });
 
   it('tells watchers: a debounced event with the pushed schedule', async () => {

@@ -19,7 +19,8 @@
 -- ARGV[last] deadline, Redis time ms: past it the script changes nothing (see includes/deadline)
 -- Returns { flat list of created, task id, task record ('full' or 'brief', see taskRecord) per task, created being
 -- 1 created, 0 the task id existed, 2 the unique key was held by this task, 3 that task was debounced (or -1, task
--- id, 'QUOTA <field> <limit>' for a task the queue's quotas refused: see includes/storedBytes; or -1, holder's id,
+-- id, 'QUOTA <field> <limit>' for a task the queue's quotas refused: see includes/storedBytes, with ' debounce' added
+-- when it was a debounce that would have grown the task's payload past the quota; or -1, holder's id,
 -- 'UNIQUE <holder's id> <window end>' when the key's window holds but its task was deleted), flat
 -- list of token, task id, record with payload per task handed off (see claimPending), expiry tally (see
 -- expiryTally), tasks left pending, when the earliest task created or handed off falls due or -1 (see dueTime) }.
@@ -116,9 +117,16 @@ for i = 0, n - 1 do
       existing[id] = t
       created = 2
       if unique.mode == 'd' and holder.mode == 'd' then
-        created = 3
-        addedBytes = addedBytes + debounce(id, t, base, now, unique.ms)
-        due = earlier(due, t.sc)
+        -- A debounce that grows the stored payload past the queue's byte quota leaves the task as it was.
+        local grown = #ARGV[base + 1] - #(t.p or '')
+        local refusal = grown > 0 and quotaRefusal(nil, bytes + addedBytes + grown)
+        if refusal then
+          created, t = -1, refusal .. ' debounce'
+        else
+          created = 3
+          addedBytes = addedBytes + debounce(id, t, base, now, unique.ms)
+          due = earlier(due, t.sc)
+        end
       end
     end
   elseif refused[id] then
