@@ -21,6 +21,12 @@ type ScheduleServiceClient interface {
 	CreateSchedule(ctx context.Context, in *CreateScheduleRequest, opts ...grpc.CallOption) (*CreateScheduleResponse, error)
 	// One schedule, with its coming run times.
 	GetSchedule(ctx context.Context, in *GetScheduleRequest, opts ...grpc.CallOption) (*GetScheduleResponse, error)
+	// Replaces a schedule's definition as a whole, validated as CreateSchedule validates it, in one atomic step (the
+	// schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
+	// state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
+	// the old definition that is running). Its next tick is the first of the new definition after now; an interval
+	// schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+	UpdateSchedule(ctx context.Context, in *UpdateScheduleRequest, opts ...grpc.CallOption) (*UpdateScheduleResponse, error)
 	// Schedules by queue and id, one queue's or every queue's.
 	ListSchedules(ctx context.Context, in *ListSchedulesRequest, opts ...grpc.CallOption) (*ListSchedulesResponse, error)
 	// Stops the ticks; the ticks that pass while paused are skipped, not caught up.
@@ -53,6 +59,15 @@ func (c *scheduleServiceClient) CreateSchedule(ctx context.Context, in *CreateSc
 func (c *scheduleServiceClient) GetSchedule(ctx context.Context, in *GetScheduleRequest, opts ...grpc.CallOption) (*GetScheduleResponse, error) {
 	out := new(GetScheduleResponse)
 	err := c.cc.Invoke(ctx, "/baton.v1.ScheduleService/GetSchedule", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *scheduleServiceClient) UpdateSchedule(ctx context.Context, in *UpdateScheduleRequest, opts ...grpc.CallOption) (*UpdateScheduleResponse, error) {
+	out := new(UpdateScheduleResponse)
+	err := c.cc.Invoke(ctx, "/baton.v1.ScheduleService/UpdateSchedule", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +127,12 @@ type ScheduleServiceServer interface {
 	CreateSchedule(context.Context, *CreateScheduleRequest) (*CreateScheduleResponse, error)
 	// One schedule, with its coming run times.
 	GetSchedule(context.Context, *GetScheduleRequest) (*GetScheduleResponse, error)
+	// Replaces a schedule's definition as a whole, validated as CreateSchedule validates it, in one atomic step (the
+	// schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
+	// state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
+	// the old definition that is running). Its next tick is the first of the new definition after now; an interval
+	// schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+	UpdateSchedule(context.Context, *UpdateScheduleRequest) (*UpdateScheduleResponse, error)
 	// Schedules by queue and id, one queue's or every queue's.
 	ListSchedules(context.Context, *ListSchedulesRequest) (*ListSchedulesResponse, error)
 	// Stops the ticks; the ticks that pass while paused are skipped, not caught up.
@@ -134,6 +155,9 @@ func (UnimplementedScheduleServiceServer) CreateSchedule(context.Context, *Creat
 }
 func (UnimplementedScheduleServiceServer) GetSchedule(context.Context, *GetScheduleRequest) (*GetScheduleResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetSchedule not implemented")
+}
+func (UnimplementedScheduleServiceServer) UpdateSchedule(context.Context, *UpdateScheduleRequest) (*UpdateScheduleResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateSchedule not implemented")
 }
 func (UnimplementedScheduleServiceServer) ListSchedules(context.Context, *ListSchedulesRequest) (*ListSchedulesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListSchedules not implemented")
@@ -195,6 +219,24 @@ func _ScheduleService_GetSchedule_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ScheduleServiceServer).GetSchedule(ctx, req.(*GetScheduleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ScheduleService_UpdateSchedule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateScheduleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ScheduleServiceServer).UpdateSchedule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/baton.v1.ScheduleService/UpdateSchedule",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScheduleServiceServer).UpdateSchedule(ctx, req.(*UpdateScheduleRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -300,6 +342,10 @@ var _ScheduleService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSchedule",
 			Handler:    _ScheduleService_GetSchedule_Handler,
+		},
+		{
+			MethodName: "UpdateSchedule",
+			Handler:    _ScheduleService_UpdateSchedule_Handler,
 		},
 		{
 			MethodName: "ListSchedules",

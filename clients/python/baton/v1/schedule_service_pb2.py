@@ -24,7 +24,7 @@ DESCRIPTOR = _descriptor.FileDescriptor(
   name='baton/v1/schedule_service.proto',
   package='baton.v1',
   syntax='proto3',
-  serialized_pb=_b('\n\x1f\x62\x61ton/v1/schedule_service.proto\x12\x08\x62\x61ton.v1\x1a\x13\x62\x61ton/v1/task.proto\x1a\x1b\x62\x61ton/v1/task_service.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x04\n\x08Schedule\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ron\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12+\n\x08interval\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x04task\x18\x06 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12/\n\x0eoverlap_policy\x18\x07 \x01(\x0e\x32\x17.baton.v1.OverlapPolicy\x12\x30\n\x0f\x63\x61tch_up_policy\x18\x08 \x01(\x0e\x32\x17.baton.v1.CatchUpPolicy\x12\x16\n\x0e\x63\x61tch_up_limit\x18\t \x01(\x05\x12\x34\n\x11misfire_threshold\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06paused\x18\x0b \x01(\x08\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rnext_run_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_run_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0clast_task_id\x18\x0f \x01(\t\"\xe6\x02\n\x15\x43reateScheduleRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\x12+\n\x08interval\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x04task\x18\x05 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12/\n\x0eoverlap_policy\x18\x06 \x01(\x0e\x32\x17.baton.v1.OverlapPolicy\x12\x30\n\x0f\x63\x61tch_up_policy\x18\x07 \x01(\x0e\x32\x17.baton.v1.CatchUpPolicy\x12\x16\n\x0e\x63\x61tch_up_limit\x18\x08 \x01(\x05\x12\x34\n\x11misfire_threshold\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06paused\x18\n \x01(\x08\">\n\x16\x43reateScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\"P\n\x12GetScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12\x16\n\x0enext_run_count\x18\x03 \x01(\x05\"o\n\x13GetScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\x12\x32\n\x0enext_run_times\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x14ListSchedulesRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x15ListSchedulesResponse\x12%\n\tschedules\x18\x01 \x03(\x0b\x32\x12.baton.v1.Schedule\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x14PauseScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\"=\n\x15PauseScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\";\n\x15ResumeScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\">\n\x16ResumeScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\"<\n\x16TriggerScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\"7\n\x17TriggerScheduleResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\";\n\x15\x44\x65leteScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\"\x18\n\x16\x44\x65leteScheduleResponse*\x86\x01\n\rOverlapPolicy\x12\x1e\n\x1aOVERLAP_POLICY_UNSPECIFIED\x10\x00\x12\x17\n\x13OVERLAP_POLICY_SKIP\x10\x01\x12\x18\n\x14OVERLAP_POLICY_ALLOW\x10\x02\x12\"\n\x1eOVERLAP_POLICY_CANCEL_PREVIOUS\x10\x03*}\n\rCatchUpPolicy\x12\x1f\n\x1b\x43\x41TCH_UP_POLICY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41TCH_UP_POLICY_NONE\x10\x01\x12\x18\n\x14\x43\x41TCH_UP_POLICY_LAST\x10\x02\x12\x17\n\x13\x43\x41TCH_UP_POLICY_ALL\x10\x03\x32\xd8\x04\n\x0fScheduleService\x12S\n\x0e\x43reateSchedule\x12\x1f.baton.v1.CreateScheduleRequest\x1a .baton.v1.CreateScheduleResponse\x12J\n\x0bGetSchedule\x12\x1c.baton.v1.GetScheduleRequest\x1a\x1d.baton.v1.GetScheduleResponse\x12P\n\rListSchedules\x12\x1e.baton.v1.ListSchedulesRequest\x1a\x1f.baton.v1.ListSchedulesResponse\x12P\n\rPauseSchedule\x12\x1e.baton.v1.PauseScheduleRequest\x1a\x1f.baton.v1.PauseScheduleResponse\x12S\n\x0eResumeSchedule\x12\x1f.baton.v1.ResumeScheduleRequest\x1a .baton.v1.ResumeScheduleResponse\x12V\n\x0fTriggerSchedule\x12 .baton.v1.TriggerScheduleRequest\x1a!.baton.v1.TriggerScheduleResponse\x12S\n\x0e\x44\x65leteSchedule\x12\x1f.baton.v1.DeleteScheduleRequest\x1a .baton.v1.DeleteScheduleResponseB5Z3github.com/batonhq/baton/clients/go/batonv1;batonv1b\x06proto3')
+  serialized_pb=_b('\n\x1f\x62\x61ton/v1/schedule_service.proto\x12\x08\x62\x61ton.v1\x1a\x13\x62\x61ton/v1/task.proto\x1a\x1b\x62\x61ton/v1/task_service.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x04\n\x08Schedule\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ron\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12+\n\x08interval\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x04task\x18\x06 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12/\n\x0eoverlap_policy\x18\x07 \x01(\x0e\x32\x17.baton.v1.OverlapPolicy\x12\x30\n\x0f\x63\x61tch_up_policy\x18\x08 \x01(\x0e\x32\x17.baton.v1.CatchUpPolicy\x12\x16\n\x0e\x63\x61tch_up_limit\x18\t \x01(\x05\x12\x34\n\x11misfire_threshold\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06paused\x18\x0b \x01(\x08\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rnext_run_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_run_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0clast_task_id\x18\x0f \x01(\t\"\xe6\x02\n\x15\x43reateScheduleRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\x12+\n\x08interval\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x04task\x18\x05 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12/\n\x0eoverlap_policy\x18\x06 \x01(\x0e\x32\x17.baton.v1.OverlapPolicy\x12\x30\n\x0f\x63\x61tch_up_policy\x18\x07 \x01(\x0e\x32\x17.baton.v1.CatchUpPolicy\x12\x16\n\x0e\x63\x61tch_up_limit\x18\x08 \x01(\x05\x12\x34\n\x11misfire_threshold\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06paused\x18\n \x01(\x08\">\n\x16\x43reateScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\"P\n\x12GetScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12\x16\n\x0enext_run_count\x18\x03 \x01(\x05\"o\n\x13GetScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\x12\x32\n\x0enext_run_times\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe5\x02\n\x15UpdateScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ron\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12+\n\x08interval\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x04task\x18\x06 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12/\n\x0eoverlap_policy\x18\x07 \x01(\x0e\x32\x17.baton.v1.OverlapPolicy\x12\x30\n\x0f\x63\x61tch_up_policy\x18\x08 \x01(\x0e\x32\x17.baton.v1.CatchUpPolicy\x12\x16\n\x0e\x63\x61tch_up_limit\x18\t \x01(\x05\x12\x34\n\x11misfire_threshold\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\">\n\x16UpdateScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\"L\n\x14ListSchedulesRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x15ListSchedulesResponse\x12%\n\tschedules\x18\x01 \x03(\x0b\x32\x12.baton.v1.Schedule\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x14PauseScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\"=\n\x15PauseScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\";\n\x15ResumeScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\">\n\x16ResumeScheduleResponse\x12$\n\x08schedule\x18\x01 \x01(\x0b\x32\x12.baton.v1.Schedule\"<\n\x16TriggerScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\"7\n\x17TriggerScheduleResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\";\n\x15\x44\x65leteScheduleRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x13\n\x0bschedule_id\x18\x02 \x01(\t\"\x18\n\x16\x44\x65leteScheduleResponse*\x86\x01\n\rOverlapPolicy\x12\x1e\n\x1aOVERLAP_POLICY_UNSPECIFIED\x10\x00\x12\x17\n\x13OVERLAP_POLICY_SKIP\x10\x01\x12\x18\n\x14OVERLAP_POLICY_ALLOW\x10\x02\x12\"\n\x1eOVERLAP_POLICY_CANCEL_PREVIOUS\x10\x03*}\n\rCatchUpPolicy\x12\x1f\n\x1b\x43\x41TCH_UP_POLICY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41TCH_UP_POLICY_NONE\x10\x01\x12\x18\n\x14\x43\x41TCH_UP_POLICY_LAST\x10\x02\x12\x17\n\x13\x43\x41TCH_UP_POLICY_ALL\x10\x03\x32\xad\x05\n\x0fScheduleService\x12S\n\x0e\x43reateSchedule\x12\x1f.baton.v1.CreateScheduleRequest\x1a .baton.v1.CreateScheduleResponse\x12J\n\x0bGetSchedule\x12\x1c.baton.v1.GetScheduleRequest\x1a\x1d.baton.v1.GetScheduleResponse\x12S\n\x0eUpdateSchedule\x12\x1f.baton.v1.UpdateScheduleRequest\x1a .baton.v1.UpdateScheduleResponse\x12P\n\rListSchedules\x12\x1e.baton.v1.ListSchedulesRequest\x1a\x1f.baton.v1.ListSchedulesResponse\x12P\n\rPauseSchedule\x12\x1e.baton.v1.PauseScheduleRequest\x1a\x1f.baton.v1.PauseScheduleResponse\x12S\n\x0eResumeSchedule\x12\x1f.baton.v1.ResumeScheduleRequest\x1a .baton.v1.ResumeScheduleResponse\x12V\n\x0fTriggerSchedule\x12 .baton.v1.TriggerScheduleRequest\x1a!.baton.v1.TriggerScheduleResponse\x12S\n\x0e\x44\x65leteSchedule\x12\x1f.baton.v1.DeleteScheduleRequest\x1a .baton.v1.DeleteScheduleResponseB5Z3github.com/batonhq/baton/clients/go/batonv1;batonv1b\x06proto3')
   ,
   dependencies=[baton_dot_v1_dot_task__pb2.DESCRIPTOR,baton_dot_v1_dot_task__service__pb2.DESCRIPTOR,google_dot_protobuf_dot_duration__pb2.DESCRIPTOR,google_dot_protobuf_dot_timestamp__pb2.DESCRIPTOR,])
 
@@ -53,8 +53,8 @@ _OVERLAPPOLICY = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=1938,
-  serialized_end=2072,
+  serialized_start=2362,
+  serialized_end=2496,
 )
 _sym_db.RegisterEnumDescriptor(_OVERLAPPOLICY)
 
@@ -84,8 +84,8 @@ _CATCHUPPOLICY = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=2074,
-  serialized_end=2199,
+  serialized_start=2498,
+  serialized_end=2623,
 )
 _sym_db.RegisterEnumDescriptor(_CATCHUPPOLICY)
 
@@ -438,6 +438,131 @@ _GETSCHEDULERESPONSE = _descriptor.Descriptor(
 )
 
 
+_UPDATESCHEDULEREQUEST = _descriptor.Descriptor(
+  name='UpdateScheduleRequest',
+  full_name='baton.v1.UpdateScheduleRequest',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='queue', full_name='baton.v1.UpdateScheduleRequest.queue', index=0,
+      number=1, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='schedule_id', full_name='baton.v1.UpdateScheduleRequest.schedule_id', index=1,
+      number=2, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='cron', full_name='baton.v1.UpdateScheduleRequest.cron', index=2,
+      number=3, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='time_zone', full_name='baton.v1.UpdateScheduleRequest.time_zone', index=3,
+      number=4, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='interval', full_name='baton.v1.UpdateScheduleRequest.interval', index=4,
+      number=5, type=11, cpp_type=10, label=1,
+      has_default_value=False, default_value=None,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='task', full_name='baton.v1.UpdateScheduleRequest.task', index=5,
+      number=6, type=11, cpp_type=10, label=1,
+      has_default_value=False, default_value=None,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='overlap_policy', full_name='baton.v1.UpdateScheduleRequest.overlap_policy', index=6,
+      number=7, type=14, cpp_type=8, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='catch_up_policy', full_name='baton.v1.UpdateScheduleRequest.catch_up_policy', index=7,
+      number=8, type=14, cpp_type=8, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='catch_up_limit', full_name='baton.v1.UpdateScheduleRequest.catch_up_limit', index=8,
+      number=9, type=5, cpp_type=1, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='misfire_threshold', full_name='baton.v1.UpdateScheduleRequest.misfire_threshold', index=9,
+      number=10, type=11, cpp_type=10, label=1,
+      has_default_value=False, default_value=None,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=1317,
+  serialized_end=1674,
+)
+
+
+_UPDATESCHEDULERESPONSE = _descriptor.Descriptor(
+  name='UpdateScheduleResponse',
+  full_name='baton.v1.UpdateScheduleResponse',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='schedule', full_name='baton.v1.UpdateScheduleResponse.schedule', index=0,
+      number=1, type=11, cpp_type=10, label=1,
+      has_default_value=False, default_value=None,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=1676,
+  serialized_end=1738,
+)
+
+
 _LISTSCHEDULESREQUEST = _descriptor.Descriptor(
   name='ListSchedulesRequest',
   full_name='baton.v1.ListSchedulesRequest',
@@ -478,8 +603,8 @@ _LISTSCHEDULESREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1316,
-  serialized_end=1392,
+  serialized_start=1740,
+  serialized_end=1816,
 )
 
 
@@ -516,8 +641,8 @@ _LISTSCHEDULESRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1394,
-  serialized_end=1481,
+  serialized_start=1818,
+  serialized_end=1905,
 )
 
 
@@ -554,8 +679,8 @@ _PAUSESCHEDULEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1483,
-  serialized_end=1541,
+  serialized_start=1907,
+  serialized_end=1965,
 )
 
 
@@ -585,8 +710,8 @@ _PAUSESCHEDULERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1543,
-  serialized_end=1604,
+  serialized_start=1967,
+  serialized_end=2028,
 )
 
 
@@ -623,8 +748,8 @@ _RESUMESCHEDULEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1606,
-  serialized_end=1665,
+  serialized_start=2030,
+  serialized_end=2089,
 )
 
 
@@ -654,8 +779,8 @@ _RESUMESCHEDULERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1667,
-  serialized_end=1729,
+  serialized_start=2091,
+  serialized_end=2153,
 )
 
 
@@ -692,8 +817,8 @@ _TRIGGERSCHEDULEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1731,
-  serialized_end=1791,
+  serialized_start=2155,
+  serialized_end=2215,
 )
 
 
@@ -723,8 +848,8 @@ _TRIGGERSCHEDULERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1793,
-  serialized_end=1848,
+  serialized_start=2217,
+  serialized_end=2272,
 )
 
 
@@ -761,8 +886,8 @@ _DELETESCHEDULEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1850,
-  serialized_end=1909,
+  serialized_start=2274,
+  serialized_end=2333,
 )
 
 
@@ -785,8 +910,8 @@ _DELETESCHEDULERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1911,
-  serialized_end=1935,
+  serialized_start=2335,
+  serialized_end=2359,
 )
 
 _SCHEDULE.fields_by_name['interval'].message_type = google_dot_protobuf_dot_duration__pb2._DURATION
@@ -805,6 +930,12 @@ _CREATESCHEDULEREQUEST.fields_by_name['misfire_threshold'].message_type = google
 _CREATESCHEDULERESPONSE.fields_by_name['schedule'].message_type = _SCHEDULE
 _GETSCHEDULERESPONSE.fields_by_name['schedule'].message_type = _SCHEDULE
 _GETSCHEDULERESPONSE.fields_by_name['next_run_times'].message_type = google_dot_protobuf_dot_timestamp__pb2._TIMESTAMP
+_UPDATESCHEDULEREQUEST.fields_by_name['interval'].message_type = google_dot_protobuf_dot_duration__pb2._DURATION
+_UPDATESCHEDULEREQUEST.fields_by_name['task'].message_type = baton_dot_v1_dot_task__service__pb2._SUBMITTASKREQUEST
+_UPDATESCHEDULEREQUEST.fields_by_name['overlap_policy'].enum_type = _OVERLAPPOLICY
+_UPDATESCHEDULEREQUEST.fields_by_name['catch_up_policy'].enum_type = _CATCHUPPOLICY
+_UPDATESCHEDULEREQUEST.fields_by_name['misfire_threshold'].message_type = google_dot_protobuf_dot_duration__pb2._DURATION
+_UPDATESCHEDULERESPONSE.fields_by_name['schedule'].message_type = _SCHEDULE
 _LISTSCHEDULESRESPONSE.fields_by_name['schedules'].message_type = _SCHEDULE
 _PAUSESCHEDULERESPONSE.fields_by_name['schedule'].message_type = _SCHEDULE
 _RESUMESCHEDULERESPONSE.fields_by_name['schedule'].message_type = _SCHEDULE
@@ -814,6 +945,8 @@ DESCRIPTOR.message_types_by_name['CreateScheduleRequest'] = _CREATESCHEDULEREQUE
 DESCRIPTOR.message_types_by_name['CreateScheduleResponse'] = _CREATESCHEDULERESPONSE
 DESCRIPTOR.message_types_by_name['GetScheduleRequest'] = _GETSCHEDULEREQUEST
 DESCRIPTOR.message_types_by_name['GetScheduleResponse'] = _GETSCHEDULERESPONSE
+DESCRIPTOR.message_types_by_name['UpdateScheduleRequest'] = _UPDATESCHEDULEREQUEST
+DESCRIPTOR.message_types_by_name['UpdateScheduleResponse'] = _UPDATESCHEDULERESPONSE
 DESCRIPTOR.message_types_by_name['ListSchedulesRequest'] = _LISTSCHEDULESREQUEST
 DESCRIPTOR.message_types_by_name['ListSchedulesResponse'] = _LISTSCHEDULESRESPONSE
 DESCRIPTOR.message_types_by_name['PauseScheduleRequest'] = _PAUSESCHEDULEREQUEST
@@ -862,6 +995,20 @@ GetScheduleResponse = _reflection.GeneratedProtocolMessageType('GetScheduleRespo
   # @@protoc_insertion_point(class_scope:baton.v1.GetScheduleResponse)
   ))
 _sym_db.RegisterMessage(GetScheduleResponse)
+
+UpdateScheduleRequest = _reflection.GeneratedProtocolMessageType('UpdateScheduleRequest', (_message.Message,), dict(
+  DESCRIPTOR = _UPDATESCHEDULEREQUEST,
+  __module__ = 'baton.v1.schedule_service_pb2'
+  # @@protoc_insertion_point(class_scope:baton.v1.UpdateScheduleRequest)
+  ))
+_sym_db.RegisterMessage(UpdateScheduleRequest)
+
+UpdateScheduleResponse = _reflection.GeneratedProtocolMessageType('UpdateScheduleResponse', (_message.Message,), dict(
+  DESCRIPTOR = _UPDATESCHEDULERESPONSE,
+  __module__ = 'baton.v1.schedule_service_pb2'
+  # @@protoc_insertion_point(class_scope:baton.v1.UpdateScheduleResponse)
+  ))
+_sym_db.RegisterMessage(UpdateScheduleResponse)
 
 ListSchedulesRequest = _reflection.GeneratedProtocolMessageType('ListSchedulesRequest', (_message.Message,), dict(
   DESCRIPTOR = _LISTSCHEDULESREQUEST,
@@ -943,8 +1090,8 @@ _SCHEDULESERVICE = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=0,
   options=None,
-  serialized_start=2202,
-  serialized_end=2802,
+  serialized_start=2626,
+  serialized_end=3311,
   methods=[
   _descriptor.MethodDescriptor(
     name='CreateSchedule',
@@ -965,9 +1112,18 @@ _SCHEDULESERVICE = _descriptor.ServiceDescriptor(
     options=None,
   ),
   _descriptor.MethodDescriptor(
+    name='UpdateSchedule',
+    full_name='baton.v1.ScheduleService.UpdateSchedule',
+    index=2,
+    containing_service=None,
+    input_type=_UPDATESCHEDULEREQUEST,
+    output_type=_UPDATESCHEDULERESPONSE,
+    options=None,
+  ),
+  _descriptor.MethodDescriptor(
     name='ListSchedules',
     full_name='baton.v1.ScheduleService.ListSchedules',
-    index=2,
+    index=3,
     containing_service=None,
     input_type=_LISTSCHEDULESREQUEST,
     output_type=_LISTSCHEDULESRESPONSE,
@@ -976,7 +1132,7 @@ _SCHEDULESERVICE = _descriptor.ServiceDescriptor(
   _descriptor.MethodDescriptor(
     name='PauseSchedule',
     full_name='baton.v1.ScheduleService.PauseSchedule',
-    index=3,
+    index=4,
     containing_service=None,
     input_type=_PAUSESCHEDULEREQUEST,
     output_type=_PAUSESCHEDULERESPONSE,
@@ -985,7 +1141,7 @@ _SCHEDULESERVICE = _descriptor.ServiceDescriptor(
   _descriptor.MethodDescriptor(
     name='ResumeSchedule',
     full_name='baton.v1.ScheduleService.ResumeSchedule',
-    index=4,
+    index=5,
     containing_service=None,
     input_type=_RESUMESCHEDULEREQUEST,
     output_type=_RESUMESCHEDULERESPONSE,
@@ -994,7 +1150,7 @@ _SCHEDULESERVICE = _descriptor.ServiceDescriptor(
   _descriptor.MethodDescriptor(
     name='TriggerSchedule',
     full_name='baton.v1.ScheduleService.TriggerSchedule',
-    index=5,
+    index=6,
     containing_service=None,
     input_type=_TRIGGERSCHEDULEREQUEST,
     output_type=_TRIGGERSCHEDULERESPONSE,
@@ -1003,7 +1159,7 @@ _SCHEDULESERVICE = _descriptor.ServiceDescriptor(
   _descriptor.MethodDescriptor(
     name='DeleteSchedule',
     full_name='baton.v1.ScheduleService.DeleteSchedule',
-    index=6,
+    index=7,
     containing_service=None,
     input_type=_DELETESCHEDULEREQUEST,
     output_type=_DELETESCHEDULERESPONSE,

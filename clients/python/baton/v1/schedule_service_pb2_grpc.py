@@ -27,6 +27,11 @@ class ScheduleServiceStub(object):
         request_serializer=baton_dot_v1_dot_schedule__service__pb2.GetScheduleRequest.SerializeToString,
         response_deserializer=baton_dot_v1_dot_schedule__service__pb2.GetScheduleResponse.FromString,
         )
+    self.UpdateSchedule = channel.unary_unary(
+        '/baton.v1.ScheduleService/UpdateSchedule',
+        request_serializer=baton_dot_v1_dot_schedule__service__pb2.UpdateScheduleRequest.SerializeToString,
+        response_deserializer=baton_dot_v1_dot_schedule__service__pb2.UpdateScheduleResponse.FromString,
+        )
     self.ListSchedules = channel.unary_unary(
         '/baton.v1.ScheduleService/ListSchedules',
         request_serializer=baton_dot_v1_dot_schedule__service__pb2.ListSchedulesRequest.SerializeToString,
@@ -70,6 +75,17 @@ class ScheduleServiceServicer(object):
 
   def GetSchedule(self, request, context):
     """One schedule, with its coming run times.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def UpdateSchedule(self, request, context):
+    """Replaces a schedule's definition as a whole, validated as CreateSchedule validates it, in one atomic step (the
+    schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
+    state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
+    the old definition that is running). Its next tick is the first of the new definition after now; an interval
+    schedule keeps counting from create_time. A tick the old definition fired is never fired again.
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
@@ -122,6 +138,11 @@ def add_ScheduleServiceServicer_to_server(servicer, server):
           servicer.GetSchedule,
           request_deserializer=baton_dot_v1_dot_schedule__service__pb2.GetScheduleRequest.FromString,
           response_serializer=baton_dot_v1_dot_schedule__service__pb2.GetScheduleResponse.SerializeToString,
+      ),
+      'UpdateSchedule': grpc.unary_unary_rpc_method_handler(
+          servicer.UpdateSchedule,
+          request_deserializer=baton_dot_v1_dot_schedule__service__pb2.UpdateScheduleRequest.FromString,
+          response_serializer=baton_dot_v1_dot_schedule__service__pb2.UpdateScheduleResponse.SerializeToString,
       ),
       'ListSchedules': grpc.unary_unary_rpc_method_handler(
           servicer.ListSchedules,

@@ -237,6 +237,38 @@ export interface GetScheduleResponse {
   next_run_times: Timestamp[];
 }
 
+export interface UpdateScheduleRequest {
+  /** The schedule's queue; the task's queue must be this one. */
+  queue: string;
+  /** The schedule to change. */
+  schedule_id: string;
+  /** The new cron expression, as in CreateScheduleRequest. Exactly one of cron and interval. */
+  cron: string;
+  /** The IANA time zone the cron fields are read in; empty means UTC. Only with cron. */
+  time_zone: string;
+  /** The new fixed interval, 1s..365d, counted from the schedule's create_time. Exactly one of cron and interval. */
+  interval?:
+    | Duration
+    | undefined;
+  /** The task each tick submits from now on, validated as in CreateScheduleRequest; its queue must be `queue`. */
+  task?:
+    | SubmitTaskRequest
+    | undefined;
+  /** What a tick does while the previous tick's task is unfinished; unspecified means SKIP. */
+  overlap_policy: OverlapPolicy;
+  /** What happens to missed ticks; unspecified means LAST. */
+  catch_up_policy: CatchUpPolicy;
+  /** For CATCH_UP_POLICY_ALL: at most this many missed ticks submit their task, 1..1000; 0 means 100. */
+  catch_up_limit: number;
+  /** A tick first reached later than this after its time counts as missed, 1s..1h; unset means 10s. */
+  misfire_threshold?: Duration | undefined;
+}
+
+export interface UpdateScheduleResponse {
+  /** The schedule with its new definition and next_run_time. */
+  schedule?: Schedule | undefined;
+}
+
 export interface ListSchedulesRequest {
   /** Empty: every queue's schedules. */
   queue: string;
@@ -924,6 +956,243 @@ export const GetScheduleResponse: MessageFns<GetScheduleResponse> = {
   },
 };
 
+function createBaseUpdateScheduleRequest(): UpdateScheduleRequest {
+  return {
+    queue: "",
+    schedule_id: "",
+    cron: "",
+    time_zone: "",
+    interval: undefined,
+    task: undefined,
+    overlap_policy: OverlapPolicy.OVERLAP_POLICY_UNSPECIFIED,
+    catch_up_policy: CatchUpPolicy.CATCH_UP_POLICY_UNSPECIFIED,
+    catch_up_limit: 0,
+    misfire_threshold: undefined,
+  };
+}
+
+export const UpdateScheduleRequest: MessageFns<UpdateScheduleRequest> = {
+  encode(message: UpdateScheduleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queue !== "") {
+      writer.uint32(10).string(message.queue);
+    }
+    if (message.schedule_id !== "") {
+      writer.uint32(18).string(message.schedule_id);
+    }
+    if (message.cron !== "") {
+      writer.uint32(26).string(message.cron);
+    }
+    if (message.time_zone !== "") {
+      writer.uint32(34).string(message.time_zone);
+    }
+    if (message.interval !== undefined) {
+      Duration.encode(message.interval, writer.uint32(42).fork()).join();
+    }
+    if (message.task !== undefined) {
+      SubmitTaskRequest.encode(message.task, writer.uint32(50).fork()).join();
+    }
+    if (message.overlap_policy !== OverlapPolicy.OVERLAP_POLICY_UNSPECIFIED) {
+      writer.uint32(56).int32(overlapPolicyToNumber(message.overlap_policy));
+    }
+    if (message.catch_up_policy !== CatchUpPolicy.CATCH_UP_POLICY_UNSPECIFIED) {
+      writer.uint32(64).int32(catchUpPolicyToNumber(message.catch_up_policy));
+    }
+    if (message.catch_up_limit !== 0) {
+      writer.uint32(72).int32(message.catch_up_limit);
+    }
+    if (message.misfire_threshold !== undefined) {
+      Duration.encode(message.misfire_threshold, writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateScheduleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateScheduleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.schedule_id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cron = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.time_zone = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.interval = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.task = SubmitTaskRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.overlap_policy = overlapPolicyFromJSON(reader.int32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.catch_up_policy = catchUpPolicyFromJSON(reader.int32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.catch_up_limit = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.misfire_threshold = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UpdateScheduleRequest>): UpdateScheduleRequest {
+    return UpdateScheduleRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateScheduleRequest>): UpdateScheduleRequest {
+    const message = createBaseUpdateScheduleRequest();
+    message.queue = object.queue ?? "";
+    message.schedule_id = object.schedule_id ?? "";
+    message.cron = object.cron ?? "";
+    message.time_zone = object.time_zone ?? "";
+    message.interval = (object.interval !== undefined && object.interval !== null)
+      ? Duration.fromPartial(object.interval)
+      : undefined;
+    message.task = (object.task !== undefined && object.task !== null)
+      ? SubmitTaskRequest.fromPartial(object.task)
+      : undefined;
+    message.overlap_policy = object.overlap_policy ?? OverlapPolicy.OVERLAP_POLICY_UNSPECIFIED;
+    message.catch_up_policy = object.catch_up_policy ?? CatchUpPolicy.CATCH_UP_POLICY_UNSPECIFIED;
+    message.catch_up_limit = object.catch_up_limit ?? 0;
+    message.misfire_threshold = (object.misfire_threshold !== undefined && object.misfire_threshold !== null)
+      ? Duration.fromPartial(object.misfire_threshold)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateScheduleResponse(): UpdateScheduleResponse {
+  return { schedule: undefined };
+}
+
+export const UpdateScheduleResponse: MessageFns<UpdateScheduleResponse> = {
+  encode(message: UpdateScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedule !== undefined) {
+      Schedule.encode(message.schedule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateScheduleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateScheduleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedule = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UpdateScheduleResponse>): UpdateScheduleResponse {
+    return UpdateScheduleResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateScheduleResponse>): UpdateScheduleResponse {
+    const message = createBaseUpdateScheduleResponse();
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? Schedule.fromPartial(object.schedule)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseListSchedulesRequest(): ListSchedulesRequest {
   return { queue: "", page_size: 0, page_token: "" };
 }
@@ -1580,6 +1849,24 @@ export const ScheduleServiceService = {
     responseSerialize: (value: GetScheduleResponse): Buffer => Buffer.from(GetScheduleResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetScheduleResponse => GetScheduleResponse.decode(value),
   },
+  /**
+   * Replaces a schedule's definition as a whole, validated as CreateSchedule validates it, in one atomic step (the
+   * schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
+   * state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
+   * the old definition that is running). Its next tick is the first of the new definition after now; an interval
+   * schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+   */
+  updateSchedule: {
+    path: "/baton.v1.ScheduleService/UpdateSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateScheduleRequest): Buffer =>
+      Buffer.from(UpdateScheduleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateScheduleRequest => UpdateScheduleRequest.decode(value),
+    responseSerialize: (value: UpdateScheduleResponse): Buffer =>
+      Buffer.from(UpdateScheduleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateScheduleResponse => UpdateScheduleResponse.decode(value),
+  },
   /** Schedules by queue and id, one queue's or every queue's. */
   listSchedules: {
     path: "/baton.v1.ScheduleService/ListSchedules" as const,
@@ -1645,6 +1932,14 @@ export interface ScheduleServiceServer extends UntypedServiceImplementation {
   createSchedule: handleUnaryCall<CreateScheduleRequest, CreateScheduleResponse>;
   /** One schedule, with its coming run times. */
   getSchedule: handleUnaryCall<GetScheduleRequest, GetScheduleResponse>;
+  /**
+   * Replaces a schedule's definition as a whole, validated as CreateSchedule validates it, in one atomic step (the
+   * schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
+   * state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
+   * the old definition that is running). Its next tick is the first of the new definition after now; an interval
+   * schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+   */
+  updateSchedule: handleUnaryCall<UpdateScheduleRequest, UpdateScheduleResponse>;
   /** Schedules by queue and id, one queue's or every queue's. */
   listSchedules: handleUnaryCall<ListSchedulesRequest, ListSchedulesResponse>;
   /** Stops the ticks; the ticks that pass while paused are skipped, not caught up. */
@@ -1689,6 +1984,28 @@ export interface ScheduleServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetScheduleResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replaces a schedule's definition as a whole, validated as CreateSchedule validates it, in one atomic step (the
+   * schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
+   * state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
+   * the old definition that is running). Its next tick is the first of the new definition after now; an interval
+   * schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+   */
+  updateSchedule(
+    request: UpdateScheduleRequest,
+    callback: (error: ServiceError | null, response: UpdateScheduleResponse) => void,
+  ): ClientUnaryCall;
+  updateSchedule(
+    request: UpdateScheduleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateScheduleResponse) => void,
+  ): ClientUnaryCall;
+  updateSchedule(
+    request: UpdateScheduleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateScheduleResponse) => void,
   ): ClientUnaryCall;
   /** Schedules by queue and id, one queue's or every queue's. */
   listSchedules(
