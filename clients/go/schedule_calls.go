@@ -14,6 +14,13 @@ func (c *Client) CreateSchedule(ctx context.Context, in *pb.CreateScheduleReques
 	})
 }
 
+// UpdateSchedule replaces a schedule's definition in place, keeping its state and create time.
+func (c *Client) UpdateSchedule(ctx context.Context, in *pb.UpdateScheduleRequest) (*pb.UpdateScheduleResponse, error) {
+	return invoke(ctx, c, callOptions{retry: true}, func(ctx context.Context, cc *grpc.ClientConn) (*pb.UpdateScheduleResponse, error) {
+		return pb.NewScheduleServiceClient(cc).UpdateSchedule(ctx, in)
+	})
+}
+
 // GetSchedule returns one schedule with its coming run times.
 func (c *Client) GetSchedule(ctx context.Context, in *pb.GetScheduleRequest) (*pb.GetScheduleResponse, error) {
 	return invoke(ctx, c, callOptions{retry: true}, func(ctx context.Context, cc *grpc.ClientConn) (*pb.GetScheduleResponse, error) {

@@ -23,6 +23,9 @@ export interface ScheduleRunnerOptions {
  *    read (advanceSchedule.lua): of the replicas that fired the same ticks one moves it, and none fires them again.
  *    A replica that dies between submitting and moving leaves the schedule due; the next pass re-fires the same
  *    ticks, finds their tasks (harmless), and moves it. A tick is neither lost nor doubled.
+ * 3. An update (UpdateSchedule) replaces the spec and its next tick and bumps the spec's revision, which the advance
+ *    also compares: a pass that fired the old spec's ticks records them as the last run and leaves the new next tick
+ *    alone. Should the new spec's next tick be one the old spec already fired, rule 1 finds its task: no second run.
  *
  * The task lands in its queue's slot and the schedule lives in the schedules' slot, so the two cannot be one
  * script; the idempotent id is what joins them.
@@ -91,7 +94,7 @@ export class ScheduleRunner {
     for (const tick of plan.fire) {
       if (await this.fireTick(schedule, tick, last)) last = tick;
     }
-    await this.store.advance(ref, state.nextRunTime, plan.next, last === state.lastRunTime ? undefined : last);
+    await this.store.advance(ref, state.nextRunTime, plan.next, last === state.lastRunTime ? undefined : last, state.revision ?? 0);
   }
 
   /** Submits one tick's task unless the overlap policy skips it; true when the tick's task exists afterwards. */

@@ -5,7 +5,7 @@ import * as limits from './limits.js';
 import { toNewTask } from './newTask.js';
 import { PageTokens } from './pageToken.js';
 import type { OverlapPolicy, Schedule, ScheduleRef, ScheduleSpec, ScheduleStore } from './scheduleStore.js';
-import { checkCron, checkTimeZone, nextTick, ticksAfter } from './scheduleTimes.js';
+import { checkCron, checkTimeZone, isCron, nextTick, ticksAfter } from './scheduleTimes.js';
 import type { Cadence, CatchUpPolicy } from './scheduleTimes.js';
 import type { SubmitResult, Task } from './task.js';
 import * as check from './validation.js';
@@ -49,6 +49,12 @@ export interface CreateScheduleInput {
   paused: boolean;
 }
 
+/** What UpdateSchedule asks for, before validation: a whole new definition for an existing schedule. */
+export type UpdateScheduleInput = Omit<CreateScheduleInput, 'paused'>;
+
+/** A schedule's definition: everything UpdateSchedule replaces. */
+type Definition = Pick<ScheduleSpec, 'cadence' | 'task' | 'overlap' | 'catchUp'>;
+
 /** What the schedule runner does with tasks: the lifecycle's submit, get and cancel. */
 export interface ScheduleTasks {
   submit(input: SubmitInput): Promise<SubmitResult>;
@@ -79,7 +85,7 @@ function checkTemplate(task: SubmitInput | undefined, maxPayloadBytes: number): 
   return task;
 }
 
-function cadenceOf(input: CreateScheduleInput, nowMs: number): Cadence {
+function cadenceOf(input: UpdateScheduleInput, nowMs: number): Cadence {
   if ((input.cron === '') === (input.intervalMs === undefined)) throw invalidArgument('cron', 'set exactly one of cron and interval');
   if (input.intervalMs !== undefined) {
     if (input.timeZone !== '') throw invalidArgument('time_zone', 'applies to cron only: an interval schedule has no zone');
@@ -100,6 +106,41 @@ export class Schedules {
 
   async create(input: CreateScheduleInput, nowMs = Date.now()): Promise<Schedule> {
     const id = checkScheduleId(input.id);
+    const definition = this.definitionOf(input, nowMs);
+    const spec: ScheduleSpec = { queue: definition.task.queue, id, ...definition, createTime: nowMs };
+    const state = { paused: input.paused, nextRunTime: nextTick(spec.cadence, nowMs) };
+    if (!(await this.store.create(spec, state))) {
+      throw new BatonError('ALREADY_EXISTS', `schedule "${id}" already exists in queue "${spec.queue}"`);
+    }
+    return { spec, state };
+  }
+
+  /**
+   * Replaces the definition as a whole, keeping the schedule's identity and state (create time, paused, last run),
+   * from the first tick of the new definition after now; an interval keeps counting from the create time.
+   */
+  async update(queue: string, input: UpdateScheduleInput, nowMs = Date.now()): Promise<Schedule> {
+    check.checkQueue(queue);
+    const id = checkScheduleId(input.id);
+    // Checked before the schedule is read, so bad input is refused alike whether or not it exists.
+    const checked = this.definitionOf(input, nowMs);
+    if (checked.task.queue !== queue) {
+      throw invalidArgument('task.queue', `"${checked.task.queue}" must be the schedule's queue "${queue}"`);
+    }
+    const { spec: current } = await this.get(queue, id);
+    const { cadence } = checked;
+    const definition = { ...checked, cadence: isCron(cadence) ? cadence : { ...cadence, anchorMs: current.createTime } };
+    const spec: ScheduleSpec = { queue, id, ...definition, createTime: current.createTime };
+    const outcome = await this.store.update(spec, nextTick(spec.cadence, nowMs));
+    if (outcome === 'missing') throw new BatonError('NOT_FOUND', `schedule "${id}" not found in queue "${queue}"`);
+    if (outcome === 'replaced') {
+      throw new BatonError('ABORTED', `schedule "${id}" in queue "${queue}" was deleted and created again meanwhile; retry`);
+    }
+    return this.get(queue, id);
+  }
+
+  /** The definition CreateSchedule and UpdateSchedule take, validated alike; an interval counts from now. */
+  private definitionOf(input: UpdateScheduleInput, nowMs: number): Definition {
     const cadence = cadenceOf(input, nowMs);
     const task = checkTemplate(input.task, this.maxPayloadBytes);
     const catchUpLimit =
@@ -108,20 +149,7 @@ export class Schedules {
       input.misfireThresholdMs === undefined
         ? MISFIRE_DEFAULT_MS
         : check.checkDuration(input.misfireThresholdMs, 'misfire_threshold', limits.SECOND_MS, MISFIRE_MAX_MS);
-    const spec: ScheduleSpec = {
-      queue: task.queue,
-      id,
-      cadence,
-      task,
-      overlap: input.overlap ?? 'SKIP',
-      catchUp: { policy: input.catchUp ?? 'LAST', limit: catchUpLimit, misfireMs },
-      createTime: nowMs,
-    };
-    const state = { paused: input.paused, nextRunTime: nextTick(cadence, nowMs) };
-    if (!(await this.store.create(spec, state))) {
-      throw new BatonError('ALREADY_EXISTS', `schedule "${id}" already exists in queue "${spec.queue}"`);
-    }
-    return { spec, state };
+    return { cadence, task, overlap: input.overlap ?? 'SKIP', catchUp: { policy: input.catchUp ?? 'LAST', limit: catchUpLimit, misfireMs } };
   }
 
   async get(queue: string, id: string): Promise<Schedule> {

@@ -13,11 +13,12 @@ function encodeSpec(spec: ScheduleSpec): string {
 }
 
 function decodeSchedule(fields: Record<string, string>): Schedule | undefined {
-  const { spec, next, last, paused } = fields;
+  const { spec, next, last, paused, rev } = fields;
   if (spec === undefined || next === undefined) return undefined;
   const stored = JSON.parse(spec) as StoredSpec;
   const state: ScheduleState = { paused: paused === '1', nextRunTime: Number(next) };
   if (last !== undefined) state.lastRunTime = Number(last);
+  if (rev !== undefined) state.revision = Number(rev);
   return { spec: { ...stored, task: { ...stored.task, payload: Buffer.from(stored.task.payload, 'base64') } }, state };
 }
 
@@ -26,11 +27,18 @@ function refOf(name: string): ScheduleRef {
   return { queue: name.slice(0, slash), id: name.slice(slash + 1) };
 }
 
+type ScheduleScript =
+  | 'batonCreateScheduleBuffer'
+  | 'batonAdvanceScheduleBuffer'
+  | 'batonPauseScheduleBuffer'
+  | 'batonUpdateScheduleBuffer'
+  | 'batonDeleteScheduleBuffer';
+
 /** Schedules on Redis, in their own slot ({s}: see keys.ts): one script per change. */
 export class RedisScheduleStore implements ScheduleStore {
   constructor(private readonly redis: RedisCalls) {}
 
-  private async change(operation: string, ref: ScheduleRef, args: (string | number)[], script: 'batonCreateScheduleBuffer' | 'batonAdvanceScheduleBuffer' | 'batonPauseScheduleBuffer' | 'batonDeleteScheduleBuffer'): Promise<boolean> {
+  private async change(operation: string, ref: ScheduleRef, args: (string | number)[], script: ScheduleScript): Promise<number> {
     const name = scheduleName(ref.queue, ref.id);
     const reply = await this.redis.write(
       operation,
@@ -39,11 +47,16 @@ export class RedisScheduleStore implements ScheduleStore {
       (target, keys, deadline) => target[script](...keys, name, ...args, deadline),
       this.redis.keys.scheduleKeys(name),
     );
-    return asNumber(reply) === 1;
+    return asNumber(reply);
   }
 
-  create(spec: ScheduleSpec, state: ScheduleState): Promise<boolean> {
-    return this.change('createSchedule', spec, [encodeSpec(spec), state.nextRunTime, state.paused ? 1 : 0], 'batonCreateScheduleBuffer');
+  async create(spec: ScheduleSpec, state: ScheduleState): Promise<boolean> {
+    return (await this.change('createSchedule', spec, [encodeSpec(spec), state.nextRunTime, state.paused ? 1 : 0], 'batonCreateScheduleBuffer')) === 1;
+  }
+
+  async update(spec: ScheduleSpec, next: number): Promise<'updated' | 'missing' | 'replaced'> {
+    const reply = await this.change('updateSchedule', spec, [encodeSpec(spec), next, spec.createTime], 'batonUpdateScheduleBuffer');
+    return reply === 1 ? 'updated' : reply === 0 ? 'missing' : 'replaced';
   }
 
   async get(queue: string, id: string): Promise<Schedule | undefined> {
@@ -71,15 +84,16 @@ export class RedisScheduleStore implements ScheduleStore {
     return names.map(refOf);
   }
 
-  advance(ref: ScheduleRef, expectedNext: number, next: number, lastRunTime: number | undefined): Promise<boolean> {
-    return this.change('advanceSchedule', ref, [expectedNext, next, lastRunTime ?? ''], 'batonAdvanceScheduleBuffer');
+  async advance(ref: ScheduleRef, expectedNext: number, next: number, lastRunTime: number | undefined, expectedRevision = 0): Promise<boolean> {
+    const args = [expectedNext, next, lastRunTime ?? '', expectedRevision];
+    return (await this.change('advanceSchedule', ref, args, 'batonAdvanceScheduleBuffer')) === 1;
   }
 
-  setPaused(ref: ScheduleRef, paused: boolean, next: number): Promise<boolean> {
-    return this.change('pauseSchedule', ref, [paused ? 1 : 0, next], 'batonPauseScheduleBuffer');
+  async setPaused(ref: ScheduleRef, paused: boolean, next: number): Promise<boolean> {
+    return (await this.change('pauseSchedule', ref, [paused ? 1 : 0, next], 'batonPauseScheduleBuffer')) === 1;
   }
 
-  delete(ref: ScheduleRef): Promise<boolean> {
-    return this.change('deleteSchedule', ref, [], 'batonDeleteScheduleBuffer');
+  async delete(ref: ScheduleRef): Promise<boolean> {
+    return (await this.change('deleteSchedule', ref, [], 'batonDeleteScheduleBuffer')) === 1;
   }
 }

@@ -6,7 +6,13 @@ import { assembleScript } from './scriptLoader.js';
 /** Scripts on the worker registry's keys rather than a queue's keyset. */
 const REGISTRY_SCRIPTS: ReadonlySet<string> = new Set(['registerWorker', 'reapWorkers']);
 /** Scripts on the schedules' keys (keys.ts scheduleKeys). */
-const SCHEDULE_SCRIPTS: ReadonlySet<string> = new Set(['createSchedule', 'advanceSchedule', 'pauseSchedule', 'deleteSchedule']);
+const SCHEDULE_SCRIPTS: ReadonlySet<string> = new Set([
+  'createSchedule',
+  'advanceSchedule',
+  'pauseSchedule',
+  'updateSchedule',
+  'deleteSchedule',
+]);
 /** Scripts on the maintenance index of due queues and its claims (keys.ts Keyspace.due, dueClaims). */
 const DUE_INDEX_SCRIPTS: ReadonlySet<string> = new Set(['claimDue', 'reschedule']);
 /** Scripts on one key of their own: the set of known queues, the maintenance sweep's cursor. */
@@ -43,6 +49,7 @@ const SCRIPT_NAMES = [
   'createSchedule',
   'advanceSchedule',
   'pauseSchedule',
+  'updateSchedule',
   'deleteSchedule',
   'reschedule',
   'claimDue',
@@ -90,6 +97,7 @@ declare module 'ioredis' {
     batonCreateScheduleBuffer: ScriptCommand<Context>;
     batonAdvanceScheduleBuffer: ScriptCommand<Context>;
     batonPauseScheduleBuffer: ScriptCommand<Context>;
+    batonUpdateScheduleBuffer: ScriptCommand<Context>;
     batonDeleteScheduleBuffer: ScriptCommand<Context>;
     batonRescheduleBuffer: ScriptCommand<Context>;
     batonClaimDueBuffer: ScriptCommand<Context>;

@@ -320,6 +320,10 @@ class Client:
         """A schedule: its task is submitted once per tick of a cron expression or an interval. Not retried."""
         return self._unary(self.schedules.CreateSchedule, ss.CreateScheduleRequest, request, fields, timeout, retry, False)
 
+    def update_schedule(self, request: Optional[ss.UpdateScheduleRequest] = None, /, *, timeout: Optional[float] = None, retry: Optional[bool] = None, **fields: Any) -> ss.UpdateScheduleResponse:
+        """Replaces a schedule's definition in place, keeping its state and create time."""
+        return self._unary(self.schedules.UpdateSchedule, ss.UpdateScheduleRequest, request, fields, timeout, retry, True)
+
     def get_schedule(self, request: Optional[ss.GetScheduleRequest] = None, /, *, timeout: Optional[float] = None, retry: Optional[bool] = None, **fields: Any) -> ss.GetScheduleResponse:
         """One schedule, with its coming run times."""
         return self._unary(self.schedules.GetSchedule, ss.GetScheduleRequest, request, fields, timeout, retry, True)

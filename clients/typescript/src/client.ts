@@ -4,13 +4,14 @@ import type { SubmitterOptions } from './submitter.js';
 import { DEFAULT_TIMEOUT_MS, call } from './unaryCall.js';
 import type { CallOptions } from './unaryCall.js';
 import { durationToMs } from './time.js';
-import { connectionFor } from './connection.js';
+import { connectionFor, parseAddresses } from './connection.js';
+export { parseAddresses } from './connection.js';
 import { itemsOf } from './serverStream.js';
 import type { ConnectionOptions } from './connection.js';
 import { toBytes, toSubmitRequest } from './payloads.js';
 import type { Bytes, RunTaskInput, SubmitTaskInput, SubmitTasksInput } from './payloads.js';
-import { AppendTaskLogsRequest, CancelTaskRequest, ClaimTasksRequest, CompleteTaskRequest, CompleteTasksRequest, CreateScheduleRequest, DeleteQueueRequest, DeleteScheduleRequest, FailTaskRequest, GetQueueRequest, GetScheduleRequest, GetTaskLogsRequest, GetTaskRequest, GetWorkerRequest, HeartbeatRequest, ListActiveTasksRequest, ListChildrenRequest, ListCompletedTasksRequest, ListQueuesRequest, ListSchedulesRequest, ListTasksRequest, ListWorkersRequest, PauseQueueRequest, PauseScheduleRequest, PurgeQueueRequest, QueueServiceClient, RegisterWorkerRequest, ReleaseTaskRequest, ResumeQueueRequest, ResumeScheduleRequest, RetryTaskRequest, RetryTasksRequest, RunTaskRequest, ScheduleServiceClient, StartTaskRequest, SubmitFlowRequest, SubmitTaskRequest, SubmitTasksRequest, TaskServiceClient, TriggerScheduleRequest, UpdateQueueRequest, WaitTaskRequest, WatchTaskLogsRequest, WatchTasksRequest, WorkerServiceClient } from './contract.js';
-import type { AppendTaskLogsResponse, CancelTaskResponse, ClaimTasksResponse, CompleteTaskResponse, CompleteTasksResponse, CreateScheduleResponse, DeleteQueueResponse, DeleteScheduleResponse, FailTaskResponse, GetQueueResponse, GetScheduleResponse, GetTaskLogsResponse, GetTaskResponse, GetWorkerResponse, HeartbeatResponse, ListActiveTasksResponse, ListChildrenResponse, ListCompletedTasksResponse, ListQueuesResponse, ListSchedulesResponse, ListTasksResponse, ListWorkersResponse, PauseQueueResponse, PauseScheduleResponse, PurgeQueueResponse, RegisterWorkerResponse, ReleaseTaskResponse, ResumeQueueResponse, ResumeScheduleResponse, RetryTaskResponse, RetryTasksResponse, RunTaskResponse, StartTaskResponse, SubmitFlowResponse, SubmitTaskResponse, SubmitTasksResponse, TaskEvent, TaskLogLine, TriggerScheduleResponse, UpdateQueueResponse, WaitTaskResponse, WatchTaskLogsResponse, WatchTasksResponse } from './contract.js';
+import { AppendTaskLogsRequest, CancelTaskRequest, ClaimTasksRequest, CompleteTaskRequest, CompleteTasksRequest, CreateScheduleRequest, DeleteQueueRequest, DeleteScheduleRequest, FailTaskRequest, GetQueueRequest, GetScheduleRequest, GetTaskLogsRequest, GetTaskRequest, GetWorkerRequest, HeartbeatRequest, ListActiveTasksRequest, ListChildrenRequest, ListCompletedTasksRequest, ListQueuesRequest, ListSchedulesRequest, ListTasksRequest, ListWorkersRequest, PauseQueueRequest, PauseScheduleRequest, PurgeQueueRequest, QueueServiceClient, RegisterWorkerRequest, ReleaseTaskRequest, ResumeQueueRequest, ResumeScheduleRequest, RetryTaskRequest, RetryTasksRequest, RunTaskRequest, ScheduleServiceClient, StartTaskRequest, SubmitFlowRequest, SubmitTaskRequest, SubmitTasksRequest, TaskServiceClient, TriggerScheduleRequest, UpdateQueueRequest, UpdateScheduleRequest, WaitTaskRequest, WatchTaskLogsRequest, WatchTasksRequest, WorkerServiceClient } from './contract.js';
+import type { AppendTaskLogsResponse, CancelTaskResponse, ClaimTasksResponse, CompleteTaskResponse, CompleteTasksResponse, CreateScheduleResponse, DeleteQueueResponse, DeleteScheduleResponse, FailTaskResponse, GetQueueResponse, GetScheduleResponse, GetTaskLogsResponse, GetTaskResponse, GetWorkerResponse, HeartbeatResponse, ListActiveTasksResponse, ListChildrenResponse, ListCompletedTasksResponse, ListQueuesResponse, ListSchedulesResponse, ListTasksResponse, ListWorkersResponse, PauseQueueResponse, PauseScheduleResponse, PurgeQueueResponse, RegisterWorkerResponse, ReleaseTaskResponse, ResumeQueueResponse, ResumeScheduleResponse, RetryTaskResponse, RetryTasksResponse, RunTaskResponse, StartTaskResponse, SubmitFlowResponse, SubmitTaskResponse, SubmitTasksResponse, TaskEvent, TaskLogLine, TriggerScheduleResponse, UpdateQueueResponse, UpdateScheduleResponse, WaitTaskResponse, WatchTaskLogsResponse, WatchTasksResponse } from './contract.js';
 import { everyTaskNamed } from './flows.js';
 
 export interface WatchOptions {
@@ -37,13 +38,6 @@ interface Stubs {
   workers: WorkerServiceClient;
   queues: QueueServiceClient;
   schedules: ScheduleServiceClient;
-}
-
-/** Addresses as a list: one `host:port`, a comma-separated list of them, or an array. */
-export function parseAddresses(address: string | readonly string[]): string[] {
-  const list = (typeof address === 'string' ? address.split(',') : [...address]).map((a) => a.trim()).filter((a) => a !== '');
-  if (list.length === 0) throw new TypeError('BatonClient: give at least one server address (host:port)');
-  return list;
 }
 
 /**
@@ -365,6 +359,11 @@ export class BatonClient {
   /** Creates a schedule: its task is submitted once per tick of a cron expression or an interval. Never retried. */
   createSchedule(request: Input<typeof CreateScheduleRequest>, options?: CallOptions): Promise<CreateScheduleResponse> {
     return call(this, (o, cb) => this.schedules.createSchedule(CreateScheduleRequest.fromPartial(request), new grpc.Metadata(), o, cb), options ?? {}, false);
+  }
+
+  /** Replaces a schedule's definition in place, keeping its state; retried (the same update twice changes nothing more). */
+  updateSchedule(request: Input<typeof UpdateScheduleRequest>, options?: CallOptions): Promise<UpdateScheduleResponse> {
+    return call(this, (o, cb) => this.schedules.updateSchedule(UpdateScheduleRequest.fromPartial(request), new grpc.Metadata(), o, cb), options ?? {}, true);
   }
 
   /** One schedule, with its coming run times. */

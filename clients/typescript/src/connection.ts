@@ -59,3 +59,10 @@ export function connectionFor(options: ConnectionOptions = {}): Connection {
         ];
   return { credentials, interceptors };
 }
+
+/** Addresses as a list: one `host:port`, a comma-separated list of them, or an array. */
+export function parseAddresses(address: string | readonly string[]): string[] {
+  const list = (typeof address === 'string' ? address.split(',') : [...address]).map((a) => a.trim()).filter((a) => a !== '');
+  if (list.length === 0) throw new TypeError('BatonClient: give at least one server address (host:port)');
+  return list;
+}

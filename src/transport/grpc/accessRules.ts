@@ -98,6 +98,8 @@ const QUEUE_RULES: RulesOf<typeof QueueServiceService> = {
 
 const SCHEDULE_RULES: RulesOf<typeof ScheduleServiceService> = {
   createSchedule: { roles: admin, queues: (r) => one(r.task?.queue ?? '') },
+  // The task's queue must be this one (refused otherwise), so the schedule's queue is the one to hold.
+  updateSchedule: { roles: admin, queues: (r) => one(r.queue) },
   getSchedule: { roles: readTasks, queues: (r) => one(r.queue) },
   listSchedules: { roles: readTasks, queues: (r) => one(r.queue) },
   pauseSchedule: { roles: admin, queues: (r) => one(r.queue) },

@@ -2,17 +2,19 @@ import { invalidArgument } from '../../domain/errors.js';
 import type { SubmitInput } from '../../domain/inputs.js';
 import type { OverlapPolicy, Schedule } from '../../domain/scheduleStore.js';
 import { tickTaskId } from '../../domain/schedules.js';
-import type { Schedules } from '../../domain/schedules.js';
+import type { Schedules, UpdateScheduleInput } from '../../domain/schedules.js';
 import { isCron } from '../../domain/scheduleTimes.js';
 import type { CatchUpPolicy } from '../../domain/scheduleTimes.js';
 import type { Logger } from '../../log.js';
 import { durationToMs, msToDuration, msToTimestamp, submitInputFromProto, taskToProto } from './convert.js';
 import type {
   CatchUpPolicy as ProtoCatchUpPolicy,
+  CreateScheduleRequest,
   OverlapPolicy as ProtoOverlapPolicy,
   Schedule as ProtoSchedule,
   ScheduleServiceServer,
   SubmitTaskRequest,
+  UpdateScheduleRequest,
 } from './contract.js';
 import { unary } from './unary.js';
 
@@ -93,25 +95,33 @@ export function scheduleToProto({ spec, state }: Schedule): ProtoSchedule {
   };
 }
 
+/** The definition fields CreateSchedule and UpdateSchedule share, as the domain takes them. */
+function definitionFromProto(request: CreateScheduleRequest | UpdateScheduleRequest): Omit<UpdateScheduleInput, 'id'> {
+  const intervalMs = durationToMs(request.interval);
+  const misfireThresholdMs = durationToMs(request.misfire_threshold);
+  const overlap = fromProto(OVERLAP, request.overlap_policy, 'overlap_policy');
+  const catchUp = fromProto(CATCH_UP, request.catch_up_policy, 'catch_up_policy');
+  return {
+    cron: request.cron,
+    timeZone: request.time_zone,
+    catchUpLimit: request.catch_up_limit,
+    ...(request.task === undefined ? {} : { task: submitInputFromProto(request.task) }),
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+    ...(misfireThresholdMs === undefined ? {} : { misfireThresholdMs }),
+    ...(overlap === undefined ? {} : { overlap }),
+    ...(catchUp === undefined ? {} : { catchUp }),
+  };
+}
+
 export function scheduleServiceHandlers(schedules: Schedules, log: Logger): ScheduleServiceServer {
   return {
     createSchedule: unary(`${SERVICE}/CreateSchedule`, log, async (request) => {
-      const intervalMs = durationToMs(request.interval);
-      const misfireThresholdMs = durationToMs(request.misfire_threshold);
-      const overlap = fromProto(OVERLAP, request.overlap_policy, 'overlap_policy');
-      const catchUp = fromProto(CATCH_UP, request.catch_up_policy, 'catch_up_policy');
-      const schedule = await schedules.create({
-        id: request.schedule_id,
-        cron: request.cron,
-        timeZone: request.time_zone,
-        catchUpLimit: request.catch_up_limit,
-        paused: request.paused,
-        ...(request.task === undefined ? {} : { task: submitInputFromProto(request.task) }),
-        ...(intervalMs === undefined ? {} : { intervalMs }),
-        ...(misfireThresholdMs === undefined ? {} : { misfireThresholdMs }),
-        ...(overlap === undefined ? {} : { overlap }),
-        ...(catchUp === undefined ? {} : { catchUp }),
-      });
+      const schedule = await schedules.create({ ...definitionFromProto(request), id: request.schedule_id, paused: request.paused });
+      return { schedule: scheduleToProto(schedule) };
+    }),
+
+    updateSchedule: unary(`${SERVICE}/UpdateSchedule`, log, async (request) => {
+      const schedule = await schedules.update(request.queue, { ...definitionFromProto(request), id: request.schedule_id });
       return { schedule: scheduleToProto(schedule) };
     }),
 

@@ -15,7 +15,7 @@ import { resume } from './resume.js';
 import { retry } from './retry.js';
 import { retryFailed } from './retryFailed.js';
 import { run } from './run.js';
-import { scheduleCreate } from './scheduleCreate.js';
+import { scheduleCreate, scheduleUpdate } from './scheduleCreate.js';
 import { scheduleDelete, schedulePause, scheduleResume, scheduleTrigger } from './scheduleControl.js';
 import { scheduleGet } from './scheduleGet.js';
 import { scheduleList } from './scheduleList.js';
@@ -51,6 +51,7 @@ export const COMMANDS: readonly Command[] = [
   retryFailed,
   queueSet,
   scheduleCreate,
+  scheduleUpdate,
   scheduleList,
   scheduleGet,
   schedulePause,

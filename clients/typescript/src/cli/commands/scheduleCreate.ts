@@ -1,7 +1,7 @@
 import { durationFromMs } from '../../time.js';
 import type { Input } from '../../client.js';
 import type { CatchUpPolicy, CreateScheduleRequest, OverlapPolicy } from '../../contract.js';
-import type { Command, OptionSpec } from '../command.js';
+import type { Command, CommandContext, OptionSpec } from '../command.js';
 import { UsageError, durationOption, intOption, println, stringOption } from '../command.js';
 import { toJson } from '../format.js';
 import { SUBMIT_OPTIONS, submitRequestOf } from './submit.js';
@@ -36,8 +36,31 @@ const SCHEDULE_OPTIONS: Record<string, OptionSpec> = {
   'catch-up': { type: 'string', value: '<policy>', help: 'after downtime: none, last (default) or all' },
   'catch-up-limit': { type: 'string', value: '<n>', help: 'with --catch-up all: at most this many missed ticks (default 100)' },
   misfire: { type: 'string', value: '<duration>', help: 'a tick reached later than this is missed (default 10s)' },
-  paused: { type: 'boolean', help: 'create it paused' },
 };
+
+/** The definition fields create and update share; UpdateScheduleRequest has the same ones as CreateScheduleRequest. */
+type Definition = Omit<Input<typeof CreateScheduleRequest>, 'schedule_id' | 'paused'>;
+
+/** The schedule's definition from the flags and `<queue> [payload]`: what create takes, and update replaces. */
+async function definitionOf(ctx: CommandContext, queue: string, payload: string[]): Promise<Definition> {
+  const request: Definition = { task: await submitRequestOf({ ...ctx, args: [queue, ...payload] }) };
+  const cron = stringOption(ctx, 'cron');
+  if (cron !== undefined) request.cron = cron;
+  const zone = stringOption(ctx, 'tz');
+  if (zone !== undefined) request.time_zone = zone;
+  const every = durationOption(ctx, 'every');
+  if (every !== undefined) request.interval = durationFromMs(every);
+  if ((cron === undefined) === (every === undefined)) throw new UsageError('give exactly one of --cron and --every');
+  const overlap = choice(OVERLAP, stringOption(ctx, 'overlap'), 'overlap');
+  if (overlap !== undefined) request.overlap_policy = overlap;
+  const catchUp = choice(CATCH_UP, stringOption(ctx, 'catch-up'), 'catch-up');
+  if (catchUp !== undefined) request.catch_up_policy = catchUp;
+  const limit = intOption(ctx, 'catch-up-limit', 1, 1000);
+  if (limit !== undefined) request.catch_up_limit = limit;
+  const misfire = durationOption(ctx, 'misfire');
+  if (misfire !== undefined) request.misfire_threshold = durationFromMs(misfire);
+  return request;
+}
 
 export const scheduleCreate: Command = {
   name: 'schedule-create',
@@ -47,27 +70,30 @@ export const scheduleCreate: Command = {
     'Give --cron (with --tz) or --every. Each tick submits one task, id "<schedule-id>@<tick time>", however',
     'many Baton replicas run. The task options describe the task each tick submits.',
   ].join('\n'),
+  options: { ...SCHEDULE_OPTIONS, paused: { type: 'boolean', help: 'create it paused' }, ...TEMPLATE_OPTIONS },
+  async run(ctx) {
+    const [queue = '', scheduleId = '', ...payload] = ctx.args;
+    const definition = await definitionOf(ctx, queue, payload);
+    const request = { ...definition, schedule_id: scheduleId, paused: ctx.options.paused === true };
+    const { schedule } = await ctx.client.createSchedule(request, ctx.call);
+    if (!schedule) throw new Error('the server returned no schedule');
+    println(ctx.io.stdout, ctx.json ? JSON.stringify(toJson(schedule)) : scheduleText(schedule));
+  },
+};
+
+export const scheduleUpdate: Command = {
+  name: 'schedule-update',
+  summary: "replace a schedule's definition in place, keeping its state (paused, last run, create time)",
+  positionals: ['<queue>', '<schedule-id>', '[payload]'],
+  details: [
+    'Takes the options of schedule-create (but --paused) and replaces the whole definition: an option left out',
+    'gets its default, not the current value. The next run is the new definition\'s first tick after now.',
+  ].join('\n'),
   options: { ...SCHEDULE_OPTIONS, ...TEMPLATE_OPTIONS },
   async run(ctx) {
     const [queue = '', scheduleId = '', ...payload] = ctx.args;
-    const task = await submitRequestOf({ ...ctx, args: [queue, ...payload] });
-    const request: Input<typeof CreateScheduleRequest> = { schedule_id: scheduleId, task, paused: ctx.options.paused === true };
-    const cron = stringOption(ctx, 'cron');
-    if (cron !== undefined) request.cron = cron;
-    const zone = stringOption(ctx, 'tz');
-    if (zone !== undefined) request.time_zone = zone;
-    const every = durationOption(ctx, 'every');
-    if (every !== undefined) request.interval = durationFromMs(every);
-    if ((cron === undefined) === (every === undefined)) throw new UsageError('give exactly one of --cron and --every');
-    const overlap = choice(OVERLAP, stringOption(ctx, 'overlap'), 'overlap');
-    if (overlap !== undefined) request.overlap_policy = overlap;
-    const catchUp = choice(CATCH_UP, stringOption(ctx, 'catch-up'), 'catch-up');
-    if (catchUp !== undefined) request.catch_up_policy = catchUp;
-    const limit = intOption(ctx, 'catch-up-limit', 1, 1000);
-    if (limit !== undefined) request.catch_up_limit = limit;
-    const misfire = durationOption(ctx, 'misfire');
-    if (misfire !== undefined) request.misfire_threshold = durationFromMs(misfire);
-    const { schedule } = await ctx.client.createSchedule(request, ctx.call);
+    const definition = await definitionOf(ctx, queue, payload);
+    const { schedule } = await ctx.client.updateSchedule({ ...definition, queue, schedule_id: scheduleId }, ctx.call);
     if (!schedule) throw new Error('the server returned no schedule');
     println(ctx.io.stdout, ctx.json ? JSON.stringify(toJson(schedule)) : scheduleText(schedule));
   },
