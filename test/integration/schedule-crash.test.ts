@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Lifecycle } from '../../src/domain/lifecycle.js';
 import { ScheduleRunner } from '../../src/domain/scheduleRunner.js';
 import type { ScheduleStore } from '../../src/domain/scheduleStore.js';
-import { lifecycleTasks, tickTaskId } from '../../src/domain/schedules.js';
+import { lifecycleTasks, Schedules, tickTaskId } from '../../src/domain/schedules.js';
 import { createRedisClient } from '../../src/store/redis.js';
 import type { RedisClient } from '../../src/store/redis.js';
 import { RedisCalls } from '../../src/store/redisCalls.js';
@@ -54,6 +54,14 @@ describe('a schedule tick survives a crash between its submit and its advance, a
     });
     return toMs(schedule?.next_run_time);
   }
+
+  /** UpdateSchedule as the server does it, at a chosen time: an interval of `intervalMs` and a task of `type`. */
+  const updateAt = (queue: string, id: string, intervalMs: number, type: string, nowMs: number): Promise<unknown> =>
+    new Schedules(store, lifecycleTasks(lifecycle), 1024 * 1024).update(
+      queue,
+      { id, cron: '', timeZone: '', intervalMs, task: { queue, taskId: '', payload: Buffer.alloc(0), metadata: {}, priority: 0, maxAttempts: 0, type }, overlap: 'ALLOW', catchUp: 'ALL', catchUpLimit: 0 },
+      nowMs,
+    );
 
   it('a runner that dies after submitting leaves the tick due; the next pass finds its task and moves on: one task', async () => {
     const queue = uniqueQueue('crash');
@@ -113,5 +121,47 @@ describe('a schedule tick survives a crash between its submit and its advance, a
     assert.equal((await store.get(queue, 'healthy'))?.state.nextRunTime, healthyTick + 3_600_000, 'the healthy one fired meanwhile');
     await oneAtATime.runOnce(now + 1_000);
     assert.equal(errors.length, 2, 'tried again once the backoff passed');
+  });
+
+  it('an update landing between a pass\'s submit and its advance: the old tick fired once and is the last run; the new next tick stays', async () => {
+    const queue = uniqueQueue('update-mid-pass');
+    const firstTick = await hourly(queue, 'hourly');
+    let updatedNext = 0;
+    // The update lands after this pass submitted the old definition's tick, before it moves the schedule.
+    const interrupted: ScheduleStore = Object.assign(Object.create(store) as RedisScheduleStore, {
+      advance: async (...args: Parameters<ScheduleStore['advance']>) => {
+        await updateAt(queue, 'hourly', 1_800_000, 'new', firstTick + 150);
+        updatedNext = (await store.get(queue, 'hourly'))?.state.nextRunTime ?? 0;
+        assert.equal(await store.advance(...args), false, 'the stale pass does not move the updated schedule');
+        return false;
+      },
+    });
+    await runner(interrupted).runOnce(firstTick + 100);
+    const ticks = await tickTasks(server.client, queue, 'hourly');
+    assert.deepEqual(ticks.map((t) => [t.task.id, t.task.type]), [[tickTaskId('hourly', firstTick), '']], 'fired once, as the old definition');
+    const state = (await store.get(queue, 'hourly'))?.state;
+    assert.equal(state?.lastRunTime, firstTick, 'its task is the last run the overlap policy sees');
+    assert.equal(state.nextRunTime, updatedNext);
+    assert.equal(updatedNext, firstTick + 1_800_000, "the new interval's first tick after the update, counted from the create time");
+  });
+
+  it('an update whose next tick is one the old definition already fired does not fire it again', async () => {
+    const queue = uniqueQueue('update-refire');
+    const firstTick = await hourly(queue, 'hourly');
+    // The old definition's tick fired, but its pass died before moving the schedule.
+    const crashing: ScheduleStore = Object.assign(Object.create(store) as RedisScheduleStore, {
+      advance: () => Promise.reject(new Error('killed before the advance')),
+    });
+    await runner(crashing, []).runOnce(firstTick + 100);
+    // A replica whose clock is behind updates it: every 30 minutes from the create time, so its next tick is that one.
+    await updateAt(queue, 'hourly', 1_800_000, 'new', firstTick - 1);
+    assert.equal((await store.get(queue, 'hourly'))?.state.nextRunTime, firstTick);
+
+    await runner(store).runOnce(firstTick + 200);
+    const ticks = await tickTasks(server.client, queue, 'hourly');
+    assert.deepEqual(ticks.map((t) => [t.task.id, t.task.type]), [[tickTaskId('hourly', firstTick), '']], 'one task for the tick, the old one');
+    const state = (await store.get(queue, 'hourly'))?.state;
+    assert.equal(state?.lastRunTime, firstTick);
+    assert.equal(state.nextRunTime, firstTick + 1_800_000, 'then the new definition goes on');
   });
 });
