@@ -59,4 +59,30 @@ describe('baton CLI: schedules', () => {
     assert.notEqual(cron.code, 0);
     assert.match(cron.stderr, /INVALID_ARGUMENT: cron: /);
   });
+
+  it('schedule-update replaces the definition with the flags of schedule-create and keeps the state', async () => {
+    const queue = uniqueQueue('cli-schedule-update');
+    const created = await baton('schedule-create', queue, 'nightly', '--cron', '0 3 * * *', '--paused', '--json');
+    assert.equal(created.code, 0, created.stderr);
+    const before = JSON.parse(created.stdout) as { create_time: string };
+    const updated = await baton('schedule-update', queue, 'nightly', '{"v":2}', '--every', '90s', '--type', 'report', '--overlap', 'allow', '--json');
+    assert.equal(updated.code, 0, updated.stderr);
+    const json = JSON.parse(updated.stdout) as { cron: string; interval: unknown; paused: boolean; create_time: string; task: { type: string } };
+    assert.equal(json.cron, '');
+    assert.equal(json.task.type, 'report');
+    assert.equal(json.paused, true, 'still paused');
+    assert.equal(json.create_time, before.create_time);
+    const text = await baton('schedule-get', queue, 'nightly');
+    assert.match(text.stdout, /when\s+every 1m30s/);
+    assert.match(text.stdout, /overlap\s+allow/);
+
+    const missing = await baton('schedule-update', queue, 'missing', '--every', '1m');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /NOT_FOUND: schedule "missing" not found/);
+    const both = await baton('schedule-update', queue, 'nightly', '--cron', '* * * * *', '--every', '1m');
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give exactly one of --cron and --every/);
+    const paused = await baton('schedule-update', queue, 'nightly', '--every', '1m', '--paused');
+    assert.equal(paused.code, 2, 'pausing is schedule-pause\'s');
+  });
 });
