@@ -90,12 +90,13 @@ describe('the Python SDK against a real Baton', () => {
     assert.equal((await server.client.getTask({ queue, task_id: ids[0] ?? '' })).task?.unique_key, 'once');
   });
 
-  it('creates, reads, lists, triggers, pauses, resumes and deletes a schedule', TEST_TIMEOUT, async () => {
+  it('creates, updates, reads, lists, triggers, pauses, resumes and deletes a schedule', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('py-schedules');
     const seen = JSON.parse(await runPython(SCHEDULES, [server.baton.grpcAddress, queue])) as Record<string, unknown>;
     assert.deepEqual({ ...seen, manual: typeof seen.manual === 'string' && seen.manual.startsWith('nightly@manual-') }, {
       created: 'nightly',
       zone: 'Europe/Berlin',
+      updated: ['0 0 4 * * *', 'report-v2', true],
       next_runs: 3,
       listed: ['nightly'],
       manual: true,

@@ -14,6 +14,9 @@ with Client(server) as client:
     created = client.create_schedule(
         schedule_id="nightly", cron="0 30 2 * * *", time_zone="Europe/Berlin", task={"queue": queue, "payload": "report"}
     ).schedule
+    updated = client.update_schedule(
+        queue=queue, schedule_id="nightly", cron="0 0 4 * * *", time_zone="Europe/Berlin", task={"queue": queue, "payload": "report-v2"}
+    ).schedule
     got = client.get_schedule(queue=queue, schedule_id="nightly", next_run_count=3)
     listed = client.list_schedules(queue=queue).schedules
     manual = client.trigger_schedule(queue=queue, schedule_id="nightly").task
@@ -30,6 +33,7 @@ with Client(server) as client:
             {
                 "created": created.schedule_id,
                 "zone": created.time_zone,
+                "updated": [updated.cron, updated.task.payload.decode(), updated.create_time == created.create_time],
                 "next_runs": len(got.next_run_times),
                 "listed": [s.schedule_id for s in listed],
                 "manual": manual.id,
