@@ -145,6 +145,16 @@ describe('the Go SDK against a real Baton', () => {
     assert.equal(stdout.match(/^--- PASS: TestFlowServer/gm)?.length, 3, stdout);
   });
 
+  it('go test against this server: UpdateSchedule replaces the definition and keeps the state', { timeout: 120_000 }, async () => {
+    const env = { ...process.env, BATON_TEST_SERVER: first.baton.grpcAddress };
+    const { stdout } = await run('bash', [join(ROOT, 'clients/go/test.sh'), '-run', '^TestScheduleServer', '-v'], { env }).catch((error: unknown) => {
+      const output = error as { stdout?: string };
+      throw new Error(`go test failed:\n${output.stdout ?? String(error)}`);
+    });
+    assert.match(stdout, /^ok\s/m);
+    assert.equal(stdout.match(/^--- PASS: TestScheduleServer/gm)?.length, 1, stdout);
+  });
+
   it('a worker of concurrency 4 completes 20 tasks once each, results byte-exact, each on attempt 1', TEST_TIMEOUT, async () => {
     const queue = uniqueQueue('go-echo');
     const worker = demo(queue, 'go-echo');
