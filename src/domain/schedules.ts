@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { BatonError, invalidArgument } from './errors.js';
 import type { SubmitInput } from './inputs.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -94,6 +95,11 @@ function cadenceOf(input: UpdateScheduleInput, nowMs: number): Cadence {
   return checkCron(input.cron, checkTimeZone(input.timeZone === '' ? 'UTC' : input.timeZone), nowMs);
 }
 
+/** Equal as stored: JSON drops unset fields, and object key order does not count. */
+function sameSpec(a: ScheduleSpec, b: ScheduleSpec): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+}
+
 /** Schedules as their RPCs see them: validation, defaults, and the store's atomic steps. */
 export class Schedules {
   constructor(
@@ -127,10 +133,14 @@ export class Schedules {
     if (checked.task.queue !== queue) {
       throw invalidArgument('task.queue', `"${checked.task.queue}" must be the schedule's queue "${queue}"`);
     }
-    const { spec: current } = await this.get(queue, id);
+    const schedule = await this.get(queue, id);
+    const current = schedule.spec;
     const { cadence } = checked;
     const definition = { ...checked, cadence: isCron(cadence) ? cadence : { ...cadence, anchorMs: current.createTime } };
     const spec: ScheduleSpec = { queue, id, ...definition, createTime: current.createTime };
+    // The definition it has: nothing to do. A config sync updating every schedule on each deploy then never moves a
+    // due tick that a pass has yet to fire.
+    if (sameSpec(spec, current)) return schedule;
     const outcome = await this.store.update(spec, nextTick(spec.cadence, nowMs));
     if (outcome === 'missing') throw new BatonError('NOT_FOUND', `schedule "${id}" not found in queue "${queue}"`);
     if (outcome === 'replaced') {

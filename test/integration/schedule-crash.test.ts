@@ -164,4 +164,19 @@ describe('a schedule tick survives a crash between its submit and its advance, a
     assert.equal(state?.lastRunTime, firstTick);
     assert.equal(state.nextRunTime, firstTick + 1_800_000, 'then the new definition goes on');
   });
+
+  it('an update with the definition the schedule has changes nothing, not even a due tick a pass has yet to fire', async () => {
+    const queue = uniqueQueue('update-same');
+    const firstTick = await hourly(queue, 'hourly');
+    const task = { queue, taskId: '', payload: Buffer.alloc(0), metadata: {}, priority: 0, maxAttempts: 0, type: '' };
+    const same = { id: 'hourly', cron: '', timeZone: '', intervalMs: 3_600_000, task, overlap: 'ALLOW' as const, catchUp: 'ALL' as const, catchUpLimit: 0 };
+    const schedules = new Schedules(store, lifecycleTasks(lifecycle), 1024 * 1024);
+    await schedules.update(queue, same, firstTick + 100);
+    assert.equal((await store.get(queue, 'hourly'))?.state.nextRunTime, firstTick, 'still due');
+    await runner(store).runOnce(firstTick + 200);
+    assert.deepEqual((await tickTasks(server.client, queue, 'hourly')).map((t) => t.tick), [firstTick]);
+
+    await schedules.update(queue, { ...same, intervalMs: 1_800_000 }, firstTick + 300);
+    assert.equal((await store.get(queue, 'hourly'))?.state.nextRunTime, firstTick + 1_800_000, 'a new definition: its first tick after now');
+  });
 });

@@ -25,7 +25,8 @@ type ScheduleServiceClient interface {
 	// schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
 	// state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
 	// the old definition that is running). Its next tick is the first of the new definition after now; an interval
-	// schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+	// schedule keeps counting from create_time. A tick the old definition fired is never fired again. An update with
+	// the definition the schedule already has changes nothing (not even next_run_time).
 	UpdateSchedule(ctx context.Context, in *UpdateScheduleRequest, opts ...grpc.CallOption) (*UpdateScheduleResponse, error)
 	// Schedules by queue and id, one queue's or every queue's.
 	ListSchedules(ctx context.Context, in *ListSchedulesRequest, opts ...grpc.CallOption) (*ListSchedulesResponse, error)
@@ -131,7 +132,8 @@ type ScheduleServiceServer interface {
 	// schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
 	// state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
 	// the old definition that is running). Its next tick is the first of the new definition after now; an interval
-	// schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+	// schedule keeps counting from create_time. A tick the old definition fired is never fired again. An update with
+	// the definition the schedule already has changes nothing (not even next_run_time).
 	UpdateSchedule(context.Context, *UpdateScheduleRequest) (*UpdateScheduleResponse, error)
 	// Schedules by queue and id, one queue's or every queue's.
 	ListSchedules(context.Context, *ListSchedulesRequest) (*ListSchedulesResponse, error)

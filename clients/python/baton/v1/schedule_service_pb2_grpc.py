@@ -85,7 +85,8 @@ class ScheduleServiceServicer(object):
     schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
     state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
     the old definition that is running). Its next tick is the first of the new definition after now; an interval
-    schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+    schedule keeps counting from create_time. A tick the old definition fired is never fired again. An update with
+    the definition the schedule already has changes nothing (not even next_run_time).
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')

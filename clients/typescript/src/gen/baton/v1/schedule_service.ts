@@ -1854,7 +1854,8 @@ export const ScheduleServiceService = {
    * schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
    * state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
    * the old definition that is running). Its next tick is the first of the new definition after now; an interval
-   * schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+   * schedule keeps counting from create_time. A tick the old definition fired is never fired again. An update with
+   * the definition the schedule already has changes nothing (not even next_run_time).
    */
   updateSchedule: {
     path: "/baton.v1.ScheduleService/UpdateSchedule" as const,
@@ -1937,7 +1938,8 @@ export interface ScheduleServiceServer extends UntypedServiceImplementation {
    * schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
    * state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
    * the old definition that is running). Its next tick is the first of the new definition after now; an interval
-   * schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+   * schedule keeps counting from create_time. A tick the old definition fired is never fired again. An update with
+   * the definition the schedule already has changes nothing (not even next_run_time).
    */
   updateSchedule: handleUnaryCall<UpdateScheduleRequest, UpdateScheduleResponse>;
   /** Schedules by queue and id, one queue's or every queue's. */
@@ -1990,7 +1992,8 @@ export interface ScheduleServiceClient extends Client {
    * schedule never ceases to exist); NOT_FOUND if there is no such schedule. It keeps the schedule's identity and
    * state: create_time, paused, the last tick's run time and task (so SKIP and CANCEL_PREVIOUS still see a task of
    * the old definition that is running). Its next tick is the first of the new definition after now; an interval
-   * schedule keeps counting from create_time. A tick the old definition fired is never fired again.
+   * schedule keeps counting from create_time. A tick the old definition fired is never fired again. An update with
+   * the definition the schedule already has changes nothing (not even next_run_time).
    */
   updateSchedule(
     request: UpdateScheduleRequest,
