@@ -123,5 +123,11 @@ describe('access rules', () => {
     assert.deepEqual(queuesOf('/baton.v1.TaskService/RunTask', { task: { queue: 'r' } }), ['r']);
     assert.deepEqual(queuesOf('/baton.v1.ScheduleService/CreateSchedule', { task: { queue: 's' } }), ['s']);
     assert.deepEqual(queuesOf('/baton.v1.ScheduleService/ListSchedules', { queue: '' }), [ALL_QUEUES]);
+    assert.deepEqual(queuesOf('/baton.v1.ScheduleService/UpdateSchedule', { queue: 'u', task: { queue: 'u' } }), ['u']);
+  });
+
+  it('UpdateSchedule needs what CreateSchedule needs', () => {
+    const rolesOf = (method: string): unknown => ACCESS_RULES.get(`/baton.v1.ScheduleService/${method}`)?.roles;
+    assert.deepEqual(rolesOf('UpdateSchedule'), rolesOf('CreateSchedule'));
   });
 });
