@@ -19,30 +19,58 @@ export function randomBytesPooled(size: number): Buffer {
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-const RANDOM_BITS = 80n;
+const RANDOM_BYTES = 10;
 
-function encode(value: bigint, length: number): string {
+let lastTime = -1;
+/** The random part of the last id, 80 bits as 10 bytes, most significant first. */
+const lastRandom = new Uint8Array(RANDOM_BYTES);
+
+/** 48 bits of milliseconds as 10 characters (exact: a double holds them), most significant first. */
+function encodeTime(ms: number): string {
   let out = '';
-  for (let i = 0; i < length; i++) {
-    out = CROCKFORD.charAt(Number(value & 31n)) + out;
-    value >>= 5n;
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD.charAt(ms % 32) + out;
+    ms = Math.floor(ms / 32);
   }
   return out;
 }
 
-let lastTime = -1;
-let lastRandom = 0n;
+/** The 80 random bits as 16 characters of 5 bits, most significant first. */
+function encodeRandom(): string {
+  let out = '';
+  let bits = 0;
+  let pending = 0;
+  for (const byte of lastRandom) {
+    pending = (pending << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += CROCKFORD.charAt((pending >> bits) & 31);
+    }
+    pending &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+/** Adds one to the random part, wrapping to zero past its largest value. */
+function incrementRandom(): void {
+  for (let i = RANDOM_BYTES - 1; i >= 0; i--) {
+    lastRandom[i] = ((lastRandom[i] ?? 0) + 1) & 0xff;
+    if (lastRandom[i] !== 0) return;
+  }
+}
 
 /**
  * A ULID: 48 bits of milliseconds and 80 random bits in Crockford base32, 26 characters that sort by creation
  * time. Within one millisecond the random part is incremented, so ids from one process sort in creation order.
+ * Encoded with plain numbers and bytes rather than BigInt: every submitted task without an id of its own takes one.
  */
 export function newTaskId(now = Date.now()): string {
   if (now <= lastTime) {
-    lastRandom = (lastRandom + 1n) & ((1n << RANDOM_BITS) - 1n);
+    incrementRandom();
   } else {
     lastTime = now;
-    lastRandom = BigInt(`0x${randomBytesPooled(10).toString('hex')}`);
+    lastRandom.set(randomBytesPooled(RANDOM_BYTES));
   }
-  return encode(BigInt(lastTime), 10) + encode(lastRandom, 16);
+  return encodeTime(lastTime) + encodeRandom();
 }

@@ -18,6 +18,23 @@ describe('generated task ids', () => {
     assert.equal(new Set(ids).size, ids.length);
     assert.ok(newTaskId(1_700_000_000_001) > (ids.at(-1) ?? ''));
   });
+
+  it('encode the time and the random part as the ULID spec does: big-endian Crockford base32', () => {
+    const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const reference = (value: bigint, length: number): string =>
+      Array.from({ length }, (_, i) => crockford.charAt(Number((value >> BigInt(5 * (length - 1 - i))) & 31n))).join('');
+    const value = (text: string): bigint => Array.from(text).reduce((n, c) => n * 32n + BigInt(crockford.indexOf(c)), 0n);
+    // Later times than any id made so far in this process: an earlier one would keep the last time.
+    for (const ms of [1_800_000_000_000, 2 ** 47 + 12_345, 2 ** 48 - 2]) {
+      const id = newTaskId(ms);
+      assert.equal(id.slice(0, 10), reference(BigInt(ms), 10), `the time ${ms}`);
+      assert.equal(reference(value(id.slice(10)), 16), id.slice(10));
+    }
+    // Within one millisecond the random part counts up by one, carrying across its bytes.
+    const a = newTaskId(2 ** 48 - 1);
+    const b = newTaskId(2 ** 48 - 1);
+    assert.equal(value(b.slice(10)), (value(a.slice(10)) + 1n) % 2n ** 80n);
+  });
 });
 
 describe('pooled random bytes', () => {
