@@ -189,6 +189,8 @@ export interface ChangeListener {
   wake(queue: string): void;
   /** New events were appended to `queue`'s stream. */
   eventsAdded(queue: string): void;
+  /** The queue's partition count changed. */
+  partitionsChanged?(queue: string): void;
   /** The subscriber connection was lost and is back: notices sent meanwhile were missed. */
   resubscribed(): void;
 }

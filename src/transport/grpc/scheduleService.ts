@@ -54,6 +54,7 @@ function templateToProto(task: SubmitInput): SubmitTaskRequest {
     max_attempts: task.maxAttempts,
     lease_duration: task.leaseDurationMs === undefined ? undefined : msToDuration(task.leaseDurationMs),
     concurrency_key: task.concurrencyKey ?? '',
+    partition_key: task.partitionKey ?? '',
     expire_time: undefined,
     retry_policy:
       policy === undefined
