@@ -79,7 +79,7 @@ export class PartitionedQueueStore implements QueueStore {
   async getQueue(queue: string, liveWindowMs: number): Promise<QueueInfo> {
     const first = await this.store.getQueue(queue, liveWindowMs);
     const history = first.partitionHistory ?? [1];
-    if (history.length === 1) return mergeInfo(first, []);
+    if ((history.at(-1) ?? 1) === 1) return mergeInfo(first, []);
     const addresses = this.directory.layout.partitionAddresses(queue, history).slice(1);
     return mergeInfo(first, await this.store.getQueues(addresses, liveWindowMs));
   }
@@ -87,7 +87,7 @@ export class PartitionedQueueStore implements QueueStore {
   async getQueues(queues: readonly string[], liveWindowMs: number): Promise<QueueInfo[]> {
     const firsts = await this.store.getQueues(queues, liveWindowMs);
     const more = firsts.map((info) =>
-      (info.partitionHistory ?? [1]).length === 1 ? [] : this.directory.layout.partitionAddresses(info.name, info.partitionHistory ?? [1]).slice(1),
+      (info.partitionHistory?.at(-1) ?? 1) === 1 ? [] : this.directory.layout.partitionAddresses(info.name, info.partitionHistory ?? [1]).slice(1),
     );
     const others = more.some((addresses) => addresses.length > 0) ? await this.store.getQueues(more.flat(), liveWindowMs) : [];
     let next = 0;
@@ -153,9 +153,13 @@ export class PartitionedQueueStore implements QueueStore {
     }
     if (partitions < count) throw new BatonError('FAILED_PRECONDITION', `settings.partitions: cannot be lowered from ${count} to ${partitions}`);
     if (changed) for (const address of current.addresses) await this.store.updateQueue(address, rest);
-    const partitionHistory = [...current.history, partitions];
+    const first = await this.store.getQueue(queue, 0);
+    // A queue holding no task yet has no task to find under its old count: it starts from the new one, and a task
+    // id of the caller's is then looked for in one place only.
+    const empty = count === 1 && Object.values(first.counts).every((n) => n === 0);
+    const partitionHistory = empty ? [partitions] : [...current.history, partitions];
     const addresses = this.directory.layout.partitionAddresses(queue, partitionHistory);
-    const base = settingsOf(await this.store.getQueue(queue, 0));
+    const base = settingsOf(first);
     for (const address of addresses.slice(count)) await this.store.updateQueue(address, { ...base, partitionHistory });
     for (const address of [...addresses.slice(1, count), queue]) await this.store.updateQueue(address, { partitionHistory });
     this.directory.forget(queue);

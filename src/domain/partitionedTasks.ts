@@ -34,6 +34,9 @@ function withoutCursor(query: ListQuery): ListQuery {
   return rest;
 }
 
+/** Claims in a row a worker takes from one partition that fills them, before it moves to the next. */
+const STICKY_CLAIMS = 8;
+
 const isNotFound = (error: unknown): boolean => error instanceof BatonError && error.code === 'NOT_FOUND';
 
 /**
@@ -42,12 +45,14 @@ const isNotFound = (error: unknown): boolean => error instanceof BatonError && e
  * unpartitioned queue always has.
  *
  * Ordering: each partition keeps its own order (highest priority first, then oldest); a claim takes from the
- * partitions in turn, starting one further each call, so no partition starves, but there is no priority or FIFO
- * order across partitions.
+ * partitions in turn, from a start that moves on at least every STICKY_CLAIMS claims of a worker (see claimStart),
+ * so no partition starves, but there is no priority or FIFO order across partitions.
  */
 export class PartitionedTaskStore implements TaskStore {
   /** Per queue, where the next round-robin submit and the next claim start. */
   private readonly turns = new Map<string, { submit: number; claim: number }>();
+  /** Per queue and worker, the partition its claims stay on, and how many claims in a row it filled there. */
+  private readonly staying = new Map<string, { partition: number; claims: number }>();
 
   constructor(
     private readonly store: TaskStore,
@@ -113,14 +118,15 @@ export class PartitionedTaskStore implements TaskStore {
   async claim(queue: string, request: ClaimQuery): Promise<ClaimOutcome> {
     const { addresses } = await this.directory.of(queue);
     if (addresses.length === 1) return this.store.claim(queue, request);
-    const turn = this.turn(queue);
-    const start = turn.claim++ % addresses.length;
+    const start = this.claimStart(queue, request.workerId, addresses.length);
     const outcome: ClaimOutcome = { claimed: [], expiries: { leasesExpired: 0, leasesExhausted: 0, leasesCancelled: 0, tasksExpired: 0 } };
     let failure: Error | undefined;
+    let firstFilled = false;
     for (let i = 0; i < addresses.length && outcome.claimed.length < request.maxTasks; i++) {
       const address = addresses[(start + i) % addresses.length] ?? queue;
       try {
         const part = await this.store.claim(address, { ...request, maxTasks: request.maxTasks - outcome.claimed.length });
+        if (i === 0) firstFilled = part.claimed.length >= request.maxTasks;
         outcome.claimed.push(...part.claimed);
         for (const key of ['leasesExpired', 'leasesExhausted', 'leasesCancelled', 'tasksExpired'] as const) outcome.expiries[key] += part.expiries[key];
         const due = minDue(outcome.due, part.due);
@@ -134,7 +140,34 @@ export class PartitionedTaskStore implements TaskStore {
       }
     }
     if (outcome.claimed.length === 0 && failure !== undefined) throw failure;
+    this.claimed(queue, request.workerId, start, firstFilled);
     return outcome;
+  }
+
+  /**
+   * Where a worker's claim starts: where its last claim started, if that partition filled it and the worker has
+   * not taken STICKY_CLAIMS claims in a row there; else the replica's next turn. Consecutive claims of a worker then
+   * come from one partition, so its completions, sent in batches, go to one partition's script; the cap keeps every
+   * partition served while others have tasks.
+   */
+  private claimStart(queue: string, workerId: string, count: number): number {
+    const stay = this.staying.get(`${queue}\0${workerId}`);
+    if (stay && stay.claims < STICKY_CLAIMS && stay.partition < count) return stay.partition;
+    return this.turn(queue).claim++ % count;
+  }
+
+  private claimed(queue: string, workerId: string, partition: number, filled: boolean): void {
+    const key = `${queue}\0${workerId}`;
+    if (!filled) {
+      this.staying.delete(key);
+      return;
+    }
+    const stay = this.staying.get(key);
+    if (stay?.partition === partition && stay.claims < STICKY_CLAIMS) stay.claims += 1;
+    else {
+      if (this.staying.size >= 100_000) this.staying.clear();
+      this.staying.set(key, { partition, claims: 1 });
+    }
   }
 
   async start(task: NewTask, request: StartQuery): Promise<StartOutcome> {
