@@ -83,8 +83,19 @@ async function round(client: BatonClient, redis: TestRedis, serverPid: number, p
   await inFlight(batches, 4, (requests) => client.submitTasks({ requests }));
   const submitMs = performance.now() - submitStart;
   const start = performance.now();
-  const worker = createWorker({ client, queues: queue, concurrency: CONCURRENCY, handler: () => undefined });
+  let handled = 0;
+  const worker = createWorker({
+    client,
+    queues: queue,
+    concurrency: CONCURRENCY,
+    handler: () => {
+      handled += 1;
+    },
+  });
   void worker.run();
+  // Counted here until the last task ran, so that watching costs Redis nothing meanwhile (a GetQueue of a
+  // partitioned queue reads every partition); then until its completion is stored.
+  await until(() => Promise.resolve(handled >= TASKS));
   await until(async () => (await client.getQueue({ queue })).queue?.counts?.succeeded === TASKS);
   const processMs = performance.now() - start;
   await worker.close(0);

@@ -21,8 +21,11 @@ const OFFSET_PER_PARTITION = 1e12;
 /** The settings a new partition copies from partition 0 before it takes any task. */
 function settingsOf(info: QueueInfo): QueueChanges {
   const { settings } = info;
+  // Only what differs from a new partition's own state: a pause or a key rate written as "none" would be
+  // announced on its stream as a change.
   return {
-    paused: info.paused,
+    ...(info.paused ? { paused: true } : {}),
+    ...(settings.keyRateLimit ? { keyRateLimit: settings.keyRateLimit } : {}),
     maxAttempts: settings.maxAttempts,
     leaseDurationMs: settings.leaseDurationMs,
     retentionMs: settings.retentionMs,
@@ -30,7 +33,6 @@ function settingsOf(info: QueueInfo): QueueChanges {
     eventRetention: settings.eventRetention,
     eventMaxAgeMs: settings.eventMaxAgeMs,
     concurrencyKeyLimit: settings.concurrencyKeyLimit,
-    keyRateLimit: settings.keyRateLimit ?? null,
   };
 }
 
