@@ -300,22 +300,31 @@ export class PartitionedTaskStore implements TaskStore {
    * resubmit after a count change finds the first submit.
    */
   private async place(queue: string, parts: Partitioning, tasks: NewTask[]): Promise<{ address: string; items: { index: number; task: NewTask }[] }[]> {
-    const turn = this.turn(queue);
-    const roundRobin = turn.submit++ % parts.addresses.length;
+    const roundRobin = this.turn(queue).submit++ % parts.addresses.length;
     const groups = new Map<string, { index: number; task: NewTask }[]>();
-    await Promise.all(
-      tasks.map(async (task, index) => {
-        const partition = this.placeOne(task, parts, roundRobin);
-        let address = parts.addresses[partition] ?? queue;
-        let placed = task;
-        if (task.generatedId) {
-          placed = { ...task, id: idInPartition(task.id, partition) };
-        } else if (parts.history.length > 1 && !task.concurrencyKey && !task.unique && !task.partitionKey) {
-          address = (await this.olderHome(queue, task.id, parts, address)) ?? address;
-        }
-        groups.set(address, [...(groups.get(address) ?? []), { index, task: placed }]);
-      }),
-    );
+    const add = (address: string, index: number, task: NewTask): void => {
+      const group = groups.get(address);
+      if (group) group.push({ index, task });
+      else groups.set(address, [{ index, task }]);
+    };
+    const lookups: Promise<void>[] = [];
+    tasks.forEach((task, index) => {
+      const partition = this.placeOne(task, parts, roundRobin);
+      const address = parts.addresses[partition] ?? queue;
+      if (task.generatedId) {
+        add(address, index, partition === 0 ? task : { ...task, id: idInPartition(task.id, partition) });
+      } else if (parts.history.length > 1 && !task.concurrencyKey && !task.unique && !task.partitionKey) {
+        lookups.push(
+          this.olderHome(queue, task.id, parts, address).then((home) => {
+            add(home ?? address, index, task);
+          }),
+        );
+      } else {
+        add(address, index, task);
+      }
+    });
+    if (lookups.length === 0) return [...groups].map(([address, items]) => ({ address, items }));
+    await Promise.all(lookups);
     return [...groups].map(([address, items]) => ({ address, items: items.sort((a, b) => a.index - b.index) }));
   }
 

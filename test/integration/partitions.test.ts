@@ -88,6 +88,17 @@ describe('partitioned queues on 3 masters', () => {
     assert.ok(spread.filter((n) => n > 0).length > 1, `ids hash over the partitions (${spread.join(',')})`);
   });
 
+  it('starts a task by id (StartTask) in its partition, and a second start finds it there', async () => {
+    const queue = await partitioned('start');
+    const started = await client().startTask({ queue, task_id: 'job-1', worker_id: 'w' });
+    assert.equal(started.created, true);
+    const again = await client().startTask({ queue, task_id: 'job-1', worker_id: 'w', lease_token: started.lease_token });
+    assert.equal(again.created, false);
+    await client().completeTask({ queue, task_id: 'job-1', lease_token: again.lease_token });
+    assert.equal((await getTask(client(), queue, 'job-1')).state, 'TASK_STATE_SUCCEEDED');
+    assert.equal((await client().getQueue({ queue })).queue?.counts?.succeeded, 1);
+  });
+
   it('places tasks of one concurrency key, unique key or partition key in one partition, so their limits hold', async () => {
     const queue = await partitioned('keys');
     await client().updateQueue({ queue, settings: { concurrency_key_limit: 1 } });
