@@ -38,7 +38,7 @@ interface Sample {
   redisCpuUs: number;
   /** The busiest master's share of the Redis CPU, times the number of masters (1: even). */
   spread: number;
-  /** Each master's share of the Redis CPU. */
+  /** Each master's share of the Redis CPU, busiest first. */
   shares: number[];
   serverCpuUs: number;
   /** Scripts Redis ran per task (EVALSHA and EVAL, all masters). */
@@ -101,7 +101,8 @@ async function round(client: BatonClient, redis: TestRedis, serverPid: number, p
   await worker.close(0);
   const redisMs = redisPids.map((pid, i) => cpuTimeMs([pid]) - (redisBefore[i] ?? 0));
   const redisTotal = redisMs.reduce((a, b) => a + b, 0);
-  const shares = redisMs.map((ms) => ms / redisTotal);
+  // Busiest first: which master holds a queue's slot depends on its name, new each round.
+  const shares = redisMs.map((ms) => ms / redisTotal).sort((a, b) => b - a);
   return {
     submitPerSecond: (TASKS * 1000) / submitMs,
     processPerSecond: (TASKS * 1000) / processMs,
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
     format(med(count, 'serverCpuUs'), 'µs'),
     med(count, 'scripts').toFixed(2),
   ];
-  const names = ['submit, tasks/s', 'processing, tasks/s', 'Redis CPU per task (3 masters)', 'Redis CPU share per master', 'spread (busiest share x 3)', 'server CPU per task', 'Redis scripts per task'];
+  const names = ['submit, tasks/s', 'processing, tasks/s', 'Redis CPU per task (3 masters)', 'Redis CPU share per master, busiest first', 'spread (busiest share x 3)', 'server CPU per task', 'Redis scripts per task'];
   const [one, many] = [column(1), column(PARTITIONS)];
   console.log(`${TASKS} tasks, ${REPEATS} rounds, concurrency ${CONCURRENCY}, batches of ${BATCH}, 3 masters`);
   console.log(table(['figure (median)', '1 partition', `${PARTITIONS} partitions`], names.map((name, i) => [name, one[i] ?? '', many[i] ?? ''])));
