@@ -89,9 +89,9 @@ export class PartitionedTaskStore implements TaskStore {
 
   async list(queue: string, query: ListQuery): Promise<ListTasksPage> {
     const { addresses } = await this.directory.of(queue);
-    if (addresses.length === 1) return this.store.list(queue, query);
-    // Partition by partition, each newest first: the cursor names the partition and the place within it.
     const match = PARTITION_CURSOR.exec(query.cursor ?? '');
+    if (addresses.length === 1 && !match) return this.store.list(queue, query);
+    // Partition by partition, each newest first: the cursor names the partition and the place within it.
     let partition = match ? Number(match[1]) : 0;
     let cursor = match ? match[2] : query.cursor;
     const page: ListTasksPage = { tasks: [], examined: 0 };
