@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import { duration, rejectsWith, submit } from '../support/api.js';
 import { eventually, uniqueQueue, useTestServer } from '../support/baton.js';
 import { watch } from '../support/watch.js';
+import { metricsOf, taskCounters } from '../support/metrics.js';
+import { valueOf } from '../support/prometheus.js';
 import { startRedisCluster } from '../../tools/redis/cluster.js';
 
 describe('partitioned queues: views, watch and bulk operations on 3 masters', () => {
@@ -113,6 +115,25 @@ describe('partitioned queues: views, watch and bulk operations on 3 masters', ()
     await rejectsWith(client().getQueue({ queue }), grpc.status.NOT_FOUND);
     const after = (await client().listQueues({ page_size: 1000 })).queues.filter((q) => q.name.startsWith(queue));
     assert.deepEqual(after, []);
+  });
+
+  it('reports the queue once in the metrics: gauges summed over its partitions, counters under its name', async () => {
+    const queue = await partitioned('metrics');
+    for (let i = 0; i < 12; i++) await submit(client(), { queue });
+    const claimed = await client().claimTasks({ queues: [queue], worker_id: 'w', max_tasks: 5 });
+    for (const c of claimed.tasks) await client().completeTask({ queue, task_id: c.task?.id ?? '', lease_token: c.lease_token });
+    await eventually(async () => {
+      const samples = await metricsOf(setup.server);
+      const pending = valueOf(samples, 'baton_queue_tasks', { queue, state: 'pending' });
+      const succeeded = valueOf(samples, 'baton_queue_tasks', { queue, state: 'succeeded' });
+      return pending === 7 && succeeded === 5 ? true : undefined;
+    }, 6_000);
+    const counters = await taskCounters(setup.server, queue);
+    assert.equal(counters.submitted, 12);
+    assert.equal(counters.claimed, 5);
+    assert.equal(counters.succeeded, 5);
+    const labels = (await metricsOf(setup.server)).map((sample) => sample.labels.queue ?? '');
+    assert.ok(!labels.some((name) => name.includes('@')), 'no partition appears as a queue');
   });
 
   it('refuses SubmitFlow on a partitioned queue, and keeps schedules firing into it', async () => {
