@@ -99,10 +99,13 @@ export function mergeEvents(from: string, pages: readonly TaskEvent[][], count: 
   return merged;
 }
 
-/** The merged bounds of the partitions' streams; undefined when no partition has a stream yet. */
+/**
+ * The merged bounds of the partitions' streams; undefined when no partition has a stream yet. Its `first` is what a
+ * cursor is checked against (events.ts): per partition, the last position trimmed, so a cursor from before a
+ * partition existed (a stream never trimmed) is still sound, and one a partition's trimming passed is not.
+ */
 export function mergeBounds(bounds: readonly (EventBounds | undefined)[]): EventBounds | undefined {
   if (bounds.every((b) => b === undefined)) return undefined;
   const last = joinPosition(bounds.map((b) => b?.last ?? '0-0'));
-  if (bounds.every((b) => b?.first === undefined)) return { last };
-  return { last, first: joinPosition(bounds.map((b) => b?.first ?? b?.last ?? '0-0')) };
+  return { last, first: joinPosition(bounds.map((b) => b?.trimmed ?? b?.first ?? b?.last ?? '0-0')) };
 }

@@ -306,6 +306,8 @@ export interface EventBounds {
   last: string;
   /** The oldest retained event's position; unset when every event was trimmed. */
   first?: string;
+  /** The last position trimmed from the stream ('0-0': none ever was). */
+  trimmed?: string;
 }
 
 export interface WorkerDescription {

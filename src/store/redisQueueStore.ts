@@ -173,8 +173,8 @@ export class RedisQueueStore implements QueueStore {
       this.client.batonEventBoundsBuffer(...keys),
     );
     if (reply === null) return undefined;
-    const [last = '0-0', first = ''] = asArray(reply).map(asString);
-    return first === '' ? { last } : { last, first };
+    const [last = '0-0', first = '', trimmed = '0-0'] = asArray(reply).map(asString);
+    return first === '' ? { last, trimmed } : { last, first, trimmed };
   }
 
   async noteDue(dues: ReadonlyMap<string, number>): Promise<void> {

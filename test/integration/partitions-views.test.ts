@@ -63,6 +63,23 @@ describe('partitioned queues: views, watch and bulk operations on 3 masters', ()
     oldest.cancel();
   });
 
+  it('resumes a watch from a cursor taken before the partition count was raised', async () => {
+    const queue = uniqueQueue('watch-raise');
+    const before = watch(client(), { queue });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await submit(client(), { queue, task_id: 'before' });
+    const [first] = await before.until(1);
+    before.cancel();
+    await client().updateQueue({ queue, settings: { partitions: 3 } });
+    for (let i = 0; i < 6; i++) await submit(client(), { queue, task_id: `after-${i}` });
+    const resumed = watch(client(), { queue, cursor: first?.cursor ?? '' });
+    const submitted = (): string[] => resumed.events.filter((e) => e.type === 'TASK_EVENT_TYPE_SUBMITTED').map((e) => e.task?.id ?? '');
+    await eventually(() => Promise.resolve(submitted().length >= 6 ? true : undefined));
+    resumed.cancel();
+    assert.deepEqual(submitted().sort(), Array.from({ length: 6 }, (_, i) => `after-${i}`));
+    assert.equal(resumed.error, undefined);
+  });
+
   it('answers WaitTask and keeps task logs for a task in any partition', async () => {
     const queue = await partitioned('wait');
     const tasks = [];
