@@ -260,12 +260,8 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     },
   });
   // Every change the lifecycle makes is reported at this one seam: to the metrics, and its due time to maintenance.
-  const reportingStore = new ReportingTaskStore(new RedisTaskStore(redis, queueRegistry), {
-    observer,
-    dueTimes: maintenance,
-    children: flows,
-  });
-  const taskStore: PartitionedTaskStore = new PartitionedTaskStore(reportingStore, partitions);
+  const reporting = new ReportingTaskStore(new RedisTaskStore(redis, queueRegistry), { observer, dueTimes: maintenance, children: flows });
+  const taskStore: PartitionedTaskStore = new PartitionedTaskStore(reporting, partitions);
   const lifecycle = new Lifecycle(taskStore, { maxPayloadBytes: config.maxPayloadBytes, workers, pageTokens });
   const scheduleStore = new RedisScheduleStore(redis);
   const schedules = new Schedules(scheduleStore, lifecycleTasks(lifecycle), config.maxPayloadBytes, pageTokens);
