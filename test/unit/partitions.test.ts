@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { idInPartition, partitionOfId, partitionOfKey, queueOfAddress } from '../../src/domain/partitions.js';
-import { advanceMerged, isAfterMerged, joinPosition, mergeEvents, splitPosition } from '../../src/domain/partitionEvents.js';
+import { advanceMerged, isAfterMerged, joinPosition, mergeBounds, mergeEvents, splitPosition } from '../../src/domain/partitionEvents.js';
 import type { TaskEvent } from '../../src/domain/task.js';
 import { DEFAULT_KEYSPACE, Keyspace } from '../../src/store/keys.js';
 import { keySlot } from '../../src/store/nodePipelines.js';
@@ -72,5 +72,19 @@ describe('merged event positions', () => {
     assert.deepEqual(merged.map((e) => e.time), [1, 2], 'both pages were full: nothing after the earlier end, 4, is certain');
     const rest = mergeEvents(merged.at(-1)?.position ?? '', [[event('4-0')], [event('3-0'), event('9-0')]], 10);
     assert.deepEqual(rest.map((e) => e.time), [3, 4, 9]);
+  });
+
+  it("checks a cursor against each partition's last trimmed position, not its oldest event", () => {
+    const bounds = mergeBounds([
+      { last: '9-0', first: '5-0', trimmed: '4-0' },
+      { last: '8-0', first: '7-0', trimmed: '0-0' },
+      undefined,
+    ]);
+    assert.ok(bounds);
+    assert.equal(bounds.last, joinPosition(['9-0', '8-0', '0-0']));
+    const first = bounds.first ?? '';
+    assert.equal(isAfterMerged(first, joinPosition(['4-0', '1-0', '0-0'])), false, 'nothing after the cursor was trimmed');
+    assert.equal(isAfterMerged(first, joinPosition(['3-0', '1-0', '0-0'])), true, "partition 0's trimming passed it");
+    assert.equal(mergeBounds([undefined, undefined]), undefined);
   });
 });
