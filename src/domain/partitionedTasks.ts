@@ -74,10 +74,17 @@ export class PartitionedTaskStore implements TaskStore {
     if (parts.addresses.length === 1) return this.store.submitAndHandOff(queue, tasks, returnTasks, to);
     const [first, ...others] = await this.place(queue, parts, tasks);
     if (!first) throw new Error('a submit with no tasks');
-    const [handed, ...rest] = await Promise.all([
-      this.store.submitAndHandOff(first.address, first.items.map((i) => i.task), returnTasks, to),
-      ...others.map(({ address, items }) => this.store.submit(address, items.map((i) => i.task), returnTasks)),
-    ]);
+    const handing = this.store.submitAndHandOff(first.address, first.items.map((i) => i.task), returnTasks, to);
+    const submits = Promise.all(others.map(({ address, items }) => this.store.submit(address, items.map((i) => i.task), returnTasks)));
+    const [handedOff, submitted] = await Promise.allSettled([handing, submits]);
+    if (handedOff.status === 'rejected') throw handedOff.reason;
+    const handed = handedOff.value;
+    if (submitted.status === 'rejected') {
+      // The call fails, so the waiting claim never sees these leases: they go back at once (nobody holds the tokens).
+      for (const { task, leaseToken } of handed.handedOff) this.store.release(first.address, task.id, leaseToken).catch(() => undefined);
+      throw submitted.reason;
+    }
+    const rest = submitted.value;
     const merged = this.merge(tasks.length, [first, ...others].map((group, i) => ({ items: group.items, outcome: i === 0 ? handed : rest[i - 1] })));
     // Other partitions may hold pending tasks: the claim that took the handoff is not told it drained the queue.
     return { ...merged, handedOff: handed.handedOff, expiries: handed.expiries, pendingLeft: handed.pendingLeft + 1 };
