@@ -8,6 +8,10 @@ import { ScheduleRunner } from './domain/scheduleRunner.js';
 import { lifecycleTasks, Schedules } from './domain/schedules.js';
 import { PageTokens } from './domain/pageToken.js';
 import { ReportingTaskStore } from './domain/reporting.js';
+import { PartitionDirectory, observingQueues } from './domain/partitions.js';
+import { PartitionedLogStore } from './domain/partitionedLogs.js';
+import { PartitionedQueueStore } from './domain/partitionedQueues.js';
+import { PartitionedTaskStore } from './domain/partitionedTasks.js';
 import { FlowRepair } from './domain/flowRepair.js';
 import { FLOW_CHILD_GRACE_MS } from './domain/limits.js';
 import { Flows } from './domain/flows.js';
@@ -187,8 +191,17 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
   }, new Keyspace(config.namespace));
   await redis.clock.measure();
   const queueRegistry = new QueueRegistry(redis, config.maxQueues);
-  const queueStore = new RedisQueueStore(redis, () => createBareClient(redisConfig, 'baton-subscriber'), queueRegistry);
-  const logs = new TaskLogs(new RedisLogStore(redis, () => createBareClient(redisConfig, 'baton-log-subscriber')));
+  // Maintenance works on each partition of a queue as a queue of its own (partitionStore); everything else sees
+  // each queue once, by name (queueStore, taskStore: see domain/partitions.ts).
+  const partitionStore = new RedisQueueStore(redis, () => createBareClient(redisConfig, 'baton-subscriber'), queueRegistry);
+  const partitions = new PartitionDirectory(partitionStore);
+  const queueStore = new PartitionedQueueStore(partitionStore, partitions);
+  const observer = observingQueues(metrics.observer);
+  const logs = new TaskLogs(
+    new PartitionedLogStore(new RedisLogStore(redis, () => createBareClient(redisConfig, 'baton-log-subscriber')), {
+      onTask: (queue, id, call) => taskStore.onTask(queue, id, call),
+    }),
+  );
   const workerStore = new RedisWorkerStore(redis);
   metrics.gaugeQueues(queueStore, config.workerLostAfterMs);
 
@@ -207,6 +220,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
   const flowTasks = {
     cancel: (queue: string, id: string): Promise<Task> => taskStore.cancel(queue, id),
     get: (queue: string, id: string): Promise<Task | undefined> => taskStore.get(queue, id),
+    partitionCount: async (queue: string): Promise<number> => (await partitions.of(queue)).addresses.length,
   };
   const childGraceMs = options.flowChildGraceMs ?? FLOW_CHILD_GRACE_MS;
   const flows: Flows = new Flows(
@@ -221,7 +235,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
       },
     },
   );
-  const maintenance: Maintenance = new Maintenance(queueStore, workerStore, {
+  const maintenance: Maintenance = new Maintenance(partitionStore, workerStore, {
     outbox: flows,
     flowRepair: new FlowRepair(flowStore, flowTasks, childGraceMs, flows),
     childGraceMs,
@@ -231,7 +245,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     // Due times are shared as they are made; the slow sweep catches those a replica died before sharing.
     maxIntervalMs: options.maintenanceMaxIntervalMs ?? 300_000,
     batchLimit: 500,
-    observer: metrics.observer,
+    observer,
     ...(log.enabled('debug')
       ? {
           onReaped: (queue: string, outcome: ReapOutcome) => {
@@ -246,11 +260,8 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     },
   });
   // Every change the lifecycle makes is reported at this one seam: to the metrics, and its due time to maintenance.
-  const taskStore: ReportingTaskStore = new ReportingTaskStore(new RedisTaskStore(redis, queueRegistry), {
-    observer: metrics.observer,
-    dueTimes: maintenance,
-    children: flows,
-  });
+  const reporting = new ReportingTaskStore(new RedisTaskStore(redis, queueRegistry), { observer, dueTimes: maintenance, children: flows });
+  const taskStore: PartitionedTaskStore = new PartitionedTaskStore(reporting, partitions);
   const lifecycle = new Lifecycle(taskStore, { maxPayloadBytes: config.maxPayloadBytes, workers, pageTokens });
   const scheduleStore = new RedisScheduleStore(redis);
   const schedules = new Schedules(scheduleStore, lifecycleTasks(lifecycle), config.maxPayloadBytes, pageTokens);

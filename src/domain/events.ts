@@ -1,6 +1,7 @@
 import { BatonError, invalidArgument } from './errors.js';
 import type { EventBounds, QueueStore } from './store.js';
 import type { TaskEvent, TaskEventType } from './task.js';
+import { advanceMerged, isAfterMerged, isMerged, isPosition } from './partitionEvents.js';
 
 /** Events read from a stream per round trip, when catching up and when following. */
 const READ_PAGE = 500;
@@ -23,6 +24,7 @@ function digitsAt(text: string, from: number, to: number): number {
  * checks every event, and this was the largest cost of fanning events out.
  */
 export function isAfter(a: string, b: string): boolean {
+  if (isMerged(a) || isMerged(b)) return isAfterMerged(a, b);
   const aDash = a.indexOf('-');
   const bDash = b.indexOf('-');
   const aEnd = aDash < 0 ? a.length : aDash;
@@ -180,7 +182,7 @@ export function encodeCursor(queue: string, position: string): string {
 
 export function decodeCursor(cursor: string, queue: string): string {
   const [cursorQueue, position = ''] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (cursorQueue !== queue || !/^\d+-\d+$/.test(position)) {
+  if (cursorQueue !== queue || !isPosition(position)) {
     throw invalidArgument('cursor', `is not a cursor of queue "${queue}"`);
   }
   return position;
@@ -237,8 +239,10 @@ export async function watchEvents(
     (filter.types === undefined || filter.types.has(event.type));
   const emit = (event: TaskEvent): void => {
     if (!isAfter(event.position, position)) return;
-    position = event.position;
-    if (matches(event)) sink.deliver(event);
+    // A partitioned queue's event moves only its partition's part of the position (see partitionEvents.ts).
+    const next = isMerged(event.position) ? advanceMerged(position, event.position) : event.position;
+    position = next;
+    if (matches(event)) sink.deliver(next === event.position ? event : { ...event, position: next });
   };
 
   let live = false;

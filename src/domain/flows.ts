@@ -34,6 +34,8 @@ export interface ListChildrenInput {
 export interface FlowTasks {
   cancel(queue: string, id: string): Promise<Task>;
   get(queue: string, id: string): Promise<Task | undefined>;
+  /** How many partitions the queue has (absent: queues are never partitioned). */
+  partitionCount?(queue: string): Promise<number>;
 }
 
 /** Where the lifecycle's store reports tasks that finished: those with a parent have a parent to tell. */
@@ -91,6 +93,7 @@ export class Flows implements FinishedChildren {
   /** Stores a flow; returns every task, the root first, then depth first, and whether the root was created. */
   async submit(root: FlowNodeInput): Promise<{ tasks: Task[]; created: boolean }> {
     const planned = this.plan(root);
+    await this.refusePartitioned(planned);
     const stored = new Map<string, Task>();
     let created = false;
     for (let level = [planned]; level.length > 0; level = level.flatMap((node) => node.children)) {
@@ -124,6 +127,29 @@ export class Flows implements FinishedChildren {
     };
     visit(planned);
     return { tasks, created };
+  }
+
+  /**
+   * A flow's steps address each task by its queue's name, which is partition 0 of a partitioned queue; a task placed
+   * there beside the queue's other tasks, placed by their keys and ids (see partitions.ts), would escape the rules
+   * that keep keys and ids exact. So flows take only unpartitioned queues (FAILED_PRECONDITION); flows stored before a
+   * queue was partitioned keep working in its partition 0.
+   */
+  private async refusePartitioned(root: PlannedNode): Promise<void> {
+    const count = this.tasks.partitionCount?.bind(this.tasks);
+    if (!count) return;
+    const queues = new Set<string>();
+    const visit = (node: PlannedNode): void => {
+      queues.add(node.item.task.queue);
+      node.children.forEach(visit);
+    };
+    visit(root);
+    for (const queue of queues) {
+      const partitions = await count(queue);
+      if (partitions > 1) {
+        throw new BatonError('FAILED_PRECONDITION', `queue "${queue}" has ${partitions} partitions: a flow's tasks must be in queues of one partition`);
+      }
+    }
   }
 
   /** Tells the parents of the finished tasks that have one, in the background (maintenance repeats what fails). */

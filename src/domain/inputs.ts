@@ -35,6 +35,8 @@ export interface SubmitInput {
   debounceMs?: number;
   /** Empty or absent: none. */
   concurrencyKey?: string;
+  /** Places the task in a partitioned queue by this key's hash; empty or absent: none. */
+  partitionKey?: string;
 }
 
 export interface ClaimInput {

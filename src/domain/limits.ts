@@ -127,3 +127,8 @@ export const CHILD_NOTICE_GRACE_MS = 1_000;
  * than any submit of a flow takes, so a submit still under way is never cut in on.
  */
 export const FLOW_CHILD_GRACE_MS = 5 * 60_000;
+
+/** The most partitions a queue may have (QueueSettings.partitions). */
+export const PARTITIONS_MAX = 256;
+/** The longest SubmitTaskRequest.partition_key. */
+export const PARTITION_KEY_MAX_LENGTH = 256;

@@ -77,5 +77,9 @@ export function toNewTask(
   if (input.concurrencyKey !== undefined && input.concurrencyKey !== '') {
     task.concurrencyKey = check.checkConcurrencyKey(input.concurrencyKey);
   }
+  if (input.partitionKey !== undefined && input.partitionKey !== '') {
+    task.partitionKey = check.checkMaxLength(input.partitionKey, 'partition_key', limits.PARTITION_KEY_MAX_LENGTH);
+  }
+  if (input.taskId === '') task.generatedId = true;
   return task;
 }

@@ -22,6 +22,9 @@ const NOT_OURS = 'is not a token returned by this method';
  * deployment shares, so a client can neither forge a cursor nor reuse one elsewhere, and a garbled token is
  * refused before anything reads its body.
  */
+/** A ListTasks cursor: a place in an unpartitioned queue, or a partition and a place in it (partitionedTasks.ts). */
+const LIST_CURSOR = /^(?:\d+|P\d{1,3}\|\d*)$/;
+
 export class PageTokens {
   private readonly key: Buffer;
 
@@ -73,7 +76,7 @@ export class PageTokens {
     if (typeof parsed !== 'object' || parsed === null) throw invalidArgument('page_token', NOT_OURS);
     const body = parsed as Partial<PageTokenBody>;
     const validState = body.s === '' || TASK_STATES.includes(body.s as TaskState);
-    if (typeof body.c !== 'string' || !/^\d+$/.test(body.c) || !validState || typeof body.q !== 'string') {
+    if (typeof body.c !== 'string' || !LIST_CURSOR.test(body.c) || !validState || typeof body.q !== 'string') {
       throw invalidArgument('page_token', NOT_OURS);
     }
     const sameMetadata = metadata === undefined ? body.m === undefined : body.m?.[0] === metadata.key && body.m[1] === metadata.value;

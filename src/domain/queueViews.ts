@@ -21,6 +21,8 @@ export interface QueueSettings {
   claimRateLimit?: RateLimit;
   /** Most claims of one concurrency key's tasks per period; undefined: no limit. */
   keyRateLimit?: RateLimit;
+  /** How many partitions the queue is spread over (domain/partitions.ts); absent or 1: not partitioned. */
+  partitions?: number;
 }
 
 /** At most `claims` claims per `periodMs`. */
@@ -41,12 +43,16 @@ export interface ConcurrencyKeyUsage {
 
 export type QueueChanges = Partial<Omit<QueueSettings, 'claimRateLimit' | 'keyRateLimit'>> & {
   paused?: boolean;
+  /** Every partition count the queue has had, the new one last: what each partition's settings record. */
+  partitionHistory?: readonly number[];
   claimRateLimit?: RateLimitChange;
   keyRateLimit?: RateLimitChange;
 };
 
 export interface QueueInfo {
   name: string;
+  /** Every partition count the queue has had, oldest first; absent: [1], never partitioned. */
+  partitionHistory?: number[];
   counts: Record<TaskState, number>;
   /** Undefined when nothing is pending. */
   oldestPendingAgeMs?: number;

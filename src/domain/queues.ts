@@ -21,6 +21,11 @@ function checkRateLimit(change: RateLimitChange | undefined, field: string): Rat
   return change;
 }
 
+/** Whether the changes set a limit that a queue keeps as a whole (see QueueAdmin.checkPartitioning). */
+function limitedPerQueue(changes: QueueChanges): boolean {
+  return (changes.maxPendingTasks ?? 0) > 0 || (changes.maxStoredPayloadBytes ?? 0) > 0 || (changes.claimRateLimit ?? null) !== null;
+}
+
 /** Per script call: purge and bulk retry work through big queues in bounded steps. */
 const BULK_STEP = 1_000;
 /** ListActiveTasks returns at most this many tasks per queue. */
@@ -164,8 +169,40 @@ export class QueueAdmin {
     if (changes.concurrencyKeyLimit !== undefined) {
       quotas.concurrencyKeyLimit = checkQuota(changes.concurrencyKeyLimit, 'settings.concurrency_key_limit', limits.CONCURRENCY_KEY_LIMIT_MAX);
     }
-    await this.store.updateQueue(queue, { ...changes, ...quotas });
+    if (changes.partitions !== undefined) {
+      check.checkIntRange(changes.partitions, 'settings.partitions', 1, limits.PARTITIONS_MAX);
+    }
+    const next = { ...changes, ...quotas };
+    if (next.partitions !== undefined || limitedPerQueue(next)) await this.checkPartitioning(queue, next);
+    await this.store.updateQueue(queue, next);
     return this.get(queue);
+  }
+
+  /**
+   * Partitions only grow. A limit kept per queue (a quota, the queue's claim rate) cannot be kept exactly by
+   * partitions each keeping their own, so a partitioned queue has none: FAILED_PRECONDITION names the conflict.
+   */
+  private async checkPartitioning(queue: string, changes: QueueChanges): Promise<void> {
+    const current = (await this.store.queueExists(queue)) ? await this.store.getQueue(queue, this.liveWindowMs) : undefined;
+    const count = current?.settings.partitions ?? 1;
+    const partitions = changes.partitions ?? count;
+    if (partitions < count) {
+      throw new BatonError('FAILED_PRECONDITION', `settings.partitions: cannot be lowered (from ${count} to ${partitions}); partitions only grow`);
+    }
+    if (partitions === 1) return;
+    const settings = current?.settings;
+    const conflicts: [string, boolean][] = [
+      ['max_pending_tasks', (changes.maxPendingTasks ?? settings?.maxPendingTasks ?? 0) > 0],
+      ['max_stored_payload_bytes', (changes.maxStoredPayloadBytes ?? settings?.maxStoredPayloadBytes ?? 0) > 0],
+      ['claim_rate_limit', (changes.claimRateLimit === undefined ? settings?.claimRateLimit : changes.claimRateLimit) != null],
+    ];
+    const conflict = conflicts.find(([, set]) => set);
+    if (conflict) {
+      throw new BatonError(
+        'FAILED_PRECONDITION',
+        `settings.${conflict[0]}: a queue with more than one partition cannot have one (each partition would keep its own); remove it first`,
+      );
+    }
   }
 
   /** What each worker holds now under a live lease, for one queue or every queue. */

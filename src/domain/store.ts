@@ -189,6 +189,8 @@ export interface ChangeListener {
   wake(queue: string): void;
   /** New events were appended to `queue`'s stream. */
   eventsAdded(queue: string): void;
+  /** The queue's partition count changed. */
+  partitionsChanged?(queue: string): void;
   /** The subscriber connection was lost and is back: notices sent meanwhile were missed. */
   resubscribed(): void;
 }
@@ -304,6 +306,8 @@ export interface EventBounds {
   last: string;
   /** The oldest retained event's position; unset when every event was trimmed. */
   first?: string;
+  /** The last position trimmed from the stream ('0-0': none ever was). */
+  trimmed?: string;
 }
 
 export interface WorkerDescription {

@@ -132,6 +132,10 @@ export interface NewTask {
   concurrencyKey?: string;
   /** Makes the submit unique by a key (see domain/uniqueness.ts); absent for an ordinary submit. */
   unique?: Uniqueness;
+  /** Places the task in a partitioned queue by this key's hash (domain/partitions.ts); absent: none. */
+  partitionKey?: string;
+  /** Baton made up the id (the caller gave none): a partitioned queue may add its partition to it. */
+  generatedId?: boolean;
 }
 
 /**

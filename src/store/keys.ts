@@ -1,6 +1,8 @@
 /**
- * Redis key and channel names. Each queue is one partition whose keys share the hash tag {q:<queue>:0}, so every
- * script runs on one cluster slot. The trailing partition number leaves room to spread one queue over several slots.
+ * Redis key and channel names. Each partition of a queue has keys sharing one hash tag, so every script runs on one
+ * cluster slot: partition 0 (the queue's name) has {q:<queue>:0}, partition p > 0 (the address `<queue>@<tag>`, see
+ * domain/partitions.ts) has {q:<queue>:<tag>}, the tag chosen to spread the partitions over the slots
+ * (partitionSlots.ts).
  *
  * A namespace lets several Baton installs share one Redis: every key and channel of an install named `ns` starts
  * with `baton:ns:` and every hash tag starts with `ns:` ({ns:q:<queue>:0}), so installs neither read each other's
@@ -16,9 +18,15 @@ export function namespaceProblem(namespace: string): string | undefined {
   return NAMESPACE_PATTERN.test(namespace) ? undefined : `"${namespace}" is not 1 to 32 letters, digits, '_' or '-'`;
 }
 
+import { ADDRESS_SEPARATOR } from '../domain/partitions.js';
+import { partitionTags, slotOfTagContent } from './partitionSlots.js';
+
 export const QUEUE_KEY_COUNT = 22;
 export const REGISTRY_KEY_COUNT = 2;
 export const SCHEDULE_KEY_COUNT = 3;
+
+/** Partitioned queues whose partition addresses a Keyspace remembers (computing them searches for slots). */
+const ADDRESS_CACHE_MAX = 10_000;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -42,12 +50,15 @@ export class Keyspace {
   readonly wakeChannel: string;
   /** Scripts publish a queue's events key here, once per run that appended events to it. */
   readonly eventsChannel: string;
+  /** A queue's name is published here when its partition count changes (replicas read it again). */
+  readonly partitionsChannel: string;
   /** Schedule names, in order (see scheduleKeys). */
   readonly scheduleIds: string;
   /** Schedules by when they next fire. */
   readonly schedulesDue: string;
 
   private readonly tagStart: string;
+  private readonly addressCache = new Map<string, string[]>();
   private readonly schedules: string;
   private readonly tasksKeyPattern: RegExp;
   private readonly eventsKeyPattern: RegExp;
@@ -70,17 +81,22 @@ export class Keyspace {
     this.logsChannel = `${this.prefix}logs`;
     this.wakeChannel = `${this.prefix}wake`;
     this.eventsChannel = `${this.prefix}events`;
+    this.partitionsChannel = `${this.prefix}partitions`;
     // Schedules: all in one slot, so each change is one script.
     this.schedules = `${this.prefix}${this.tagStart}s}`;
     this.scheduleIds = `${this.schedules}:ids`;
     this.schedulesDue = `${this.schedules}:due`;
-    const queueTag = `${escapeRegExp(this.prefix + this.tagStart)}q:(.+):0\\}`;
+    // Any partition's keys name their queue: a partition's tag has neither ':' nor '}'.
+    const queueTag = `${escapeRegExp(this.prefix + this.tagStart)}q:(.+):[^:}]+\\}`;
     this.tasksKeyPattern = new RegExp(`^${queueTag}:tasks$`);
     this.eventsKeyPattern = new RegExp(`^${queueTag}:events$`);
     this.logsMessagePattern = new RegExp(`^${queueTag}:logs (\\S+)$`);
   }
 
-  /** The keyset every lifecycle script receives as KEYS, in this order (see lua/includes/keys.lua). */
+  /**
+   * The keyset every lifecycle script receives as KEYS, in this order (see lua/includes/keys.lua), for a queue's
+   * partition 0 (its name) or another partition (its address).
+   */
   queueKeys(queue: string): string[] {
     const base = this.queueBase(queue);
     return [
@@ -144,8 +160,24 @@ export class Keyspace {
     return match ? { queue: match[1] ?? '', id: match[2] ?? '' } : undefined;
   }
 
-  private queueBase(queue: string): string {
-    return `${this.prefix}${this.tagStart}q:${queue}:0}`;
+  /** The addresses of a queue's partitions under its count history (see partitionSlots.ts), partition 0 first. */
+  partitionAddresses(queue: string, history: readonly number[]): string[] {
+    const cacheKey = `${queue} ${history.join(',')}`;
+    let addresses = this.addressCache.get(cacheKey);
+    if (!addresses) {
+      const tagStart = this.tagStart.slice(1);
+      const tags = partitionTags(history, (tag) => slotOfTagContent(`${tagStart}q:${queue}:${tag}`));
+      addresses = tags.map((tag, p) => (p === 0 ? queue : `${queue}${ADDRESS_SEPARATOR}${tag}`));
+      if (this.addressCache.size >= ADDRESS_CACHE_MAX) this.addressCache.clear();
+      this.addressCache.set(cacheKey, addresses);
+    }
+    return addresses;
+  }
+
+  private queueBase(address: string): string {
+    const at = address.indexOf(ADDRESS_SEPARATOR);
+    const [queue, tag] = at < 0 ? [address, '0'] : [address.slice(0, at), address.slice(at + 1)];
+    return `${this.prefix}${this.tagStart}q:${queue}:${tag}}`;
   }
 }
 

@@ -1,3 +1,4 @@
+import { queueOfAddress } from '../domain/partitions.js';
 import { ReplyError } from 'ioredis';
 import { BatonError, LeaseExpiredError, UnavailableError, taskNotFound } from '../domain/errors.js';
 
@@ -51,7 +52,9 @@ export function scriptError(codeAndArgs: string, queue: string, id: string): Bat
   return describeScriptError(code, args, queue, id);
 }
 
-function describeScriptError(code: string, args: string[], queue: string, id: string): BatonError {
+function describeScriptError(code: string, args: string[], address: string, id: string): BatonError {
+  // Errors name the queue, whichever partition they came from.
+  const queue = queueOfAddress(address);
   switch (code) {
     case 'NOT_FOUND':
       return taskNotFound(queue, id);

@@ -144,6 +144,7 @@ export class RedisQueueStore implements QueueStore {
     // 0 removes a setting (updateQueue.lua).
     if (changes.claimRateLimit !== undefined) fields.push('rc', changes.claimRateLimit?.claims ?? 0, 'rp', changes.claimRateLimit?.periodMs ?? 0);
     if (changes.keyRateLimit !== undefined) fields.push('kc', changes.keyRateLimit?.claims ?? 0, 'kp', changes.keyRateLimit?.periodMs ?? 0);
+    if (changes.partitionHistory !== undefined) fields.push('ph', changes.partitionHistory.join(','));
     // Settings may come before the first task: the queue then exists from now on.
     await this.registry.write(queue, (registration) =>
       this.redis.write('updateQueue', queue, '', (target, keys, deadline) =>
@@ -172,8 +173,8 @@ export class RedisQueueStore implements QueueStore {
       this.client.batonEventBoundsBuffer(...keys),
     );
     if (reply === null) return undefined;
-    const [last = '0-0', first = ''] = asArray(reply).map(asString);
-    return first === '' ? { last } : { last, first };
+    const [last = '0-0', first = '', trimmed = '0-0'] = asArray(reply).map(asString);
+    return first === '' ? { last, trimmed } : { last, first, trimmed };
   }
 
   async noteDue(dues: ReadonlyMap<string, number>): Promise<void> {
@@ -229,6 +230,21 @@ export class RedisQueueStore implements QueueStore {
     return { start: start ?? 0, count: count ?? 0 };
   }
 
+  async partitionHistory(queue: string): Promise<number[]> {
+    const [meta = ''] = this.keys.queueKeys(queue).slice(7, 8);
+    const text = await this.redis.run('partitionHistory', queue, '', () => this.client.hget(meta, 'ph'));
+    return parseHistory(text ?? '');
+  }
+
+  partitionAddresses(queue: string, history: readonly number[]): string[] {
+    return this.keys.partitionAddresses(queue, history);
+  }
+
+  /** Tells every replica that the queue's partition count changed. */
+  async announcePartitions(queue: string): Promise<void> {
+    await this.redis.run('publish', queue, '', () => this.client.publish(this.keys.partitionsChannel, queue));
+  }
+
   async knownQueues(): Promise<string[]> {
     return this.redis.run('smembers', '', '', () => this.client.smembers(this.keys.queues));
   }
@@ -242,12 +258,14 @@ export class RedisQueueStore implements QueueStore {
       } else if (channel === this.keys.eventsChannel) {
         const queue = this.keys.queueOfEventsKey(key);
         if (queue !== undefined) listener.eventsAdded(queue);
+      } else if (channel === this.keys.partitionsChannel) {
+        listener.partitionsChanged?.(key);
       }
     });
     // Swallow connection errors here: ioredis reconnects and resubscribes on its own; what was published in
     // between is lost, which the listener is told.
     subscriber.on('error', () => undefined);
-    await subscriber.subscribe(this.keys.wakeChannel, this.keys.eventsChannel);
+    await subscriber.subscribe(this.keys.wakeChannel, this.keys.eventsChannel, this.keys.partitionsChannel);
     subscriber.on('ready', () => {
       listener.resubscribed();
     });
@@ -256,6 +274,12 @@ export class RedisQueueStore implements QueueStore {
       await Promise.resolve();
     };
   }
+}
+
+/** A partition count history as the meta field `ph` keeps it ('1,6'); empty: never partitioned. */
+function parseHistory(text: string): number[] {
+  const counts = text === '' ? [] : text.split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1);
+  return counts.length === 0 ? [1] : counts;
 }
 
 function decodeQueue(queue: string, queueReply: Reply): QueueInfo {
@@ -288,6 +312,7 @@ function decodeQueue(queue: string, queueReply: Reply): QueueInfo {
     throttledMs: n(31),
     keyThrottledTasks: n(32),
     throttledKeys: n(33),
+    partitionHistory: parseHistory(reply[34] === undefined ? '' : asString(reply[34])),
     topConcurrencyKeys: mapTriples(reply[25] ?? [], (key, active, waiting) => ({
       key: asString(key),
       active: asNumber(active),

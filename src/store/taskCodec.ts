@@ -1,3 +1,4 @@
+import { queueOfAddress } from '../domain/partitions.js';
 import {
   DEFAULT_BACKOFF_MULTIPLIER,
   DEFAULT_INITIAL_BACKOFF_MS,
@@ -133,7 +134,9 @@ export function mapTriples<T>(
   return mapped;
 }
 
-function decodeRecord(queue: string, id: string, record: Buffer): Task {
+function decodeRecord(address: string, id: string, record: Buffer): Task {
+  // A task of any partition is its queue's task.
+  const queue = queueOfAddress(address);
   const reader = new MsgpackReader(record);
   // Not stored either when at their defaults: the state PENDING, and update and schedule times equal to the create
   // time (as on a task just submitted).
@@ -314,7 +317,8 @@ export const RETRY_DEFAULTS_ARGV = [
 ] as const;
 
 /** Decodes one stream entry written by emit/emitQueueEvent (lua/includes/emit.lua, emitQueueEvent.lua). */
-export function decodeEvent(queue: string, position: string, fields: Reply[]): TaskEvent {
+export function decodeEvent(address: string, position: string, fields: Reply[]): TaskEvent {
+  const queue = queueOfAddress(address);
   let type = '';
   let workerId: string | undefined;
   let count: number | undefined;

@@ -264,6 +264,21 @@ describe('baton CLI: operator views and queue controls', () => {
     assert.match(missing.stderr, /^baton retry-failed: NOT_FOUND: /);
   });
 
+  it('queue-set --partitions spreads a queue, refuses 0 as a usage error and a lower count as the server does', async () => {
+    const queue = uniqueQueue('cli-partitions');
+    const set = await baton('queue-set', queue, '--partitions', '6');
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^partitions +6$/m);
+    const zero = await baton('queue-set', queue, '--partitions', '0');
+    assert.equal(zero.code, 2);
+    assert.match(zero.stderr, /--partitions/);
+    const lower = await baton('queue-set', queue, '--partitions', '2');
+    assert.equal(lower.code, 1);
+    assert.match(lower.stderr, /FAILED_PRECONDITION.*partitions/);
+    const submitted = await baton('submit', queue, 'x', '--partition-key', 'customer-1');
+    assert.equal(submitted.code, 0, submitted.stderr);
+  });
+
   it('queue-set changes only the settings given, and needs at least one', async () => {
     const queue = uniqueQueue('cli-set');
     await submit(client(), { queue });
@@ -271,7 +286,7 @@ describe('baton CLI: operator views and queue controls', () => {
     assert.equal(set.code, 0, set.stderr);
     assert.equal(
       set.stdout,
-      `updated ${queue}\nmax attempts      7\nlease             45s\nretention         2h\nring size         50\nevents kept       10000\nevent max age     none\nmax pending       no limit\nmax stored bytes  no limit\nkey concurrency   no limit\nclaim rate        no limit\nkey claim rate    no limit\n`,
+      `updated ${queue}\nmax attempts      7\nlease             45s\nretention         2h\nring size         50\nevents kept       10000\nevent max age     none\nmax pending       no limit\nmax stored bytes  no limit\nkey concurrency   no limit\nclaim rate        no limit\nkey claim rate    no limit\npartitions        1\n`,
     );
     const events = await baton('queue-set', queue, '--events', '500', '--event-max-age', '1h');
     assert.equal(events.code, 0, events.stderr);

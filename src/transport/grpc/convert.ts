@@ -69,7 +69,15 @@ type SubmitFields = Pick<
   Partial<
     Pick<
       SubmitTaskRequest,
-      'delay' | 'schedule_time' | 'lease_duration' | 'concurrency_key' | 'unique_key' | 'unique_for' | 'unique_until_finished' | 'debounce'
+      | 'delay'
+      | 'schedule_time'
+      | 'lease_duration'
+      | 'concurrency_key'
+      | 'unique_key'
+      | 'unique_for'
+      | 'unique_until_finished'
+      | 'debounce'
+      | 'partition_key'
     >
   >;
 
@@ -89,6 +97,7 @@ export function submitInputFromProto(request: SubmitFields): SubmitInput {
     type: request.type,
     ...(request.trace_context === undefined ? {} : { traceContext: request.trace_context }),
     ...(request.concurrency_key === undefined || request.concurrency_key === '' ? {} : { concurrencyKey: request.concurrency_key }),
+    ...(request.partition_key === undefined || request.partition_key === '' ? {} : { partitionKey: request.partition_key }),
     ...(delayMs === undefined ? {} : { delayMs }),
     ...(scheduleTime === undefined ? {} : { scheduleTime }),
     ...(leaseDurationMs === undefined ? {} : { leaseDurationMs }),

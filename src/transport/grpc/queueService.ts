@@ -40,6 +40,7 @@ function queueToProto(info: QueueInfo): Queue {
       concurrency_key_limit: settings.concurrencyKeyLimit,
       claim_rate_limit: rateLimitToProto(settings.claimRateLimit),
       key_rate_limit: rateLimitToProto(settings.keyRateLimit),
+      partitions: settings.partitions ?? 1,
     },
     stored_payload_bytes: info.storedPayloadBytes,
     unique_keys: info.uniqueKeys,
@@ -101,6 +102,7 @@ function changesFromProto(settings: QueueSettings | undefined): QueueChanges {
   if (claimRateLimit !== undefined) changes.claimRateLimit = claimRateLimit;
   const keyRateLimit = rateLimitChange(settings.key_rate_limit);
   if (keyRateLimit !== undefined) changes.keyRateLimit = keyRateLimit;
+  if (settings.partitions !== 0) changes.partitions = settings.partitions;
   return changes;
 }
 

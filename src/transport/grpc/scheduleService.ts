@@ -56,6 +56,7 @@ function templateToProto(task: SubmitInput): SubmitTaskRequest {
     max_attempts: task.maxAttempts,
     lease_duration: task.leaseDurationMs === undefined ? undefined : msToDuration(task.leaseDurationMs),
     concurrency_key: task.concurrencyKey ?? '',
+    partition_key: task.partitionKey ?? '',
     expire_time: undefined,
     retry_policy:
       policy === undefined

@@ -23,7 +23,7 @@ DESCRIPTOR = _descriptor.FileDescriptor(
   name='baton/v1/queue_service.proto',
   package='baton.v1',
   syntax='proto3',
-  serialized_pb=_b('\n\x1c\x62\x61ton/v1/queue_service.proto\x12\x08\x62\x61ton.v1\x1a\x13\x62\x61ton/v1/task.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x04\n\x05Queue\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x06\x63ounts\x18\x02 \x01(\x0b\x32\x15.baton.v1.QueueCounts\x12\x35\n\x12oldest_pending_age\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06paused\x18\x04 \x01(\x08\x12\x33\n\x0flast_claim_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0clive_workers\x18\x06 \x01(\x05\x12)\n\x08settings\x18\x07 \x01(\x0b\x32\x17.baton.v1.QueueSettings\x12\x1c\n\x14stored_payload_bytes\x18\x08 \x01(\x03\x12\x13\n\x0bunique_keys\x18\x14 \x01(\x03\x12;\n\x14top_concurrency_keys\x18\t \x03(\x0b\x32\x1d.baton.v1.ConcurrencyKeyUsage\x12\x19\n\x11key_limited_tasks\x18\n \x01(\x03\x12\x18\n\x10throttled_claims\x18\x0b \x01(\x03\x12\x35\n\x12throttled_duration\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13key_throttled_tasks\x18\r \x01(\x03\x12\x16\n\x0ethrottled_keys\x18\x0e \x01(\x03\"C\n\x13\x43oncurrencyKeyUsage\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x02 \x01(\x03\x12\x0f\n\x07waiting\x18\x03 \x01(\x03\"\xb5\x01\n\x0bQueueCounts\x12\x11\n\tscheduled\x18\x01 \x01(\x03\x12\x0f\n\x07pending\x18\x02 \x01(\x03\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x03\x12\x11\n\tsucceeded\x18\x04 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x05 \x01(\x03\x12\x11\n\texhausted\x18\x06 \x01(\x03\x12\x11\n\tcancelled\x18\x07 \x01(\x03\x12\x0f\n\x07\x65xpired\x18\x08 \x01(\x03\x12\x18\n\x10waiting_children\x18\t \x01(\x03\"\xa6\x03\n\rQueueSettings\x12\x14\n\x0cmax_attempts\x18\x01 \x01(\x05\x12\x31\n\x0elease_duration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\tretention\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13\x63ompleted_ring_size\x18\x04 \x01(\x05\x12\x17\n\x0f\x65vent_retention\x18\x05 \x01(\x05\x12\x30\n\revent_max_age\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11max_pending_tasks\x18\x07 \x01(\x03\x12 \n\x18max_stored_payload_bytes\x18\x08 \x01(\x03\x12\x1d\n\x15\x63oncurrency_key_limit\x18\t \x01(\x05\x12-\n\x10\x63laim_rate_limit\x18\n \x01(\x0b\x32\x13.baton.v1.RateLimit\x12+\n\x0ekey_rate_limit\x18\x0b \x01(\x0b\x32\x13.baton.v1.RateLimit\"F\n\tRateLimit\x12\x0e\n\x06\x63laims\x18\x01 \x01(\x05\x12)\n\x06period\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xa4\x03\n\x06Worker\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x10\n\x08sdk_name\x18\x04 \x01(\t\x12\x13\n\x0bsdk_version\x18\x05 \x01(\t\x12,\n\x06labels\x18\x06 \x03(\x0b\x32\x1c.baton.v1.Worker.LabelsEntry\x12\x0e\n\x06queues\x18\x07 \x03(\t\x12\x33\n\x0f\x66irst_seen_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0elast_seen_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x06status\x18\n \x01(\x0e\x32\x16.baton.v1.WorkerStatus\x12\x14\n\x0c\x61\x63tive_tasks\x18\x0b \x01(\x05\x12\x17\n\x0fprocessed_count\x18\x0c \x01(\x03\x12\x14\n\x0c\x66\x61iled_count\x18\r \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\" \n\x0fGetQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\"2\n\x10GetQueueResponse\x12\x1e\n\x05queue\x18\x01 \x01(\x0b\x32\x0f.baton.v1.Queue\":\n\x11ListQueuesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"N\n\x12ListQueuesResponse\x12\x1f\n\x06queues\x18\x01 \x03(\x0b\x32\x0f.baton.v1.Queue\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x11PauseQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\"4\n\x12PauseQueueResponse\x12\x1e\n\x05queue\x18\x01 \x01(\x0b\x32\x0f.baton.v1.Queue\"#\n\x12ResumeQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\"5\n\x13ResumeQueueResponse\x12\x1e\n\x05queue\x18\x01 \x01(\x0b\x32\x0f.baton.v1.Queue\"<\n\x11PurgeQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x18\n\x10include_finished\x18\x02 \x01(\x08\"*\n\x12PurgeQueueResponse\x12\x14\n\x0cpurged_count\x18\x01 \x01(\x03\"2\n\x12\x44\x65leteQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"1\n\x13\x44\x65leteQueueResponse\x12\x1a\n\x12\x64\x65leted_task_count\x18\x01 \x01(\x03\"G\n\x11RetryTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12#\n\x06states\x18\x02 \x03(\x0e\x32\x13.baton.v1.TaskState\"+\n\x12RetryTasksResponse\x12\x15\n\rretried_count\x18\x01 \x01(\x03\"N\n\x12UpdateQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12)\n\x08settings\x18\x02 \x01(\x0b\x32\x17.baton.v1.QueueSettings\"5\n\x13UpdateQueueResponse\x12\x1e\n\x05queue\x18\x01 \x01(\x0b\x32\x0f.baton.v1.Queue\":\n\x16ListActiveTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\"A\n\x17ListActiveTasksResponse\x12&\n\x07workers\x18\x01 \x03(\x0b\x32\x15.baton.v1.WorkerTasks\"?\n\x0bWorkerTasks\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x1d\n\x05tasks\x18\x02 \x03(\x0b\x32\x0e.baton.v1.Task\"9\n\x19ListCompletedTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\";\n\x1aListCompletedTasksResponse\x12\x1d\n\x05tasks\x18\x01 \x03(\x0b\x32\x0e.baton.v1.Task\"\xec\x01\n\x15RegisterWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x10\n\x08sdk_name\x18\x04 \x01(\t\x12\x13\n\x0bsdk_version\x18\x05 \x01(\t\x12;\n\x06labels\x18\x06 \x03(\x0b\x32+.baton.v1.RegisterWorkerRequest.LabelsEntry\x12\x0e\n\x06queues\x18\x07 \x03(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\":\n\x16RegisterWorkerResponse\x12 \n\x06worker\x18\x01 \x01(\x0b\x32\x10.baton.v1.Worker\"`\n\x12ListWorkersRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x14\n\x0cinclude_lost\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Q\n\x13ListWorkersResponse\x12!\n\x07workers\x18\x01 \x03(\x0b\x32\x10.baton.v1.Worker\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x10GetWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\"5\n\x11GetWorkerResponse\x12 \n\x06worker\x18\x01 \x01(\x0b\x32\x10.baton.v1.Worker*^\n\x0cWorkerStatus\x12\x1d\n\x19WORKER_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13WORKER_STATUS_ALIVE\x10\x01\x12\x16\n\x12WORKER_STATUS_LOST\x10\x02\x32\xf9\x07\n\x0cQueueService\x12\x41\n\x08GetQueue\x12\x19.baton.v1.GetQueueRequest\x1a\x1a.baton.v1.GetQueueResponse\x12G\n\nListQueues\x12\x1b.baton.v1.ListQueuesRequest\x1a\x1c.baton.v1.ListQueuesResponse\x12G\n\nPauseQueue\x12\x1b.baton.v1.PauseQueueRequest\x1a\x1c.baton.v1.PauseQueueResponse\x12J\n\x0bResumeQueue\x12\x1c.baton.v1.ResumeQueueRequest\x1a\x1d.baton.v1.ResumeQueueResponse\x12G\n\nPurgeQueue\x12\x1b.baton.v1.PurgeQueueRequest\x1a\x1c.baton.v1.PurgeQueueResponse\x12G\n\nRetryTasks\x12\x1b.baton.v1.RetryTasksRequest\x1a\x1c.baton.v1.RetryTasksResponse\x12J\n\x0bUpdateQueue\x12\x1c.baton.v1.UpdateQueueRequest\x1a\x1d.baton.v1.UpdateQueueResponse\x12V\n\x0fListActiveTasks\x12 .baton.v1.ListActiveTasksRequest\x1a!.baton.v1.ListActiveTasksResponse\x12_\n\x12ListCompletedTasks\x12#.baton.v1.ListCompletedTasksRequest\x1a$.baton.v1.ListCompletedTasksResponse\x12S\n\x0eRegisterWorker\x12\x1f.baton.v1.RegisterWorkerRequest\x1a .baton.v1.RegisterWorkerResponse\x12J\n\x0bListWorkers\x12\x1c.baton.v1.ListWorkersRequest\x1a\x1d.baton.v1.ListWorkersResponse\x12\x44\n\tGetWorker\x12\x1a.baton.v1.GetWorkerRequest\x1a\x1b.baton.v1.GetWorkerResponse\x12J\n\x0b\x44\x65leteQueue\x12\x1c.baton.v1.DeleteQueueRequest\x1a\x1d.baton.v1.DeleteQueueResponseB5Z3github.com/batonhq/baton/clients/go/batonv1;batonv1b\x06proto3')
+  serialized_pb=_b('\n\x1c\x62\x61ton/v1/queue_service.proto\x12\x08\x62\x61ton.v1\x1a\x13\x62\x61ton/v1/task.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x04\n\x05Queue\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x06\x63ounts\x18\x02 \x01(\x0b\x32\x15.baton.v1.QueueCounts\x12\x35\n\x12oldest_pending_age\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06paused\x18\x04 \x01(\x08\x12\x33\n\x0flast_claim_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0clive_workers\x18\x06 \x01(\x05\x12)\n\x08settings\x18\x07 \x01(\x0b\x32\x17.baton.v1.QueueSettings\x12\x1c\n\x14stored_payload_bytes\x18\x08 \x01(\x03\x12\x13\n\x0bunique_keys\x18\x14 \x01(\x03\x12;\n\x14top_concurrency_keys\x18\t \x03(\x0b\x32\x1d.baton.v1.ConcurrencyKeyUsage\x12\x19\n\x11key_limited_tasks\x18\n \x01(\x03\x12\x18\n\x10throttled_claims\x18\x0b \x01(\x03\x12\x35\n\x12throttled_duration\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13key_throttled_tasks\x18\r \x01(\x03\x12\x16\n\x0ethrottled_keys\x18\x0e \x01(\x03\"C\n\x13\x43oncurrencyKeyUsage\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x02 \x01(\x03\x12\x0f\n\x07waiting\x18\x03 \x01(\x03\"\xb5\x01\n\x0bQueueCounts\x12\x11\n\tscheduled\x18\x01 \x01(\x03\x12\x0f\n\x07pending\x18\x02 \x01(\x03\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x03\x12\x11\n\tsucceeded\x18\x04 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x05 \x01(\x03\x12\x11\n\texhausted\x18\x06 \x01(\x03\x12\x11\n\tcancelled\x18\x07 \x01(\x03\x12\x0f\n\x07\x65xpired\x18\x08 \x01(\x03\x12\x18\n\x10waiting_children\x18\t \x01(\x03\"\xba\x03\n\rQueueSettings\x12\x14\n\x0cmax_attempts\x18\x01 \x01(\x05\x12\x31\n\x0elease_duration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\tretention\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13\x63ompleted_ring_size\x18\x04 \x01(\x05\x12\x17\n\x0f\x65vent_retention\x18\x05 \x01(\x05\x12\x30\n\revent_max_age\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11max_pending_tasks\x18\x07 \x01(\x03\x12 \n\x18max_stored_payload_bytes\x18\x08 \x01(\x03\x12\x1d\n\x15\x63oncurrency_key_limit\x18\t \x01(\x05\x12-\n\x10\x63laim_rate_limit\x18\n \x01(\x0b\x32\x13.baton.v1.RateLimit\x12+\n\x0ekey_rate_limit\x18\x0b \x01(\x0b\x32\x13.baton.v1.RateLimit\x12\x12\n\npartitions\x18\x0c \x01(\x05\"F\n\tRateLimit\x12\x0e\n\x06\x63laims\x18\x01 \x01(\x05\x12)\n\x06period\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xa4\x03\n\x06Worker\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x10\n\x08sdk_name\x18\x04 \x01(\t\x12\x13\n\x0bsdk_version\x18\x05 \x01(\t\x12,\n\x06labels\x18\x06 \x03(\x0b\x32\x1c.baton.v1.Worker.LabelsEntry\x12\x0e\n\x06queues\x18\x07 \x03(\t\x12\x33\n\x0f\x66irst_seen_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0elast_seen_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x06status\x18\n \x01(\x0e\x32\x16.baton.v1.WorkerStatus\x12\x14\n\x0c\x61\x63tive_tasks\x18\x0b \x01(\x05\x12\x17\n\x0fprocessed_count\x18\x0c \x01(\x03\x12\x14\n\x0c\x66\x61iled_count\x18\r \x01(\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\" \n\x0fGetQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\"2\n\x10GetQueueResponse\x12\x1e\n\x05queue\x18\x01 \x01(\x0b\x32\x0f.baton.v1.Queue\":\n\x11ListQueuesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"N\n\x12ListQueuesResponse\x12\x1f\n\x06queues\x18\x01 \x03(\x0b\x32\x0f.baton.v1.Queue\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x11PauseQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\"4\n\x12PauseQueueResponse\x12\x1e\n\x05queue\x18\x01 \x01(\x0b\x32\x0f.baton.v1.Queue\"#\n\x12ResumeQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\"5\n\x13ResumeQueueResponse\x12\x1e\n\x05queue\x18\x01 \x01(\x0b\x32\x0f.baton.v1.Queue\"<\n\x11PurgeQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x18\n\x10include_finished\x18\x02 \x01(\x08\"*\n\x12PurgeQueueResponse\x12\x14\n\x0cpurged_count\x18\x01 \x01(\x03\"2\n\x12\x44\x65leteQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"1\n\x13\x44\x65leteQueueResponse\x12\x1a\n\x12\x64\x65leted_task_count\x18\x01 \x01(\x03\"G\n\x11RetryTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12#\n\x06states\x18\x02 \x03(\x0e\x32\x13.baton.v1.TaskState\"+\n\x12RetryTasksResponse\x12\x15\n\rretried_count\x18\x01 \x01(\x03\"N\n\x12UpdateQueueRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12)\n\x08settings\x18\x02 \x01(\x0b\x32\x17.baton.v1.QueueSettings\"5\n\x13UpdateQueueResponse\x12\x1e\n\x05queue\x18\x01 \x01(\x0b\x32\x0f.baton.v1.Queue\":\n\x16ListActiveTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\"A\n\x17ListActiveTasksResponse\x12&\n\x07workers\x18\x01 \x03(\x0b\x32\x15.baton.v1.WorkerTasks\"?\n\x0bWorkerTasks\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x1d\n\x05tasks\x18\x02 \x03(\x0b\x32\x0e.baton.v1.Task\"9\n\x19ListCompletedTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\";\n\x1aListCompletedTasksResponse\x12\x1d\n\x05tasks\x18\x01 \x03(\x0b\x32\x0e.baton.v1.Task\"\xec\x01\n\x15RegisterWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\x05\x12\x10\n\x08sdk_name\x18\x04 \x01(\t\x12\x13\n\x0bsdk_version\x18\x05 \x01(\t\x12;\n\x06labels\x18\x06 \x03(\x0b\x32+.baton.v1.RegisterWorkerRequest.LabelsEntry\x12\x0e\n\x06queues\x18\x07 \x03(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\":\n\x16RegisterWorkerResponse\x12 \n\x06worker\x18\x01 \x01(\x0b\x32\x10.baton.v1.Worker\"`\n\x12ListWorkersRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x14\n\x0cinclude_lost\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Q\n\x13ListWorkersResponse\x12!\n\x07workers\x18\x01 \x03(\x0b\x32\x10.baton.v1.Worker\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x10GetWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\"5\n\x11GetWorkerResponse\x12 \n\x06worker\x18\x01 \x01(\x0b\x32\x10.baton.v1.Worker*^\n\x0cWorkerStatus\x12\x1d\n\x19WORKER_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13WORKER_STATUS_ALIVE\x10\x01\x12\x16\n\x12WORKER_STATUS_LOST\x10\x02\x32\xf9\x07\n\x0cQueueService\x12\x41\n\x08GetQueue\x12\x19.baton.v1.GetQueueRequest\x1a\x1a.baton.v1.GetQueueResponse\x12G\n\nListQueues\x12\x1b.baton.v1.ListQueuesRequest\x1a\x1c.baton.v1.ListQueuesResponse\x12G\n\nPauseQueue\x12\x1b.baton.v1.PauseQueueRequest\x1a\x1c.baton.v1.PauseQueueResponse\x12J\n\x0bResumeQueue\x12\x1c.baton.v1.ResumeQueueRequest\x1a\x1d.baton.v1.ResumeQueueResponse\x12G\n\nPurgeQueue\x12\x1b.baton.v1.PurgeQueueRequest\x1a\x1c.baton.v1.PurgeQueueResponse\x12G\n\nRetryTasks\x12\x1b.baton.v1.RetryTasksRequest\x1a\x1c.baton.v1.RetryTasksResponse\x12J\n\x0bUpdateQueue\x12\x1c.baton.v1.UpdateQueueRequest\x1a\x1d.baton.v1.UpdateQueueResponse\x12V\n\x0fListActiveTasks\x12 .baton.v1.ListActiveTasksRequest\x1a!.baton.v1.ListActiveTasksResponse\x12_\n\x12ListCompletedTasks\x12#.baton.v1.ListCompletedTasksRequest\x1a$.baton.v1.ListCompletedTasksResponse\x12S\n\x0eRegisterWorker\x12\x1f.baton.v1.RegisterWorkerRequest\x1a .baton.v1.RegisterWorkerResponse\x12J\n\x0bListWorkers\x12\x1c.baton.v1.ListWorkersRequest\x1a\x1d.baton.v1.ListWorkersResponse\x12\x44\n\tGetWorker\x12\x1a.baton.v1.GetWorkerRequest\x1a\x1b.baton.v1.GetWorkerResponse\x12J\n\x0b\x44\x65leteQueue\x12\x1c.baton.v1.DeleteQueueRequest\x1a\x1d.baton.v1.DeleteQueueResponseB5Z3github.com/batonhq/baton/clients/go/batonv1;batonv1b\x06proto3')
   ,
   dependencies=[baton_dot_v1_dot_task__pb2.DESCRIPTOR,google_dot_protobuf_dot_duration__pb2.DESCRIPTOR,google_dot_protobuf_dot_timestamp__pb2.DESCRIPTOR,])
 
@@ -48,8 +48,8 @@ _WORKERSTATUS = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=3582,
-  serialized_end=3676,
+  serialized_start=3602,
+  serialized_end=3696,
 )
 _sym_db.RegisterEnumDescriptor(_WORKERSTATUS)
 
@@ -405,6 +405,13 @@ _QUEUESETTINGS = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='partitions', full_name='baton.v1.QueueSettings.partitions', index=11,
+      number=12, type=5, cpp_type=1, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -418,7 +425,7 @@ _QUEUESETTINGS = _descriptor.Descriptor(
   oneofs=[
   ],
   serialized_start=907,
-  serialized_end=1329,
+  serialized_end=1349,
 )
 
 
@@ -455,8 +462,8 @@ _RATELIMIT = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1331,
-  serialized_end=1401,
+  serialized_start=1351,
+  serialized_end=1421,
 )
 
 
@@ -493,8 +500,8 @@ _WORKER_LABELSENTRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1779,
-  serialized_end=1824,
+  serialized_start=1799,
+  serialized_end=1844,
 )
 
 _WORKER = _descriptor.Descriptor(
@@ -607,8 +614,8 @@ _WORKER = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1404,
-  serialized_end=1824,
+  serialized_start=1424,
+  serialized_end=1844,
 )
 
 
@@ -638,8 +645,8 @@ _GETQUEUEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1826,
-  serialized_end=1858,
+  serialized_start=1846,
+  serialized_end=1878,
 )
 
 
@@ -669,8 +676,8 @@ _GETQUEUERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1860,
-  serialized_end=1910,
+  serialized_start=1880,
+  serialized_end=1930,
 )
 
 
@@ -707,8 +714,8 @@ _LISTQUEUESREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1912,
-  serialized_end=1970,
+  serialized_start=1932,
+  serialized_end=1990,
 )
 
 
@@ -745,8 +752,8 @@ _LISTQUEUESRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1972,
-  serialized_end=2050,
+  serialized_start=1992,
+  serialized_end=2070,
 )
 
 
@@ -776,8 +783,8 @@ _PAUSEQUEUEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2052,
-  serialized_end=2086,
+  serialized_start=2072,
+  serialized_end=2106,
 )
 
 
@@ -807,8 +814,8 @@ _PAUSEQUEUERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2088,
-  serialized_end=2140,
+  serialized_start=2108,
+  serialized_end=2160,
 )
 
 
@@ -838,8 +845,8 @@ _RESUMEQUEUEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2142,
-  serialized_end=2177,
+  serialized_start=2162,
+  serialized_end=2197,
 )
 
 
@@ -869,8 +876,8 @@ _RESUMEQUEUERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2179,
-  serialized_end=2232,
+  serialized_start=2199,
+  serialized_end=2252,
 )
 
 
@@ -907,8 +914,8 @@ _PURGEQUEUEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2234,
-  serialized_end=2294,
+  serialized_start=2254,
+  serialized_end=2314,
 )
 
 
@@ -938,8 +945,8 @@ _PURGEQUEUERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2296,
-  serialized_end=2338,
+  serialized_start=2316,
+  serialized_end=2358,
 )
 
 
@@ -976,8 +983,8 @@ _DELETEQUEUEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2340,
-  serialized_end=2390,
+  serialized_start=2360,
+  serialized_end=2410,
 )
 
 
@@ -1007,8 +1014,8 @@ _DELETEQUEUERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2392,
-  serialized_end=2441,
+  serialized_start=2412,
+  serialized_end=2461,
 )
 
 
@@ -1045,8 +1052,8 @@ _RETRYTASKSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2443,
-  serialized_end=2514,
+  serialized_start=2463,
+  serialized_end=2534,
 )
 
 
@@ -1076,8 +1083,8 @@ _RETRYTASKSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2516,
-  serialized_end=2559,
+  serialized_start=2536,
+  serialized_end=2579,
 )
 
 
@@ -1114,8 +1121,8 @@ _UPDATEQUEUEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2561,
-  serialized_end=2639,
+  serialized_start=2581,
+  serialized_end=2659,
 )
 
 
@@ -1145,8 +1152,8 @@ _UPDATEQUEUERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2641,
-  serialized_end=2694,
+  serialized_start=2661,
+  serialized_end=2714,
 )
 
 
@@ -1183,8 +1190,8 @@ _LISTACTIVETASKSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2696,
-  serialized_end=2754,
+  serialized_start=2716,
+  serialized_end=2774,
 )
 
 
@@ -1214,8 +1221,8 @@ _LISTACTIVETASKSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2756,
-  serialized_end=2821,
+  serialized_start=2776,
+  serialized_end=2841,
 )
 
 
@@ -1252,8 +1259,8 @@ _WORKERTASKS = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2823,
-  serialized_end=2886,
+  serialized_start=2843,
+  serialized_end=2906,
 )
 
 
@@ -1290,8 +1297,8 @@ _LISTCOMPLETEDTASKSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2888,
-  serialized_end=2945,
+  serialized_start=2908,
+  serialized_end=2965,
 )
 
 
@@ -1321,8 +1328,8 @@ _LISTCOMPLETEDTASKSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2947,
-  serialized_end=3006,
+  serialized_start=2967,
+  serialized_end=3026,
 )
 
 
@@ -1359,8 +1366,8 @@ _REGISTERWORKERREQUEST_LABELSENTRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1779,
-  serialized_end=1824,
+  serialized_start=1799,
+  serialized_end=1844,
 )
 
 _REGISTERWORKERREQUEST = _descriptor.Descriptor(
@@ -1431,8 +1438,8 @@ _REGISTERWORKERREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3009,
-  serialized_end=3245,
+  serialized_start=3029,
+  serialized_end=3265,
 )
 
 
@@ -1462,8 +1469,8 @@ _REGISTERWORKERRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3247,
-  serialized_end=3305,
+  serialized_start=3267,
+  serialized_end=3325,
 )
 
 
@@ -1514,8 +1521,8 @@ _LISTWORKERSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3307,
-  serialized_end=3403,
+  serialized_start=3327,
+  serialized_end=3423,
 )
 
 
@@ -1552,8 +1559,8 @@ _LISTWORKERSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3405,
-  serialized_end=3486,
+  serialized_start=3425,
+  serialized_end=3506,
 )
 
 
@@ -1583,8 +1590,8 @@ _GETWORKERREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3488,
-  serialized_end=3525,
+  serialized_start=3508,
+  serialized_end=3545,
 )
 
 
@@ -1614,8 +1621,8 @@ _GETWORKERRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3527,
-  serialized_end=3580,
+  serialized_start=3547,
+  serialized_end=3600,
 )
 
 _QUEUE.fields_by_name['counts'].message_type = _QUEUECOUNTS
@@ -1947,8 +1954,8 @@ _QUEUESERVICE = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=0,
   options=None,
-  serialized_start=3679,
-  serialized_end=4696,
+  serialized_start=3699,
+  serialized_end=4716,
   methods=[
   _descriptor.MethodDescriptor(
     name='GetQueue',

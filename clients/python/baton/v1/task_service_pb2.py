@@ -23,7 +23,7 @@ DESCRIPTOR = _descriptor.FileDescriptor(
   name='baton/v1/task_service.proto',
   package='baton.v1',
   syntax='proto3',
-  serialized_pb=_b('\n\x1b\x62\x61ton/v1/task_service.proto\x12\x08\x62\x61ton.v1\x1a\x13\x62\x61ton/v1/task.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x01\n\tTaskEvent\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12%\n\x04type\x18\x02 \x01(\x0e\x32\x17.baton.v1.TaskEventType\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05queue\x18\x04 \x01(\t\x12\x1c\n\x04task\x18\x05 \x01(\x0b\x32\x0e.baton.v1.Task\x12\x11\n\tworker_id\x18\x06 \x01(\t\x12\r\n\x05\x63ount\x18\x07 \x01(\x03\"\x96\x01\n\x11WatchTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12,\n\x0b\x65vent_types\x18\x03 \x03(\x0e\x32\x17.baton.v1.TaskEventType\x12#\n\x05start\x18\x04 \x01(\x0e\x32\x14.baton.v1.WatchStart\x12\x0e\n\x06\x63ursor\x18\x05 \x01(\t\"9\n\x12WatchTasksResponse\x12#\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x13.baton.v1.TaskEvent\"]\n\x0fWaitTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12*\n\x07timeout\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"B\n\x10WaitTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\"\x7f\n\x0eRunTaskRequest\x12)\n\x04task\x18\x01 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12*\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x16\n\x0erequire_worker\x18\x03 \x01(\x08\"R\n\x0fRunTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x08\"\xad\x05\n\x11SubmitTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12;\n\x08metadata\x18\x04 \x03(\x0b\x32).baton.v1.SubmitTaskRequest.MetadataEntry\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12(\n\x05\x64\x65lay\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\rschedule_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\x31\n\x0elease_duration\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0cretry_policy\x18\x0b \x01(\x0b\x32\x15.baton.v1.RetryPolicy\x12\x0c\n\x04type\x18\x0c \x01(\t\x12-\n\rtrace_context\x18\r \x01(\x0b\x32\x16.baton.v1.TraceContext\x12\x12\n\nunique_key\x18\x14 \x01(\t\x12-\n\nunique_for\x18\x15 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1d\n\x15unique_until_finished\x18\x16 \x01(\x08\x12+\n\x08\x64\x65\x62ounce\x18\x17 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x63oncurrency_key\x18\x0e \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\x12SubmitTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x11\n\tdebounced\x18\x14 \x01(\x08\"Y\n\x12SubmitTasksRequest\x12-\n\x08requests\x18\x01 \x03(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12\x14\n\x0creturn_tasks\x18\x02 \x01(\x08\"C\n\x13SubmitTasksResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.baton.v1.SubmitTasksResult\"_\n\x18SubmitTasksStreamRequest\x12-\n\x08requests\x18\x01 \x03(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12\x14\n\x0creturn_tasks\x18\x02 \x01(\x08\"I\n\x19SubmitTasksStreamResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.baton.v1.SubmitTasksResult\"\xae\x01\n\x11SubmitTasksResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.baton.v1.TaskState\x12\x1c\n\x04task\x18\x04 \x01(\x0b\x32\x0e.baton.v1.Task\x12\"\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x13.baton.v1.ItemError\x12\x11\n\tdebounced\x18\x14 \x01(\x08\"0\n\x0eGetTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"/\n\x0fGetTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\"\xb7\x01\n\x10ListTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\"\n\x05state\x18\x02 \x01(\x0e\x32\x13.baton.v1.TaskState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x17\n\x0finclude_payload\x18\x05 \x01(\x08\x12\x0c\n\x04type\x18\x06 \x01(\t\x12\x11\n\tparent_id\x18\x07 \x01(\t\x12\x0f\n\x07root_id\x18\x08 \x01(\t\"K\n\x11ListTasksResponse\x12\x1d\n\x05tasks\x18\x01 \x03(\x0b\x32\x0e.baton.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"3\n\x11\x43\x61ncelTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"2\n\x12\x43\x61ncelTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\"2\n\x10RetryTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"1\n\x11RetryTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\"_\n\x12GetTaskLogsRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x66ter_position\x18\x03 \x01(\x03\x12\x11\n\tpage_size\x18\x04 \x01(\x05\"\x8e\x01\n\x13GetTaskLogsResponse\x12$\n\x05lines\x18\x01 \x03(\x0b\x32\x15.baton.v1.TaskLogLine\x12\x16\n\x0e\x66irst_position\x18\x02 \x01(\x03\x12\x15\n\rlast_position\x18\x03 \x01(\x03\x12\"\n\x05state\x18\x04 \x01(\x0e\x32\x13.baton.v1.TaskState\"N\n\x14WatchTaskLogsRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x66ter_position\x18\x03 \x01(\x03\"=\n\x15WatchTaskLogsResponse\x12$\n\x05lines\x18\x01 \x03(\x0b\x32\x15.baton.v1.TaskLogLine\"\x91\x01\n\x08\x46lowNode\x12)\n\x04task\x18\x01 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12$\n\x08\x63hildren\x18\x02 \x03(\x0b\x32\x12.baton.v1.FlowNode\x12\x34\n\x0e\x66\x61ilure_policy\x18\x03 \x01(\x0e\x32\x1c.baton.v1.ChildFailurePolicy\"5\n\x11SubmitFlowRequest\x12 \n\x04root\x18\x01 \x01(\x0b\x32\x12.baton.v1.FlowNode\"D\n\x12SubmitFlowResponse\x12\x1d\n\x05tasks\x18\x01 \x03(\x0b\x32\x0e.baton.v1.Task\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"s\n\x13ListChildrenRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x15\n\rinclude_tasks\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\xd7\x01\n\tChildTask\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x34\n\x0e\x66\x61ilure_policy\x18\x03 \x01(\x0e\x32\x1c.baton.v1.ChildFailurePolicy\x12\"\n\x05state\x18\x04 \x01(\x0e\x32\x13.baton.v1.TaskState\x12\x0e\n\x06result\x18\x05 \x01(\x0c\x12\"\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x13.baton.v1.TaskError\x12\x1c\n\x04task\x18\x07 \x01(\x0b\x32\x0e.baton.v1.Task\"V\n\x14ListChildrenResponse\x12%\n\x08\x63hildren\x18\x01 \x03(\x0b\x32\x13.baton.v1.ChildTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x99\x05\n\rTaskEventType\x12\x1f\n\x1bTASK_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19TASK_EVENT_TYPE_SUBMITTED\x10\x01\x12\x1b\n\x17TASK_EVENT_TYPE_CLAIMED\x10\x02\x12\x1c\n\x18TASK_EVENT_TYPE_PROGRESS\x10\x03\x12\x1d\n\x19TASK_EVENT_TYPE_SUCCEEDED\x10\x04\x12\x1a\n\x16TASK_EVENT_TYPE_FAILED\x10\x05\x12#\n\x1fTASK_EVENT_TYPE_RETRY_SCHEDULED\x10\x06\x12!\n\x1dTASK_EVENT_TYPE_LEASE_EXPIRED\x10\x07\x12\x1d\n\x19TASK_EVENT_TYPE_EXHAUSTED\x10\x08\x12$\n TASK_EVENT_TYPE_CANCEL_REQUESTED\x10\t\x12\x1d\n\x19TASK_EVENT_TYPE_CANCELLED\x10\n\x12\x1b\n\x17TASK_EVENT_TYPE_EXPIRED\x10\x0b\x12\x1b\n\x17TASK_EVENT_TYPE_RETRIED\x10\x0c\x12\x1c\n\x18TASK_EVENT_TYPE_RELEASED\x10\x11\x12\x1d\n\x19TASK_EVENT_TYPE_DEBOUNCED\x10\x12\x12 \n\x1cTASK_EVENT_TYPE_QUEUE_PAUSED\x10\r\x12!\n\x1dTASK_EVENT_TYPE_QUEUE_RESUMED\x10\x0e\x12 \n\x1cTASK_EVENT_TYPE_QUEUE_PURGED\x10\x0f\x12!\n\x1dTASK_EVENT_TYPE_QUEUE_UPDATED\x10\x10\x12%\n!TASK_EVENT_TYPE_CHILDREN_FINISHED\x10\x13*V\n\nWatchStart\x12\x1b\n\x17WATCH_START_UNSPECIFIED\x10\x00\x12\x13\n\x0fWATCH_START_NOW\x10\x01\x12\x16\n\x12WATCH_START_OLDEST\x10\x02\x32\x9f\x08\n\x0bTaskService\x12G\n\nSubmitTask\x12\x1b.baton.v1.SubmitTaskRequest\x1a\x1c.baton.v1.SubmitTaskResponse\x12J\n\x0bSubmitTasks\x12\x1c.baton.v1.SubmitTasksRequest\x1a\x1d.baton.v1.SubmitTasksResponse\x12`\n\x11SubmitTasksStream\x12\".baton.v1.SubmitTasksStreamRequest\x1a#.baton.v1.SubmitTasksStreamResponse(\x01\x30\x01\x12>\n\x07GetTask\x12\x18.baton.v1.GetTaskRequest\x1a\x19.baton.v1.GetTaskResponse\x12\x44\n\tListTasks\x12\x1a.baton.v1.ListTasksRequest\x1a\x1b.baton.v1.ListTasksResponse\x12G\n\nCancelTask\x12\x1b.baton.v1.CancelTaskRequest\x1a\x1c.baton.v1.CancelTaskResponse\x12\x44\n\tRetryTask\x12\x1a.baton.v1.RetryTaskRequest\x1a\x1b.baton.v1.RetryTaskResponse\x12I\n\nWatchTasks\x12\x1b.baton.v1.WatchTasksRequest\x1a\x1c.baton.v1.WatchTasksResponse0\x01\x12\x41\n\x08WaitTask\x12\x19.baton.v1.WaitTaskRequest\x1a\x1a.baton.v1.WaitTaskResponse\x12>\n\x07RunTask\x12\x18.baton.v1.RunTaskRequest\x1a\x19.baton.v1.RunTaskResponse\x12J\n\x0bGetTaskLogs\x12\x1c.baton.v1.GetTaskLogsRequest\x1a\x1d.baton.v1.GetTaskLogsResponse\x12R\n\rWatchTaskLogs\x12\x1e.baton.v1.WatchTaskLogsRequest\x1a\x1f.baton.v1.WatchTaskLogsResponse0\x01\x12G\n\nSubmitFlow\x12\x1b.baton.v1.SubmitFlowRequest\x1a\x1c.baton.v1.SubmitFlowResponse\x12M\n\x0cListChildren\x12\x1d.baton.v1.ListChildrenRequest\x1a\x1e.baton.v1.ListChildrenResponseB5Z3github.com/batonhq/baton/clients/go/batonv1;batonv1b\x06proto3')
+  serialized_pb=_b('\n\x1b\x62\x61ton/v1/task_service.proto\x12\x08\x62\x61ton.v1\x1a\x13\x62\x61ton/v1/task.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x01\n\tTaskEvent\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12%\n\x04type\x18\x02 \x01(\x0e\x32\x17.baton.v1.TaskEventType\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05queue\x18\x04 \x01(\t\x12\x1c\n\x04task\x18\x05 \x01(\x0b\x32\x0e.baton.v1.Task\x12\x11\n\tworker_id\x18\x06 \x01(\t\x12\r\n\x05\x63ount\x18\x07 \x01(\x03\"\x96\x01\n\x11WatchTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12,\n\x0b\x65vent_types\x18\x03 \x03(\x0e\x32\x17.baton.v1.TaskEventType\x12#\n\x05start\x18\x04 \x01(\x0e\x32\x14.baton.v1.WatchStart\x12\x0e\n\x06\x63ursor\x18\x05 \x01(\t\"9\n\x12WatchTasksResponse\x12#\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x13.baton.v1.TaskEvent\"]\n\x0fWaitTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12*\n\x07timeout\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"B\n\x10WaitTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\"\x7f\n\x0eRunTaskRequest\x12)\n\x04task\x18\x01 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12*\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x16\n\x0erequire_worker\x18\x03 \x01(\x08\"R\n\x0fRunTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\x12\x10\n\x08\x66inished\x18\x02 \x01(\x08\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x08\"\xc4\x05\n\x11SubmitTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0f\n\x07payload\x18\x03 \x01(\x0c\x12;\n\x08metadata\x18\x04 \x03(\x0b\x32).baton.v1.SubmitTaskRequest.MetadataEntry\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12(\n\x05\x64\x65lay\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\rschedule_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\x31\n\x0elease_duration\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0cretry_policy\x18\x0b \x01(\x0b\x32\x15.baton.v1.RetryPolicy\x12\x0c\n\x04type\x18\x0c \x01(\t\x12-\n\rtrace_context\x18\r \x01(\x0b\x32\x16.baton.v1.TraceContext\x12\x12\n\nunique_key\x18\x14 \x01(\t\x12-\n\nunique_for\x18\x15 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1d\n\x15unique_until_finished\x18\x16 \x01(\x08\x12+\n\x08\x64\x65\x62ounce\x18\x17 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x63oncurrency_key\x18\x0e \x01(\t\x12\x15\n\rpartition_key\x18\x18 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\x12SubmitTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x11\n\tdebounced\x18\x14 \x01(\x08\"Y\n\x12SubmitTasksRequest\x12-\n\x08requests\x18\x01 \x03(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12\x14\n\x0creturn_tasks\x18\x02 \x01(\x08\"C\n\x13SubmitTasksResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.baton.v1.SubmitTasksResult\"_\n\x18SubmitTasksStreamRequest\x12-\n\x08requests\x18\x01 \x03(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12\x14\n\x0creturn_tasks\x18\x02 \x01(\x08\"I\n\x19SubmitTasksStreamResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.baton.v1.SubmitTasksResult\"\xae\x01\n\x11SubmitTasksResult\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.baton.v1.TaskState\x12\x1c\n\x04task\x18\x04 \x01(\x0b\x32\x0e.baton.v1.Task\x12\"\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x13.baton.v1.ItemError\x12\x11\n\tdebounced\x18\x14 \x01(\x08\"0\n\x0eGetTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"/\n\x0fGetTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\"\xb7\x01\n\x10ListTasksRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\"\n\x05state\x18\x02 \x01(\x0e\x32\x13.baton.v1.TaskState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x17\n\x0finclude_payload\x18\x05 \x01(\x08\x12\x0c\n\x04type\x18\x06 \x01(\t\x12\x11\n\tparent_id\x18\x07 \x01(\t\x12\x0f\n\x07root_id\x18\x08 \x01(\t\"K\n\x11ListTasksResponse\x12\x1d\n\x05tasks\x18\x01 \x03(\x0b\x32\x0e.baton.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"3\n\x11\x43\x61ncelTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"2\n\x12\x43\x61ncelTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\"2\n\x10RetryTaskRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"1\n\x11RetryTaskResponse\x12\x1c\n\x04task\x18\x01 \x01(\x0b\x32\x0e.baton.v1.Task\"_\n\x12GetTaskLogsRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x66ter_position\x18\x03 \x01(\x03\x12\x11\n\tpage_size\x18\x04 \x01(\x05\"\x8e\x01\n\x13GetTaskLogsResponse\x12$\n\x05lines\x18\x01 \x03(\x0b\x32\x15.baton.v1.TaskLogLine\x12\x16\n\x0e\x66irst_position\x18\x02 \x01(\x03\x12\x15\n\rlast_position\x18\x03 \x01(\x03\x12\"\n\x05state\x18\x04 \x01(\x0e\x32\x13.baton.v1.TaskState\"N\n\x14WatchTaskLogsRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x66ter_position\x18\x03 \x01(\x03\"=\n\x15WatchTaskLogsResponse\x12$\n\x05lines\x18\x01 \x03(\x0b\x32\x15.baton.v1.TaskLogLine\"\x91\x01\n\x08\x46lowNode\x12)\n\x04task\x18\x01 \x01(\x0b\x32\x1b.baton.v1.SubmitTaskRequest\x12$\n\x08\x63hildren\x18\x02 \x03(\x0b\x32\x12.baton.v1.FlowNode\x12\x34\n\x0e\x66\x61ilure_policy\x18\x03 \x01(\x0e\x32\x1c.baton.v1.ChildFailurePolicy\"5\n\x11SubmitFlowRequest\x12 \n\x04root\x18\x01 \x01(\x0b\x32\x12.baton.v1.FlowNode\"D\n\x12SubmitFlowResponse\x12\x1d\n\x05tasks\x18\x01 \x03(\x0b\x32\x0e.baton.v1.Task\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"s\n\x13ListChildrenRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x15\n\rinclude_tasks\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\xd7\x01\n\tChildTask\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x34\n\x0e\x66\x61ilure_policy\x18\x03 \x01(\x0e\x32\x1c.baton.v1.ChildFailurePolicy\x12\"\n\x05state\x18\x04 \x01(\x0e\x32\x13.baton.v1.TaskState\x12\x0e\n\x06result\x18\x05 \x01(\x0c\x12\"\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x13.baton.v1.TaskError\x12\x1c\n\x04task\x18\x07 \x01(\x0b\x32\x0e.baton.v1.Task\"V\n\x14ListChildrenResponse\x12%\n\x08\x63hildren\x18\x01 \x03(\x0b\x32\x13.baton.v1.ChildTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x99\x05\n\rTaskEventType\x12\x1f\n\x1bTASK_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19TASK_EVENT_TYPE_SUBMITTED\x10\x01\x12\x1b\n\x17TASK_EVENT_TYPE_CLAIMED\x10\x02\x12\x1c\n\x18TASK_EVENT_TYPE_PROGRESS\x10\x03\x12\x1d\n\x19TASK_EVENT_TYPE_SUCCEEDED\x10\x04\x12\x1a\n\x16TASK_EVENT_TYPE_FAILED\x10\x05\x12#\n\x1fTASK_EVENT_TYPE_RETRY_SCHEDULED\x10\x06\x12!\n\x1dTASK_EVENT_TYPE_LEASE_EXPIRED\x10\x07\x12\x1d\n\x19TASK_EVENT_TYPE_EXHAUSTED\x10\x08\x12$\n TASK_EVENT_TYPE_CANCEL_REQUESTED\x10\t\x12\x1d\n\x19TASK_EVENT_TYPE_CANCELLED\x10\n\x12\x1b\n\x17TASK_EVENT_TYPE_EXPIRED\x10\x0b\x12\x1b\n\x17TASK_EVENT_TYPE_RETRIED\x10\x0c\x12\x1c\n\x18TASK_EVENT_TYPE_RELEASED\x10\x11\x12\x1d\n\x19TASK_EVENT_TYPE_DEBOUNCED\x10\x12\x12 \n\x1cTASK_EVENT_TYPE_QUEUE_PAUSED\x10\r\x12!\n\x1dTASK_EVENT_TYPE_QUEUE_RESUMED\x10\x0e\x12 \n\x1cTASK_EVENT_TYPE_QUEUE_PURGED\x10\x0f\x12!\n\x1dTASK_EVENT_TYPE_QUEUE_UPDATED\x10\x10\x12%\n!TASK_EVENT_TYPE_CHILDREN_FINISHED\x10\x13*V\n\nWatchStart\x12\x1b\n\x17WATCH_START_UNSPECIFIED\x10\x00\x12\x13\n\x0fWATCH_START_NOW\x10\x01\x12\x16\n\x12WATCH_START_OLDEST\x10\x02\x32\x9f\x08\n\x0bTaskService\x12G\n\nSubmitTask\x12\x1b.baton.v1.SubmitTaskRequest\x1a\x1c.baton.v1.SubmitTaskResponse\x12J\n\x0bSubmitTasks\x12\x1c.baton.v1.SubmitTasksRequest\x1a\x1d.baton.v1.SubmitTasksResponse\x12`\n\x11SubmitTasksStream\x12\".baton.v1.SubmitTasksStreamRequest\x1a#.baton.v1.SubmitTasksStreamResponse(\x01\x30\x01\x12>\n\x07GetTask\x12\x18.baton.v1.GetTaskRequest\x1a\x19.baton.v1.GetTaskResponse\x12\x44\n\tListTasks\x12\x1a.baton.v1.ListTasksRequest\x1a\x1b.baton.v1.ListTasksResponse\x12G\n\nCancelTask\x12\x1b.baton.v1.CancelTaskRequest\x1a\x1c.baton.v1.CancelTaskResponse\x12\x44\n\tRetryTask\x12\x1a.baton.v1.RetryTaskRequest\x1a\x1b.baton.v1.RetryTaskResponse\x12I\n\nWatchTasks\x12\x1b.baton.v1.WatchTasksRequest\x1a\x1c.baton.v1.WatchTasksResponse0\x01\x12\x41\n\x08WaitTask\x12\x19.baton.v1.WaitTaskRequest\x1a\x1a.baton.v1.WaitTaskResponse\x12>\n\x07RunTask\x12\x18.baton.v1.RunTaskRequest\x1a\x19.baton.v1.RunTaskResponse\x12J\n\x0bGetTaskLogs\x12\x1c.baton.v1.GetTaskLogsRequest\x1a\x1d.baton.v1.GetTaskLogsResponse\x12R\n\rWatchTaskLogs\x12\x1e.baton.v1.WatchTaskLogsRequest\x1a\x1f.baton.v1.WatchTaskLogsResponse0\x01\x12G\n\nSubmitFlow\x12\x1b.baton.v1.SubmitFlowRequest\x1a\x1c.baton.v1.SubmitFlowResponse\x12M\n\x0cListChildren\x12\x1d.baton.v1.ListChildrenRequest\x1a\x1e.baton.v1.ListChildrenResponseB5Z3github.com/batonhq/baton/clients/go/batonv1;batonv1b\x06proto3')
   ,
   dependencies=[baton_dot_v1_dot_task__pb2.DESCRIPTOR,google_dot_protobuf_dot_duration__pb2.DESCRIPTOR,google_dot_protobuf_dot_timestamp__pb2.DESCRIPTOR,])
 
@@ -116,8 +116,8 @@ _TASKEVENTTYPE = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=3842,
-  serialized_end=4507,
+  serialized_start=3865,
+  serialized_end=4530,
 )
 _sym_db.RegisterEnumDescriptor(_TASKEVENTTYPE)
 
@@ -143,8 +143,8 @@ _WATCHSTART = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=4509,
-  serialized_end=4595,
+  serialized_start=4532,
+  serialized_end=4618,
 )
 _sym_db.RegisterEnumDescriptor(_WATCHSTART)
 
@@ -544,8 +544,8 @@ _SUBMITTASKREQUEST_METADATAENTRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1544,
-  serialized_end=1591,
+  serialized_start=1567,
+  serialized_end=1614,
 )
 
 _SUBMITTASKREQUEST = _descriptor.Descriptor(
@@ -681,6 +681,13 @@ _SUBMITTASKREQUEST = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='partition_key', full_name='baton.v1.SubmitTaskRequest.partition_key', index=18,
+      number=24, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -694,7 +701,7 @@ _SUBMITTASKREQUEST = _descriptor.Descriptor(
   oneofs=[
   ],
   serialized_start=906,
-  serialized_end=1591,
+  serialized_end=1614,
 )
 
 
@@ -738,8 +745,8 @@ _SUBMITTASKRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1593,
-  serialized_end=1679,
+  serialized_start=1616,
+  serialized_end=1702,
 )
 
 
@@ -776,8 +783,8 @@ _SUBMITTASKSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1681,
-  serialized_end=1770,
+  serialized_start=1704,
+  serialized_end=1793,
 )
 
 
@@ -807,8 +814,8 @@ _SUBMITTASKSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1772,
-  serialized_end=1839,
+  serialized_start=1795,
+  serialized_end=1862,
 )
 
 
@@ -845,8 +852,8 @@ _SUBMITTASKSSTREAMREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1841,
-  serialized_end=1936,
+  serialized_start=1864,
+  serialized_end=1959,
 )
 
 
@@ -876,8 +883,8 @@ _SUBMITTASKSSTREAMRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1938,
-  serialized_end=2011,
+  serialized_start=1961,
+  serialized_end=2034,
 )
 
 
@@ -942,8 +949,8 @@ _SUBMITTASKSRESULT = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2014,
-  serialized_end=2188,
+  serialized_start=2037,
+  serialized_end=2211,
 )
 
 
@@ -980,8 +987,8 @@ _GETTASKREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2190,
-  serialized_end=2238,
+  serialized_start=2213,
+  serialized_end=2261,
 )
 
 
@@ -1011,8 +1018,8 @@ _GETTASKRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2240,
-  serialized_end=2287,
+  serialized_start=2263,
+  serialized_end=2310,
 )
 
 
@@ -1091,8 +1098,8 @@ _LISTTASKSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2290,
-  serialized_end=2473,
+  serialized_start=2313,
+  serialized_end=2496,
 )
 
 
@@ -1129,8 +1136,8 @@ _LISTTASKSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2475,
-  serialized_end=2550,
+  serialized_start=2498,
+  serialized_end=2573,
 )
 
 
@@ -1167,8 +1174,8 @@ _CANCELTASKREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2552,
-  serialized_end=2603,
+  serialized_start=2575,
+  serialized_end=2626,
 )
 
 
@@ -1198,8 +1205,8 @@ _CANCELTASKRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2605,
-  serialized_end=2655,
+  serialized_start=2628,
+  serialized_end=2678,
 )
 
 
@@ -1236,8 +1243,8 @@ _RETRYTASKREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2657,
-  serialized_end=2707,
+  serialized_start=2680,
+  serialized_end=2730,
 )
 
 
@@ -1267,8 +1274,8 @@ _RETRYTASKRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2709,
-  serialized_end=2758,
+  serialized_start=2732,
+  serialized_end=2781,
 )
 
 
@@ -1319,8 +1326,8 @@ _GETTASKLOGSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2760,
-  serialized_end=2855,
+  serialized_start=2783,
+  serialized_end=2878,
 )
 
 
@@ -1371,8 +1378,8 @@ _GETTASKLOGSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2858,
-  serialized_end=3000,
+  serialized_start=2881,
+  serialized_end=3023,
 )
 
 
@@ -1416,8 +1423,8 @@ _WATCHTASKLOGSREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3002,
-  serialized_end=3080,
+  serialized_start=3025,
+  serialized_end=3103,
 )
 
 
@@ -1447,8 +1454,8 @@ _WATCHTASKLOGSRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3082,
-  serialized_end=3143,
+  serialized_start=3105,
+  serialized_end=3166,
 )
 
 
@@ -1492,8 +1499,8 @@ _FLOWNODE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3146,
-  serialized_end=3291,
+  serialized_start=3169,
+  serialized_end=3314,
 )
 
 
@@ -1523,8 +1530,8 @@ _SUBMITFLOWREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3293,
-  serialized_end=3346,
+  serialized_start=3316,
+  serialized_end=3369,
 )
 
 
@@ -1561,8 +1568,8 @@ _SUBMITFLOWRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3348,
-  serialized_end=3416,
+  serialized_start=3371,
+  serialized_end=3439,
 )
 
 
@@ -1620,8 +1627,8 @@ _LISTCHILDRENREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3418,
-  serialized_end=3533,
+  serialized_start=3441,
+  serialized_end=3556,
 )
 
 
@@ -1693,8 +1700,8 @@ _CHILDTASK = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3536,
-  serialized_end=3751,
+  serialized_start=3559,
+  serialized_end=3774,
 )
 
 
@@ -1731,8 +1738,8 @@ _LISTCHILDRENRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3753,
-  serialized_end=3839,
+  serialized_start=3776,
+  serialized_end=3862,
 )
 
 _TASKEVENT.fields_by_name['type'].enum_type = _TASKEVENTTYPE
@@ -2062,8 +2069,8 @@ _TASKSERVICE = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=0,
   options=None,
-  serialized_start=4598,
-  serialized_end=5653,
+  serialized_start=4621,
+  serialized_end=5676,
   methods=[
   _descriptor.MethodDescriptor(
     name='SubmitTask',

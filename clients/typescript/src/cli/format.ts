@@ -194,6 +194,7 @@ export function settingsRows(settings: QueueSettings | undefined): [string, stri
     ['key concurrency', settings?.concurrency_key_limit ? String(settings.concurrency_key_limit) : 'no limit'],
     ['claim rate', rateText(settings?.claim_rate_limit)],
     ['key claim rate', rateText(settings?.key_rate_limit)],
+    ['partitions', settings ? String(settings.partitions || 1) : undefined],
   ];
 }
 

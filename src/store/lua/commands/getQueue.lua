@@ -9,7 +9,7 @@
 --           key, flat list of key, ACTIVE tasks, waiting tasks for the TOP_KEYS keys with the most ACTIVE tasks, claim
 --           rate limit claims or 0, its period ms, key rate limit claims or 0, its period ms, throttled claims,
 --           throttled ms in all (including a throttle going on), tasks held back by a key's rate, keys waiting for a
---           token }.
+--           token, the partition count history ('' for a queue never partitioned: see domain/partitions.ts) }.
 --- @include "includes/defaults"
 --- @include "includes/keys"
 --- @include "includes/nowMs"
@@ -57,4 +57,5 @@ local throttledSince = queueSetting('rs', 0)
 reply[32] = queueSetting('rd', 0) + (throttledSince > 0 and now - throttledSince or 0)
 reply[33] = queueSetting('kn', 0)
 reply[34] = redis.call('ZCARD', K.keyThrottled)
+reply[35] = redis.call('HGET', K.meta, 'ph') or ''
 return reply

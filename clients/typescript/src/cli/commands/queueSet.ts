@@ -21,7 +21,7 @@ function rateOption(ctx: CommandContext, name: string): Input<typeof RateLimit> 
 
 export const queueSet: Command = {
   name: 'queue-set',
-  summary: "change a queue's defaults and quotas: max attempts, lease, retention, completed list, events, limits",
+  summary: "change a queue's defaults and quotas: max attempts, lease, retention, completed list, events, limits, partitions",
   positionals: ['<queue>'],
   details: 'Only the options given change. Defaults apply to tasks submitted afterwards without their own value.',
   options: {
@@ -60,6 +60,11 @@ export const queueSet: Command = {
       value: '<n/duration>',
       help: 'most claims per period for each concurrency key, e.g. 5/1m; none: no limit',
     },
+    partitions: {
+      type: 'string',
+      value: '<n>',
+      help: 'spread the queue over this many partitions (Redis slots), 1..256; it can only be raised',
+    },
   },
   async run(ctx) {
     const [name = ''] = ctx.args;
@@ -86,10 +91,12 @@ export const queueSet: Command = {
     if (claimRate !== undefined) settings.claim_rate_limit = claimRate;
     const keyRate = rateOption(ctx, 'key-rate');
     if (keyRate !== undefined) settings.key_rate_limit = keyRate;
+    const partitions = intOption(ctx, 'partitions', 1, 256);
+    if (partitions !== undefined) settings.partitions = partitions;
     if (Object.keys(settings).length === 0) {
       throw new UsageError(
         'nothing to change: give --max-attempts, --lease, --retention, --ring, --events, --event-max-age, --max-pending, ' +
-          '--max-stored-bytes, --key-concurrency, --claim-rate or --key-rate',
+          '--max-stored-bytes, --key-concurrency, --claim-rate, --key-rate or --partitions',
       );
     }
     const { queue } = await ctx.client.updateQueue({ queue: name, settings }, ctx.call);

@@ -65,6 +65,11 @@ export const SUBMIT_OPTIONS: Record<string, OptionSpec> = {
     value: '<key>',
     help: "tenant, account or API: at most the queue's key concurrency of its tasks run at once",
   },
+  'partition-key': {
+    type: 'string',
+    value: '<key>',
+    help: 'in a partitioned queue: tasks of one key share a partition, so they keep their order among themselves',
+  },
 };
 
 /** The SubmitTaskRequest that ctx's <queue> [payload] and SUBMIT_OPTIONS describe. */
@@ -75,6 +80,8 @@ export async function submitRequestOf(ctx: CommandContext): Promise<Input<typeof
   if (id !== undefined) request.task_id = id;
   const concurrencyKey = stringOption(ctx, 'concurrency-key');
   if (concurrencyKey !== undefined) request.concurrency_key = concurrencyKey;
+  const partitionKey = stringOption(ctx, 'partition-key');
+  if (partitionKey !== undefined) request.partition_key = partitionKey;
   const type = stringOption(ctx, 'type');
   if (type !== undefined) request.type = type;
   const priority = intOption(ctx, 'priority', -9, 9);

@@ -192,7 +192,18 @@ export interface QueueSettings {
    * The same, for each concurrency key on its own: at most this many claims of one key's tasks per period; a key
    * out of tokens holds its tasks back without holding up other keys.
    */
-  key_rate_limit?: RateLimit | undefined;
+  key_rate_limit?:
+    | RateLimit
+    | undefined;
+  /**
+   * How many partitions the queue is spread over, 1..256 (each partition its own cluster slot, placed so a queue's
+   * partitions spread over the Redis masters). Submits spread over the partitions and claims take from all of them,
+   * in turn; priority and submit order hold within a partition only. It can only be raised, at any time, with tasks
+   * in flight (lowering it is FAILED_PRECONDITION); a queue with more than one partition has no max_pending_tasks,
+   * max_stored_payload_bytes or claim_rate_limit (each partition would keep its own), and takes no SubmitFlow. In
+   * Queue, 1 for a queue never partitioned; in UpdateQueue, 0 leaves it unchanged.
+   */
+  partitions: number;
 }
 
 /** At most `claims` claims per `period`. */
@@ -885,6 +896,7 @@ function createBaseQueueSettings(): QueueSettings {
     concurrency_key_limit: 0,
     claim_rate_limit: undefined,
     key_rate_limit: undefined,
+    partitions: 0,
   };
 }
 
@@ -922,6 +934,9 @@ export const QueueSettings: MessageFns<QueueSettings> = {
     }
     if (message.key_rate_limit !== undefined) {
       RateLimit.encode(message.key_rate_limit, writer.uint32(90).fork()).join();
+    }
+    if (message.partitions !== 0) {
+      writer.uint32(96).int32(message.partitions);
     }
     return writer;
   },
@@ -1027,6 +1042,14 @@ export const QueueSettings: MessageFns<QueueSettings> = {
             message.key_rate_limit = RateLimit.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.partitions = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1065,6 +1088,7 @@ export const QueueSettings: MessageFns<QueueSettings> = {
     message.key_rate_limit = (object.key_rate_limit !== undefined && object.key_rate_limit !== null)
       ? RateLimit.fromPartial(object.key_rate_limit)
       : undefined;
+    message.partitions = object.partitions ?? 0;
     return message;
   },
 };

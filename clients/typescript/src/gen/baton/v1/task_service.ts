@@ -427,6 +427,14 @@ export interface SubmitTaskRequest {
    * keys, and keys are served in turn. Empty: none (the task is limited by nothing but the queue).
    */
   concurrency_key: string;
+  /**
+   * Optional, 1-256 characters: in a queue with several partitions (QueueSettings.partitions), tasks with the same
+   * partition key go to the same partition, so they are claimed in priority, then submit order among themselves
+   * (there is no order across partitions). A task with a concurrency_key or unique_key is placed by that key
+   * instead, which keeps the key's limit and uniqueness exact. Empty: Baton spreads the tasks over the partitions
+   * (a task_id of the caller's is placed by its hash). No effect on a queue of one partition.
+   */
+  partition_key: string;
 }
 
 export interface SubmitTaskRequest_MetadataEntry {
@@ -1275,6 +1283,7 @@ function createBaseSubmitTaskRequest(): SubmitTaskRequest {
     unique_until_finished: false,
     debounce: undefined,
     concurrency_key: "",
+    partition_key: "",
   };
 }
 
@@ -1333,6 +1342,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     }
     if (message.concurrency_key !== "") {
       writer.uint32(114).string(message.concurrency_key);
+    }
+    if (message.partition_key !== "") {
+      writer.uint32(194).string(message.partition_key);
     }
     return writer;
   },
@@ -1497,6 +1509,14 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
             message.concurrency_key = reader.string();
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.partition_key = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1556,6 +1576,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
       ? Duration.fromPartial(object.debounce)
       : undefined;
     message.concurrency_key = object.concurrency_key ?? "";
+    message.partition_key = object.partition_key ?? "";
     return message;
   },
 };
