@@ -17,7 +17,7 @@ import type { TestRedis } from '../tools/redis/cluster.js';
 import { BatonClient } from '../clients/typescript/src/client.js';
 import { createWorker } from '../clients/typescript/src/index.js';
 import { startBatonProcess } from './batonServer.js';
-import { cpuTimeMs, format, median, table } from './stats.js';
+import { cpuTimeMs, format, inFlight, median, table, until } from './stats.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -53,22 +53,6 @@ async function scriptCalls(redis: TestRedis): Promise<number> {
     for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
   }
   return calls;
-}
-
-async function inFlight<T>(items: readonly T[], width: number, each: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const item = items[next++];
-        if (item !== undefined) await each(item);
-      }
-    }),
-  );
-}
-
-async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 async function round(client: BatonClient, redis: TestRedis, serverPid: number, partitions: number, label: string): Promise<Sample> {

@@ -47,3 +47,21 @@ export function cpuTimeMs(pids: readonly number[], systemOnly = false): number {
   }
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** Runs `each` over `items`, `width` at a time. */
+export async function inFlight<T>(items: readonly T[], width: number, each: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        if (item !== undefined) await each(item);
+      }
+    }),
+  );
+}
+
+/** Waits until `check` passes, looking every 20 ms. */
+export async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
