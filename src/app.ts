@@ -268,6 +268,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
   const scheduleRunner = new ScheduleRunner(scheduleStore, lifecycleTasks(lifecycle), {
     tickMs: options.scheduleTickMs ?? 200,
     batchLimit: 100,
+    observer: metrics.schedules,
     onError: (error, schedule) => {
       log.warn('firing a schedule failed; retrying', {
         ...(schedule ? { queue: schedule.queue, schedule: schedule.id } : {}),

@@ -5,12 +5,23 @@ import type { ScheduleTasks } from './schedules.js';
 import { planTicks } from './scheduleTimes.js';
 import { TERMINAL_STATES } from './task.js';
 
+/** Told what the ticks came to (metrics): each tick once, however many replicas fired it. */
+export interface ScheduleObserver {
+  /** This replica's submit created the tick's task, `delayMs` after the tick's time. */
+  tickSubmitted(queue: string, delayMs: number): void;
+  /** Ticks that submitted nothing (overlap policy SKIP, the previous run not finished). */
+  ticksSkipped(queue: string, count: number): void;
+  /** A pass over the schedule failed; it is retried with backoff. */
+  passFailed(queue: string): void;
+}
+
 export interface ScheduleRunnerOptions {
   /** How often the due schedules are looked for. */
   tickMs: number;
   /** Schedules handled per pass. */
   batchLimit: number;
   onError: (error: unknown, schedule?: ScheduleRef) => void;
+  observer?: ScheduleObserver;
 }
 
 /**
@@ -79,6 +90,7 @@ export class ScheduleRunner {
           // so it neither floods the log nor holds up the others.
           const failures = (failing?.failures ?? 0) + 1;
           this.failing.set(name, { failures, until: now + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1)) });
+          this.options.observer?.passFailed(ref.queue);
           this.options.onError(error, ref);
         }
       }),
@@ -91,10 +103,14 @@ export class ScheduleRunner {
     const { spec, state } = schedule;
     const plan = planTicks(spec.cadence, state.nextRunTime, now, spec.catchUp);
     let last = state.lastRunTime;
+    let skipped = 0;
     for (const tick of plan.fire) {
       if (await this.fireTick(schedule, tick, last)) last = tick;
+      else skipped += 1;
     }
-    await this.store.advance(ref, state.nextRunTime, plan.next, last === state.lastRunTime ? undefined : last, state.revision ?? 0);
+    const moved = await this.store.advance(ref, state.nextRunTime, plan.next, last === state.lastRunTime ? undefined : last, state.revision ?? 0);
+    // Of the replicas that passed over the same ticks, the one that moved the schedule on counts those skipped.
+    if (moved && skipped > 0) this.options.observer?.ticksSkipped(spec.queue, skipped);
   }
 
   /** Submits one tick's task unless the overlap policy skips it; true when the tick's task exists afterwards. */
@@ -114,7 +130,9 @@ export class ScheduleRunner {
         });
       }
     }
-    await this.tasks.submit({ ...spec.task, taskId });
+    const { created } = await this.tasks.submit({ ...spec.task, taskId });
+    // Another replica firing the same tick at once created it: counted there.
+    if (created) this.options.observer?.tickSubmitted(queue, Date.now() - tick);
     return true;
   }
 

@@ -8,6 +8,7 @@ import { GrpcMetrics } from './grpc.js';
 import { QueueGauges } from './queueGauges.js';
 import type { QueueStatsSource } from './queueGauges.js';
 import { RedisMetrics } from './redis.js';
+import { ScheduleMetrics } from './schedules.js';
 import type { RedisConnection } from './redis.js';
 import { TaskMetrics } from './tasks.js';
 
@@ -30,6 +31,8 @@ export interface BatonMetrics {
   redis: RedisMetrics;
   /** Counts task events; pass it to the lifecycle and maintenance. */
   observer: LifecycleObserver;
+  /** Counts schedule ticks; pass it to the schedule runner. */
+  schedules: ScheduleMetrics;
   /** Install on the gRPC server: counts and times every call. */
   grpcInterceptor: grpc.ServerInterceptor;
   /** Adds the queue depth gauges, read from `source` when scraped; a worker seen within `liveWindowMs` is live. */
@@ -60,5 +63,6 @@ export function createMetrics(options: MetricsOptions): BatonMetrics {
     });
   };
 
-  return { registry, redis, observer: tasks, grpcInterceptor: grpcMetrics.interceptor, gaugeQueues };
+  const schedules = new ScheduleMetrics(registry, tasks.queues);
+  return { registry, redis, observer: tasks, schedules, grpcInterceptor: grpcMetrics.interceptor, gaugeQueues };
 }

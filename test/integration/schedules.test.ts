@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { claimOne, duration, getTask, rejectsWith, sleep, toMs } from '../support/api.js';
 import { eventually, uniqueQueue, useReplicas } from '../support/baton.js';
 import type { TestServer } from '../support/baton.js';
+import { parseExposition, scrape, valueOf } from '../support/prometheus.js';
 import { assertConsecutive, everySecond, tickTasks } from '../support/schedules.js';
 
 describe('schedules on two replicas of a 3-master cluster', () => {
@@ -51,6 +52,37 @@ describe('schedules on two replicas of a 3-master cluster', () => {
       return found.length === 2 ? found : undefined;
     }, 10_000);
     assert.ok((after[1]?.tick ?? 0) >= (after[0]?.tick ?? 0) + 2_000, 'the skipped ticks were not caught up');
+  });
+
+  it('counts ticks submitted and skipped once each over both replicas, with their delay, as Prometheus metrics', async () => {
+    const queue = uniqueQueue('tick-metrics');
+    const ticksOf = async (outcome: string): Promise<number> => {
+      let total = 0;
+      for (const server of replicas.servers) {
+        total += valueOf(parseExposition(await scrape(server.baton.metricsAddress)), 'baton_schedule_ticks_total', { queue, outcome }) ?? 0;
+      }
+      return total;
+    };
+    const delays = async (): Promise<number> => {
+      let count = 0;
+      for (const server of replicas.servers) {
+        count += valueOf(parseExposition(await scrape(server.baton.metricsAddress)), 'baton_schedule_tick_delay_seconds_count', { queue }) ?? 0;
+      }
+      return count;
+    };
+    await everySecond(replicaA().client, queue, 'counted', { overlap_policy: 'OVERLAP_POLICY_SKIP' });
+    // The first tick's task stays PENDING (no worker), so every later tick is skipped.
+    await eventually(async () => ((await ticksOf('skipped')) >= 3 ? true : undefined), 15_000);
+    await replicaA().client.pauseSchedule({ queue, schedule_id: 'counted' });
+    const pausedAt = Date.now();
+    await sleep(500);
+    const [first] = await tickTasks(replicaA().client, queue, 'counted');
+    const skipped = await ticksOf('skipped');
+    const ticksAfterFirst = Math.floor((pausedAt - (first?.tick ?? 0)) / 1000);
+    assert.ok(skipped >= 3 && skipped <= ticksAfterFirst, `${skipped} skipped of ${ticksAfterFirst} ticks after the first: each counted once`);
+    assert.equal(await ticksOf('submitted'), 1, 'one task, counted once although both replicas fire');
+    assert.equal(await delays(), 1);
+    assert.equal(await ticksOf('failed'), 0);
   });
 
   it('ALLOW submits every tick however many are unfinished', async () => {
