@@ -30,12 +30,7 @@ import type { WatchTasksResponse } from '../clients/typescript/src/contract.js';
 import { startPlainRedis, startRedisCluster } from '../tools/redis/cluster.js';
 import { startBatonProcess } from './batonServer.js';
 import { sdk } from './sdk.js';
-import { cpuTimeMs, format, median, percentile } from './stats.js';
-
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
+import { cpuTimeMs, format, median, option, percentile } from './stats.js';
 
 function optionText(name: string): string {
   const at = process.argv.indexOf(`--${name}`);

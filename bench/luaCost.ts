@@ -19,14 +19,10 @@ import { DEFAULT_KEYSPACE, QUEUE_KEY_COUNT } from '../src/store/keys.js';
 import { freePort } from '../tools/redis/local.js';
 import { readScript } from '../src/store/scripts.js';
 import { encodeNewTask } from '../src/store/taskCodec.js';
+import { option } from './stats.js';
 
 type Phase = 'none' | 'submit' | 'claim' | 'complete';
 const PHASES: Phase[] = ['none', 'submit', 'claim', 'complete'];
-
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
 
 async function connect(port: number): Promise<Redis> {
   for (let attempt = 0; ; attempt++) {

@@ -21,12 +21,7 @@ import { RedisWorkerStore } from '../src/store/redisWorkerStore.js';
 import { Keyspace } from '../src/store/keys.js';
 import { startRedisCluster } from '../tools/redis/cluster.js';
 import type { TestRedis } from '../tools/redis/cluster.js';
-import { table } from './stats.js';
-
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
+import { option, table } from './stats.js';
 
 /** Counts a replica's round trips by operation. */
 class CountingObserver {

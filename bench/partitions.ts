@@ -17,12 +17,7 @@ import type { TestRedis } from '../tools/redis/cluster.js';
 import { BatonClient } from '../clients/typescript/src/client.js';
 import { createWorker } from '../clients/typescript/src/index.js';
 import { startBatonProcess } from './batonServer.js';
-import { cpuTimeMs, format, inFlight, median, table, until } from './stats.js';
-
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
+import { cpuTimeMs, format, inFlight, median, option, table, until } from './stats.js';
 
 const TASKS = option('tasks', 20_000);
 const REPEATS = option('repeats', 3);

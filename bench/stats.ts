@@ -65,3 +65,9 @@ export async function inFlight<T>(items: readonly T[], width: number, each: (ite
 export async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
 }
+
+/** The number after `--<name>` on the command line, or `fallback`. */
+export function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
