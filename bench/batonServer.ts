@@ -20,7 +20,12 @@ function startFlags(): string[] {
 }
 
 /** Runs the built server (dist/) as its own process, as in production: the gRPC hop is part of what we measure. */
-export async function startBatonProcess(redis: RedisConfig, extraArgs: string[] = []): Promise<BatonProcess> {
+export async function startBatonProcess(
+  redis: RedisConfig,
+  extraArgs: string[] = [],
+  // BATON_BENCH_MAIN runs another build (e.g. a copy of dist/ from before a change) for an A/B comparison.
+  main = process.env.BATON_BENCH_MAIN ?? join(__dirname, '..', 'dist', 'src', 'main.js'),
+): Promise<BatonProcess> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -33,8 +38,6 @@ export async function startBatonProcess(redis: RedisConfig, extraArgs: string[] 
   if (redis.url) env.BATON_REDIS_URL = redis.url;
   if (redis.clusterNodes) env.BATON_REDIS_CLUSTER = redis.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
   if (redis.replicaAcks) env.BATON_REDIS_REPLICA_ACKS = String(redis.replicaAcks);
-  // BATON_BENCH_MAIN runs another build (e.g. a copy of dist/ from before a change) for an A/B comparison.
-  const main = process.env.BATON_BENCH_MAIN ?? join(__dirname, '..', 'dist', 'src', 'main.js');
   const child = spawn(process.execPath, [...startFlags(), ...extraArgs, main], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -5,9 +5,10 @@
  * the server's own work rather than wall time.
  *
  *   npm run build && node --import tsx bench/profile.ts [--tasks 20000] [--repeats 3] [--cpu-prof DIR]
- *     [--concurrency 50,1] [--no-latency] [--split] [--warm-tasks 2000]
+ *     [--concurrency 50,1] [--no-latency] [--split] [--warm-tasks 2000] [--by-command]
  *
- * Redis's commands per task count those its scripts run too; scripts/task counts the scripts alone.
+ * Redis's commands per task count those its scripts run too; scripts/task counts the scripts alone; --by-command
+ * prints each command's calls per task.
  * --split counts system time only. BATON_BENCH_MAIN=/path/to/other/dist/src/main.js profiles another build (A/B);
  * BATON_BENCH_SDK=/path/to/other/sdk/index.js runs the worker of another SDK build (bench/sdk.ts). Redis's CPU and
  * the worker's (this process's) are shown beside the server's for the processing phases.
@@ -99,6 +100,15 @@ function callsSince(before: Map<string, number>, after: Map<string, number>, onl
   return total;
 }
 
+/** Each command's calls per task over one phase, most frequent first. */
+function printCommands(phase: string, before: Map<string, number>, after: Map<string, number>, tasks: number): void {
+  const rows = [...after]
+    .map(([name, count]) => [name, (count - (before.get(name) ?? 0)) / tasks] as const)
+    .filter(([name, perTask]) => name !== 'info' && perTask > 0)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`${phase} commands/task: ${rows.map(([name, perTask]) => `${name} ${perTask.toFixed(2)}`).join(', ')}`);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const value = (name: string): string | undefined => {
@@ -110,6 +120,7 @@ async function main(): Promise<void> {
   const profDir = value('cpu-prof');
   const levels = (value('concurrency') ?? '50,1').split(',').map(Number);
   const latency = !argv.includes('--no-latency');
+  const byCommand = argv.includes('--by-command');
   // A fresh server compiles its hot path over its first tens of thousands of tasks: more warm-up steadies round 1.
   const warmTasks = Number(value('warm-tasks') ?? 2_000);
   const redis = await startPlainRedis();
@@ -150,6 +161,7 @@ async function main(): Promise<void> {
         note(`  redis c=${concurrency} commands/task`, callsSince(calls, callsAfter) / n);
         note(`  redis c=${concurrency} scripts/task`, callsSince(calls, callsAfter, 'evalsha') / n);
         note(`process c=${concurrency} tasks/s`, n / ((performance.now() - t) / 1000));
+        if (byCommand) printCommands(`c=${concurrency} round ${round + 1}`, calls, callsAfter, n);
         console.log(`round ${round + 1} c=${concurrency} done`);
       }
       if (!latency) continue;

@@ -22,7 +22,6 @@ export interface System {
   close(): Promise<void>;
 }
 
-const { BatonClient, createWorker } = sdk;
 
 const BATCH = 1000;
 
@@ -61,8 +60,12 @@ export class BatonSystem implements System {
   readonly name = 'Baton';
   private readonly client: BatonSdk.BatonClient;
 
-  constructor(address: string) {
-    this.client = new BatonClient(address);
+  /** `sdkBuild`: another build of the SDK (an A/B of the worker's side); this checkout's by default. */
+  constructor(
+    address: string,
+    private readonly sdkBuild: typeof BatonSdk = sdk,
+  ) {
+    this.client = new sdkBuild.BatonClient(address);
   }
 
   async enqueue(queue: string, n: number, payload: Buffer, inFlight: number): Promise<void> {
@@ -106,7 +109,7 @@ export class BatonSystem implements System {
     let handled = 0;
     let allHandled: () => void = () => undefined;
     const everyTaskHandled = new Promise<void>((resolve) => (allHandled = resolve));
-    const worker = createWorker({
+    const worker = this.sdkBuild.createWorker({
       client: this.client,
       queues: queue,
       concurrency,
