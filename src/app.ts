@@ -40,7 +40,7 @@ import { RedisScheduleStore } from './store/redisScheduleStore.js';
 import { RedisTaskStore } from './store/redisTaskStore.js';
 import { RedisFlowStore } from './store/redisFlowStore.js';
 import { RedisWorkerStore } from './store/redisWorkerStore.js';
-import type { ReapOutcome } from './domain/store.js';
+import type { ChangeSubscription, ReapOutcome } from './domain/store.js';
 import { tracingInterceptor } from './tracing/grpcSpans.js';
 
 export interface Baton {
@@ -276,11 +276,16 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
       });
     },
   });
-  const events = new EventHub(queueStore, (error) => {
-    log.warn('reading an event stream failed; retrying', { error: error instanceof Error ? error.message : String(error) });
-  });
-  // One subscriber connection tells this replica of wake-ups and new events on every queue.
-  const unsubscribe = await queueStore.subscribeToChanges({
+  let changes: ChangeSubscription | undefined;
+  const events = new EventHub(
+    queueStore,
+    (error) => {
+      log.warn('reading an event stream failed; retrying', { error: error instanceof Error ? error.message : String(error) });
+    },
+    async (following) => changes?.followEvents(following),
+  );
+  // One subscriber connection tells this replica of wake-ups, and of new events on every queue while it has watchers.
+  changes = await queueStore.subscribeToChanges({
     wake: (queue) => {
       lifecycle.wakeBoard.ring(queue);
     },
@@ -309,7 +314,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     events.close();
     await scheduleRunner.stop();
     await maintenance.stop();
-    await unsubscribe();
+    await changes.close();
     await logs.close();
     client.disconnect();
     security.stop();
@@ -387,7 +392,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
       await healthServer?.shutdown(1_000);
       events.close();
       await maintenance.stop();
-      await unsubscribe();
+      await changes.close();
       await logs.close();
       await client.quit().catch(() => undefined);
       await metricsServer?.close();

@@ -11,6 +11,8 @@ const READ_RETRY_MS = 500;
  * connection: one non-blocking read per watched queue per period, however many watch it.
  */
 export const EVENT_SWEEP_MS = 30_000;
+/** How long the hub keeps hearing of new events after its last watcher left. */
+export const FOLLOW_LINGER_MS = 10_000;
 
 /** The number written in decimal digits from `from` up to `to` (positions are checked to be digits). */
 function digitsAt(text: string, from: number, to: number): number {
@@ -105,18 +107,25 @@ class QueueFeed {
   }
 }
 
+/** Tells a replica's change subscription whether it hears of new events (ChangeSubscription.followEvents). */
+export type FollowEvents = (following: boolean) => Promise<void>;
+
 /**
  * Fans each queue's events out to every watcher on this replica; a feed lives while someone watches. The hub is
  * told which streams grew (ChangeListener.eventsAdded, one subscriber connection for the replica), so the number
- * of Redis connections does not grow with the queues watched.
+ * of Redis connections does not grow with the queues watched. It hears of them only while it has feeds: it stops
+ * `FOLLOW_LINGER_MS` after its last feed ends, so watchers that come and go do not turn it on and off each time.
  */
 export class EventHub {
   private readonly feeds = new Map<string, QueueFeed>();
   private readonly sweeper: NodeJS.Timeout;
+  private following = false;
+  private unfollowTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: QueueStore,
     private readonly onError: (error: unknown) => void,
+    private readonly follow: FollowEvents = async () => undefined,
     sweepMs = EVENT_SWEEP_MS,
   ) {
     this.sweeper = setInterval(() => {
@@ -141,6 +150,7 @@ export class EventHub {
     if (!feed) {
       feed = new QueueFeed(this.store, queue, this.onError);
       this.feeds.set(queue, feed);
+      this.setFollowing(true);
     }
     feed.listeners.add(listener);
     const current = feed;
@@ -151,6 +161,7 @@ export class EventHub {
         if (current.listeners.size === 0 && this.feeds.get(queue) === current) {
           current.stop();
           this.feeds.delete(queue);
+          if (this.feeds.size === 0) this.unfollowLater();
         }
       },
     };
@@ -161,8 +172,28 @@ export class EventHub {
     return this.feeds.size;
   }
 
+  private setFollowing(following: boolean): void {
+    clearTimeout(this.unfollowTimer);
+    this.unfollowTimer = undefined;
+    if (following === this.following) return;
+    this.following = following;
+    // Events appended before Redis had the subscription came without a notice: the feeds read once it has it.
+    this.follow(following).then(() => {
+      if (following) this.pokeAll();
+    }, this.onError);
+  }
+
+  private unfollowLater(): void {
+    clearTimeout(this.unfollowTimer);
+    this.unfollowTimer = setTimeout(() => {
+      if (this.feeds.size === 0) this.setFollowing(false);
+    }, FOLLOW_LINGER_MS);
+    this.unfollowTimer.unref();
+  }
+
   close(): void {
     clearInterval(this.sweeper);
+    clearTimeout(this.unfollowTimer);
     for (const feed of this.feeds.values()) feed.stop();
     this.feeds.clear();
   }

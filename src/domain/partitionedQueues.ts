@@ -4,6 +4,7 @@ import { isPartitionAddress, queueOfAddress } from './partitions.js';
 import type { PartitionDirectory } from './partitions.js';
 import type {
   ChangeListener,
+  ChangeSubscription,
   DueClaim,
   EventBounds,
   QueueChanges,
@@ -223,7 +224,7 @@ export class PartitionedQueueStore implements QueueStore {
     return mergeBounds(await Promise.all(addresses.map((address) => this.store.eventBounds(address))));
   }
 
-  subscribeToChanges(listener: ChangeListener): Promise<() => Promise<void>> {
+  subscribeToChanges(listener: ChangeListener): Promise<ChangeSubscription> {
     return this.store.subscribeToChanges({
       wake: (queue) => {
         listener.wake(queue);

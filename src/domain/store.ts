@@ -178,9 +178,21 @@ export interface QueueStore {
   eventBounds(queue: string): Promise<EventBounds | undefined>;
   /**
    * Tells `listener` of changes made on any replica, over one subscriber connection however many queues are
-   * watched or waited on; resolves once subscribed, with a function that unsubscribes.
+   * watched or waited on; resolves once subscribed to wake-ups and partition changes. New events are heard only
+   * while followed (ChangeSubscription.followEvents).
    */
-  subscribeToChanges(listener: ChangeListener): Promise<() => Promise<void>>;
+  subscribeToChanges(listener: ChangeListener): Promise<ChangeSubscription>;
+}
+
+/** A replica's subscription to changes made anywhere. */
+export interface ChangeSubscription {
+  /**
+   * Starts or stops hearing of new events (ChangeListener.eventsAdded). Every script run that appends events
+   * publishes a notice to each replica following them, so a replica follows only while it has watchers. Resolves
+   * once Redis has the change: notices published after that reach the listener.
+   */
+  followEvents(following: boolean): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** What a replica hears of changes made anywhere. Notices are hints: one may be lost with a connection. */

@@ -1,5 +1,6 @@
 import type {
   ChangeListener,
+  ChangeSubscription,
   DueClaim,
   SweepStretch,
   EventBounds,
@@ -249,7 +250,7 @@ export class RedisQueueStore implements QueueStore {
     return this.redis.run('smembers', '', '', () => this.client.smembers(this.keys.queues));
   }
 
-  async subscribeToChanges(listener: ChangeListener): Promise<() => Promise<void>> {
+  async subscribeToChanges(listener: ChangeListener): Promise<ChangeSubscription> {
     const subscriber = this.openSubscriber();
     subscriber.on('message', (channel: string, key: string) => {
       if (channel === this.keys.wakeChannel) {
@@ -265,13 +266,18 @@ export class RedisQueueStore implements QueueStore {
     // Swallow connection errors here: ioredis reconnects and resubscribes on its own; what was published in
     // between is lost, which the listener is told.
     subscriber.on('error', () => undefined);
-    await subscriber.subscribe(this.keys.wakeChannel, this.keys.eventsChannel, this.keys.partitionsChannel);
+    await subscriber.subscribe(this.keys.wakeChannel, this.keys.partitionsChannel);
     subscriber.on('ready', () => {
       listener.resubscribed();
     });
-    return async () => {
-      subscriber.disconnect();
-      await Promise.resolve();
+    return {
+      followEvents: async (following) => {
+        await (following ? subscriber.subscribe(this.keys.eventsChannel) : subscriber.unsubscribe(this.keys.eventsChannel));
+      },
+      close: async () => {
+        subscriber.disconnect();
+        await Promise.resolve();
+      },
     };
   }
 }
