@@ -10,9 +10,11 @@ import { itemsOf } from './serverStream.js';
 import type { ConnectionOptions } from './connection.js';
 import { toBytes, toSubmitRequest } from './payloads.js';
 import type { Bytes, RunTaskInput, SubmitTaskInput, SubmitTasksInput } from './payloads.js';
-import { AppendTaskLogsRequest, CancelTaskRequest, ClaimTasksRequest, CompleteTaskRequest, CompleteTasksRequest, CreateScheduleRequest, DeleteQueueRequest, DeleteScheduleRequest, FailTaskRequest, GetQueueRequest, GetScheduleRequest, GetTaskLogsRequest, GetTaskRequest, GetWorkerRequest, HeartbeatRequest, ListActiveTasksRequest, ListChildrenRequest, ListCompletedTasksRequest, ListQueuesRequest, ListSchedulesRequest, ListTasksRequest, ListWorkersRequest, PauseQueueRequest, PauseScheduleRequest, PurgeQueueRequest, QueueServiceClient, RegisterWorkerRequest, ReleaseTaskRequest, ResumeQueueRequest, ResumeScheduleRequest, RetryTaskRequest, RetryTasksRequest, RunTaskRequest, ScheduleServiceClient, StartTaskRequest, SubmitFlowRequest, SubmitTaskRequest, SubmitTasksRequest, TaskServiceClient, TriggerScheduleRequest, UpdateQueueRequest, UpdateScheduleRequest, WaitTaskRequest, WatchTaskLogsRequest, WatchTasksRequest, WorkerServiceClient } from './contract.js';
+import { AppendTaskLogsRequest, CancelTaskRequest, ClaimTasksRequest, CompleteTaskRequest, CompleteTasksRequest, CreateScheduleRequest, DeleteQueueRequest, DeleteScheduleRequest, FailTaskRequest, GetQueueRequest, GetScheduleRequest, GetTaskLogsRequest, GetTaskRequest, GetWorkerRequest, HeartbeatRequest, ListActiveTasksRequest, ListChildrenRequest, ListCompletedTasksRequest, ListQueuesRequest, ListSchedulesRequest, ListTasksRequest, ListWorkersRequest, PauseQueueRequest, PauseScheduleRequest, PurgeQueueRequest, QueueServiceClient, RegisterWorkerRequest, ReleaseTaskRequest, ResumeQueueRequest, ResumeScheduleRequest, RetryTaskRequest, RetryTasksRequest, RunTaskRequest, ScheduleServiceClient, StartTaskRequest, SubmitFlowRequest, SubmitTaskRequest, SubmitTasksRequest, TaskServiceClient, TriggerScheduleRequest, UpdateQueueRequest, UpdateScheduleRequest, WaitTaskRequest, WatchTaskLogsRequest, WatchTasksRequest } from './contract.js';
+import type { WorkerServiceClient } from './contract.js';
 import type { AppendTaskLogsResponse, CancelTaskResponse, ClaimTasksResponse, CompleteTaskResponse, CompleteTasksResponse, CreateScheduleResponse, DeleteQueueResponse, DeleteScheduleResponse, FailTaskResponse, GetQueueResponse, GetScheduleResponse, GetTaskLogsResponse, GetTaskResponse, GetWorkerResponse, HeartbeatResponse, ListActiveTasksResponse, ListChildrenResponse, ListCompletedTasksResponse, ListQueuesResponse, ListSchedulesResponse, ListTasksResponse, ListWorkersResponse, PauseQueueResponse, PauseScheduleResponse, PurgeQueueResponse, RegisterWorkerResponse, ReleaseTaskResponse, ResumeQueueResponse, ResumeScheduleResponse, RetryTaskResponse, RetryTasksResponse, RunTaskResponse, StartTaskResponse, SubmitFlowResponse, SubmitTaskResponse, SubmitTasksResponse, TaskEvent, TaskLogLine, TriggerScheduleResponse, UpdateQueueResponse, UpdateScheduleResponse, WaitTaskResponse, WatchTaskLogsResponse, WatchTasksResponse } from './contract.js';
 import { everyTaskNamed } from './flows.js';
+import { FastWorkerServiceClient } from './workTasksWire.js';
 
 export interface WatchOptions {
   /** Aborting it cancels the stream; the loop over it then ends without an error. */
@@ -132,7 +134,7 @@ export class BatonClient {
       const channelOverride = tasks.getChannel();
       stubs = {
         tasks,
-        workers: new WorkerServiceClient(address, this.credentials, { channelOverride, interceptors }),
+        workers: new FastWorkerServiceClient(address, this.credentials, { channelOverride, interceptors }),
         queues: new QueueServiceClient(address, this.credentials, { channelOverride, interceptors }),
         schedules: new ScheduleServiceClient(address, this.credentials, { channelOverride, interceptors }),
       };

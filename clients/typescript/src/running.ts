@@ -82,17 +82,50 @@ export interface ContextParts {
 
 /** The handler's window onto `entry`. */
 export function taskContext(entry: Running, parts: ContextParts): TaskContext {
-  return {
-    get signal() {
-      return signalOf(entry);
-    },
-    workerId: parts.workerId,
-    progress: (current, total = 0, message = '') => parts.reportProgress(entry, { current, total, message }),
-    log: (...args) => {
+  return new HandlerContext(entry, parts);
+}
+
+/**
+ * A handler's ctx. Its functions are made when first read, as most handlers use few of them or none, and each is
+ * bound to its task, so that `const { log } = ctx` works.
+ */
+class HandlerContext implements TaskContext {
+  readonly #entry: Running;
+  readonly #parts: ContextParts;
+
+  constructor(entry: Running, parts: ContextParts) {
+    this.#entry = entry;
+    this.#parts = parts;
+  }
+
+  get signal(): AbortSignal {
+    return signalOf(this.#entry);
+  }
+
+  get workerId(): string {
+    return this.#parts.workerId;
+  }
+
+  get progress(): TaskContext['progress'] {
+    const [entry, parts] = [this.#entry, this.#parts];
+    return (current, total = 0, message = '') => parts.reportProgress(entry, { current, total, message });
+  }
+
+  get log(): TaskContext['log'] {
+    const [entry, parts] = [this.#entry, this.#parts];
+    return (...args) => {
       (entry.log ??= parts.newLog(entry)).log(args);
-    },
+    };
+  }
+
+  get json(): TaskContext['json'] {
+    const task = this.#entry.task;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- as TaskContext.json
-    json: <T>() => payloadJson(entry.task) as T,
-    childResults: () => (entry.task.child_count > 0 ? parts.childResults(entry) : Promise.resolve([])),
-  };
+    return <T>() => payloadJson(task) as T;
+  }
+
+  get childResults(): TaskContext['childResults'] {
+    const [entry, parts] = [this.#entry, this.#parts];
+    return () => (entry.task.child_count > 0 ? parts.childResults(entry) : Promise.resolve([]));
+  }
 }
