@@ -40,7 +40,7 @@ import { RedisScheduleStore } from './store/redisScheduleStore.js';
 import { RedisTaskStore } from './store/redisTaskStore.js';
 import { RedisFlowStore } from './store/redisFlowStore.js';
 import { RedisWorkerStore } from './store/redisWorkerStore.js';
-import type { ChangeSubscription, ReapOutcome } from './domain/store.js';
+import type { ReapOutcome } from './domain/store.js';
 import { tracingInterceptor } from './tracing/grpcSpans.js';
 
 export interface Baton {
@@ -65,6 +65,8 @@ export interface StartOptions {
   flowChildGraceMs?: number;
   /** How often due schedules are looked for (default 200 ms). */
   scheduleTickMs?: number;
+  /** How long a replica keeps hearing of new events after its last watcher left (default FOLLOW_LINGER_MS). */
+  eventFollowLingerMs?: number;
   /** WatchTasks streams one principal may hold open (default WATCHES_PER_PRINCIPAL_MAX). */
   watchesPerPrincipalMax?: number;
   /** How often the tokens file and TLS files are checked for changes (default 1 s); tests shorten it. */
@@ -276,19 +278,12 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
       });
     },
   });
-  let changes: ChangeSubscription | undefined;
-  const events = new EventHub(
-    queueStore,
-    (error) => {
-      log.warn('reading an event stream failed; retrying', { error: error instanceof Error ? error.message : String(error) });
-    },
-    async (following) => changes?.followEvents(following),
-  );
   // One subscriber connection tells this replica of wake-ups, and of new events on every queue while it has watchers.
-  changes = await queueStore.subscribeToChanges({
+  const changes = await queueStore.subscribeToChanges({
     wake: (queue) => {
       lifecycle.wakeBoard.ring(queue);
     },
+    // Notices reach the hub only once it follows them (below), so it exists by the time any arrives.
     eventsAdded: (queue) => {
       events.eventsAdded(queue);
     },
@@ -297,6 +292,14 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
       events.pokeAll();
     },
   });
+  const events = new EventHub(
+    queueStore,
+    (error) => {
+      log.warn('reading an event stream failed; retrying', { error: error instanceof Error ? error.message : String(error) });
+    },
+    (following) => changes.followEvents(following),
+    options.eventFollowLingerMs,
+  );
   lifecycle.wakeBoard.startSweeping();
   maintenance.start();
   scheduleRunner.start();

@@ -114,7 +114,7 @@ export type FollowEvents = (following: boolean) => Promise<void>;
  * Fans each queue's events out to every watcher on this replica; a feed lives while someone watches. The hub is
  * told which streams grew (ChangeListener.eventsAdded, one subscriber connection for the replica), so the number
  * of Redis connections does not grow with the queues watched. It hears of them only while it has feeds: it stops
- * `FOLLOW_LINGER_MS` after its last feed ends, so watchers that come and go do not turn it on and off each time.
+ * `followLingerMs` after its last feed ends, so watchers that come and go do not turn it on and off each time.
  */
 export class EventHub {
   private readonly feeds = new Map<string, QueueFeed>();
@@ -125,7 +125,8 @@ export class EventHub {
   constructor(
     private readonly store: QueueStore,
     private readonly onError: (error: unknown) => void,
-    private readonly follow: FollowEvents = async () => undefined,
+    private readonly follow: FollowEvents = () => Promise.resolve(),
+    private readonly followLingerMs = FOLLOW_LINGER_MS,
     sweepMs = EVENT_SWEEP_MS,
   ) {
     this.sweeper = setInterval(() => {
@@ -187,7 +188,7 @@ export class EventHub {
     clearTimeout(this.unfollowTimer);
     this.unfollowTimer = setTimeout(() => {
       if (this.feeds.size === 0) this.setFollowing(false);
-    }, FOLLOW_LINGER_MS);
+    }, this.followLingerMs);
     this.unfollowTimer.unref();
   }
 
