@@ -85,8 +85,9 @@ async function redisProcessId(port: number): Promise<number> {
 /** Commands the Redis server has run, by name (INFO commandstats). */
 async function commandCalls(client: Redis): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
-  for (const match of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+  for (const match of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
     calls.set(match[1] ?? '', Number(match[2]));
+    calls.set(`${match[1] ?? ''} µs`, Number(match[3]));
   }
   return calls;
 }
@@ -95,18 +96,19 @@ async function commandCalls(client: Redis): Promise<Map<string, number>> {
 function callsSince(before: Map<string, number>, after: Map<string, number>, only?: string): number {
   let total = 0;
   for (const [name, count] of after) {
-    if (name !== 'info' && (only === undefined || name === only)) total += count - (before.get(name) ?? 0);
+    if (name !== 'info' && !name.endsWith(' µs') && (only === undefined || name === only)) total += count - (before.get(name) ?? 0);
   }
   return total;
 }
 
-/** Each command's calls per task over one phase, most frequent first. */
+/** Each command's calls per task over one phase, most frequent first, and Redis's time in each per task. */
 function printCommands(phase: string, before: Map<string, number>, after: Map<string, number>, tasks: number): void {
-  const rows = [...after]
-    .map(([name, count]) => [name, (count - (before.get(name) ?? 0)) / tasks] as const)
-    .filter(([name, perTask]) => name !== 'info' && perTask > 0)
-    .sort((a, b) => b[1] - a[1]);
-  console.log(`${phase} commands/task: ${rows.map(([name, perTask]) => `${name} ${perTask.toFixed(2)}`).join(', ')}`);
+  const since = (name: string): number => ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / tasks;
+  const rows = [...after.keys()]
+    .filter((name) => name !== 'info' && !name.endsWith(' µs') && since(name) > 0)
+    .sort((a, b) => since(b) - since(a));
+  console.log(`${phase} commands/task: ${rows.map((name) => `${name} ${since(name).toFixed(2)}`).join(', ')}`);
+  console.log(`${phase} Redis µs/task: ${rows.map((name) => `${name} ${since(`${name} µs`).toFixed(1)}`).join(', ')}`);
 }
 
 async function main(): Promise<void> {
