@@ -4,7 +4,7 @@
  * the machine does weighs on both alike. A round submits `--tasks` tasks and processes them at each concurrency
  * with the SDK's worker, reading the CPU time of the server, its Redis and the worker (this process) around it.
  *
- *   npm run build && npm run build:sdk && node --import tsx bench/ab.ts --a <main.js> [--a-sdk <index.js>]
+ *   npm run bench:ab -- --a <main.js> [--a-sdk <index.js>]
  *     [--b <main.js>] [--b-sdk <index.js>] [--rounds 6] [--tasks 10000] [--concurrency 50,1] [--warm-tasks 10000]
  *
  * A side is a server build (its dist/src/main.js) and an SDK build (clients/typescript/dist/index.js), this
