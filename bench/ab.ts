@@ -5,7 +5,7 @@
  * with the SDK's worker, reading the CPU time of the server, its Redis and the worker (this process) around it.
  *
  *   npm run bench:ab -- --a <main.js> [--a-sdk <index.js>]
- *     [--b <main.js>] [--b-sdk <index.js>] [--rounds 6] [--tasks 10000] [--concurrency 50,1] [--warm-tasks 10000]
+ *     [--b <main.js>] [--b-sdk <index.js>] [--rounds 20] [--tasks 10000] [--concurrency 50,1] [--warm-tasks 10000]
  *
  * A side is a server build (its dist/src/main.js) and an SDK build (clients/typescript/dist/index.js), this
  * checkout's unless given. Copy another checkout's builds inside this one, so that their imports resolve here.
@@ -73,7 +73,7 @@ async function round(side: Side, label: string, tasks: number, concurrency: numb
 }
 
 async function main(): Promise<void> {
-  const rounds = option('rounds', 6);
+  const rounds = option('rounds', 20);
   const tasks = option('tasks', 10_000);
   const warmTasks = option('warm-tasks', 10_000);
   const levels = (textOption('concurrency') ?? '50,1').split(',').map(Number);
