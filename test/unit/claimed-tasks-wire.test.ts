@@ -5,18 +5,7 @@ import { CHILD_FAILURE_POLICIES, TASK_STATES } from '../../src/domain/task.js';
 import { claimTasksResponse, encodeClaimedTasks, workTasksResponse } from '../../src/transport/grpc/claimedTasksWire.js';
 import { ClaimTasksResponse, Task as TaskMessage, WorkTasksResponse } from '../../src/transport/grpc/contract.js';
 import { claimedToProto } from '../../src/transport/grpc/convert.js';
-
-/** A small seeded generator, so every run checks the same tasks and a failure can be replayed. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+import { randomSource } from '../support/random.js';
 
 const STRINGS = [
   '',

@@ -3,18 +3,7 @@ import { describe, it } from 'node:test';
 import { Task, WorkTasksResponse } from '../../clients/typescript/src/contract.js';
 import type { CompleteTasksResult, Timestamp } from '../../clients/typescript/src/contract.js';
 import { decodeWorkTasksResponse } from '../../clients/typescript/src/workTasksWire.js';
-
-/** A small seeded generator, so every run checks the same messages and a failure can be replayed. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+import { randomSource } from '../support/random.js';
 
 const STRINGS = ['', 'q', 'emails', 'x'.repeat(127), 'y'.repeat(128), 'z'.repeat(300), 'café', '日本語のキュー', 'emoji 🎉 and 𝄞', '\u0000 nul'];
 const INT32S = [0, 1, -1, 127, 128, 300, 2_147_483_647, -2_147_483_648, -5];
