@@ -217,6 +217,33 @@ export class Lifecycle {
     );
   }
 
+  /**
+   * A worker session's completions that free `maxTasks` of its slots. When they are all valid and of the session's
+   * one queue, one script completes them and claims the next tasks for the session (a claim without its own round
+   * trip); otherwise they are completed as completeMany does and nothing is claimed: the session's claims take the
+   * credit.
+   */
+  async completeAndClaim(inputs: CompleteInput[], view: TaskView, plan: ClaimPlan, maxTasks: number): Promise<{ outcomes: ItemOutcome[]; claimed: ClaimedTask[] }> {
+    checkBatchSize(inputs, limits.COMPLETE_BATCH_MAX);
+    const [queue] = plan.queues;
+    let completions: (Completion & { queue: string })[] | undefined;
+    try {
+      completions = inputs.map((input) => this.toCompletion(input));
+    } catch {
+      completions = undefined;
+    }
+    if (plan.queues.length !== 1 || queue === undefined || !completions || completions.some((c) => c.queue !== queue)) {
+      return { outcomes: await this.completeMany(inputs, view), claimed: [] };
+    }
+    this.options.workers?.noteClaim(plan.workerId, plan.queues);
+    const outcome = await this.store.completeAndClaim(queue, completions, view, {
+      workerId: plan.workerId,
+      maxTasks,
+      leaseDurationMs: plan.leaseDurationMs,
+    });
+    return { outcomes: outcome.outcomes, claimed: outcome.claimed };
+  }
+
   /** Gives a held task back at once (a worker shutting down) without using up its attempt. */
   async release(queue: string, taskId: string, leaseToken: string): Promise<Task> {
     check.checkQueue(queue);

@@ -4,6 +4,7 @@ import type { PartitionDirectory, Partitioning } from './partitions.js';
 import type {
   ClaimOutcome,
   ClaimQuery,
+  CompleteClaimOutcome,
   Completion,
   FailOutcome,
   HandoffOutcome,
@@ -186,6 +187,13 @@ export class PartitionedTaskStore implements TaskStore {
 
   heartbeat(queue: string, id: string, leaseToken: string, update: HeartbeatUpdate): Promise<HeartbeatOutcome> {
     return this.onTask(queue, id, (address) => this.store.heartbeat(address, id, leaseToken, update));
+  }
+
+  /** A partitioned queue's completions claim nothing: the worker's own claims go round its partitions. */
+  async completeAndClaim(queue: string, items: readonly Completion[], view: TaskView, to: ClaimQuery): Promise<CompleteClaimOutcome> {
+    const parts = await this.directory.of(queue);
+    if (parts.addresses.length === 1) return this.store.completeAndClaim(queue, items, view, to);
+    return { outcomes: await this.complete(queue, items, view), claimed: [], expiries: { leasesExpired: 0, leasesExhausted: 0, leasesCancelled: 0, tasksExpired: 0 } };
   }
 
   async complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]> {

@@ -6,6 +6,7 @@ import type { LifecycleObserver } from './observer.js';
 import type {
   ClaimOutcome,
   ClaimQuery,
+  CompleteClaimOutcome,
   Completion,
   FailOutcome,
   HandoffOutcome,
@@ -98,6 +99,11 @@ export class ReportingTaskStore implements TaskStore {
 
   async complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]> {
     const outcomes = await this.store.complete(queue, items, view);
+    this.completed(queue, outcomes);
+    return outcomes;
+  }
+
+  private completed(queue: string, outcomes: readonly ItemOutcome[]): void {
     const completed: Task[] = [];
     for (const outcome of outcomes) {
       if ('task' in outcome) completed.push(outcome.task);
@@ -107,7 +113,15 @@ export class ReportingTaskStore implements TaskStore {
       this.listeners.observer?.tasksCompleted(queue, completed);
       this.finished(queue, completed);
     }
-    return outcomes;
+  }
+
+  async completeAndClaim(queue: string, items: readonly Completion[], view: TaskView, to: ClaimQuery): Promise<CompleteClaimOutcome> {
+    const outcome = await this.store.completeAndClaim(queue, items, view, to);
+    this.completed(queue, outcome.outcomes);
+    this.listeners.observer?.expiriesHandled(queue, outcome.expiries);
+    this.leased(queue, outcome.claimed.map((claimed) => claimed.task), 'claim');
+    this.due(queue, outcome.due);
+    return outcome;
   }
 
   async fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<FailOutcome> {

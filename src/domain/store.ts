@@ -40,6 +40,11 @@ export interface TaskStore {
   heartbeat(queue: string, id: string, leaseToken: string, update: HeartbeatUpdate): Promise<HeartbeatOutcome>;
   /** Completes tasks of one queue; each item succeeds or fails alone. Results in input order. */
   complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]>;
+  /**
+   * Completes as complete() does, then claims for `to` in the same script run, as claim() would: a worker whose
+   * completions free its slots gets its next tasks without a claim of its own.
+   */
+  completeAndClaim(queue: string, items: readonly Completion[], view: TaskView, to: ClaimQuery): Promise<CompleteClaimOutcome>;
   fail(queue: string, id: string, leaseToken: string, failure: FailureReport): Promise<FailOutcome>;
   /** Gives a held task back without using up its attempt. */
   release(queue: string, id: string, leaseToken: string): Promise<Task>;
@@ -273,6 +278,15 @@ export interface HandoffOutcome extends SubmitOutcome {
   expiries: Expiries;
   /** Tasks of the queue still pending afterwards. */
   pendingLeft: number;
+}
+
+export interface CompleteClaimOutcome extends Due {
+  /** One per completion, in input order. */
+  outcomes: ItemOutcome[];
+  /** Tasks leased to the claiming worker. */
+  claimed: ClaimedTask[];
+  /** Leases and deadlines the claim found run out and handled first. */
+  expiries: Expiries;
 }
 
 export interface ClaimOutcome extends Due {

@@ -1,6 +1,7 @@
 import type {
   ClaimOutcome,
   ClaimQuery,
+  CompleteClaimOutcome,
   Completion,
   FailOutcome,
   HandoffOutcome,
@@ -36,8 +37,9 @@ import {
 } from './taskCodec.js';
 import type { Reply } from './taskCodec.js';
 
-/** submit.lua's handoff arguments when there is none. */
+/** submit.lua's handoff arguments when there is none, and complete.lua's claim arguments. */
 const NO_HANDOFF = ['', 0, 0, ''] as const;
+const NO_CLAIM = NO_HANDOFF;
 
 /** The task operations on Redis: each method is one script run on the queue's slot. */
 export class RedisTaskStore implements TaskStore {
@@ -168,12 +170,33 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]> {
+    const [results] = asArray(await this.completeScript(queue, items, view, NO_CLAIM));
+    return this.decodeCompleted(queue, items, results);
+  }
+
+  async completeAndClaim(queue: string, items: readonly Completion[], view: TaskView, to: ClaimQuery): Promise<CompleteClaimOutcome> {
+    const taker = [to.workerId, to.maxTasks, to.leaseDurationMs, newTokenNonce(to.maxTasks)] as const;
+    const reply = await this.givingBackUnreplicated(queue, (reply) => asArray(reply)[1], () => this.completeScript(queue, items, view, taker));
+    const [results, claimed, tally, due] = asArray(reply);
+    return {
+      outcomes: this.decodeCompleted(queue, items, results),
+      claimed: decodeClaimed(queue, claimed ?? null),
+      expiries: decodeExpiries(tally ?? null),
+      ...decodeDue(due),
+    };
+  }
+
+  /** complete.lua, claiming for `taker` after the completions unless it is NO_CLAIM. */
+  private completeScript(queue: string, items: readonly Completion[], view: TaskView, taker: readonly (string | number)[]): Promise<Reply> {
     const args = items.flatMap((item) => [item.id, item.leaseToken, item.result]);
-    const reply = await this.redis.write('complete', queue, items.length === 1 ? (items[0]?.id ?? '') : '', (target, keys, deadline) =>
-      target.batonCompleteBuffer(...keys, items.length, view, ...args, deadline),
+    return this.redis.write('complete', queue, items.length === 1 ? (items[0]?.id ?? '') : '', (target, keys, deadline) =>
+      target.batonCompleteBuffer(...keys, items.length, view, ...taker, ...args, deadline),
     );
+  }
+
+  private decodeCompleted(queue: string, items: readonly Completion[], results: Reply | undefined): ItemOutcome[] {
     return mapTriples(
-      reply,
+      results ?? null,
       (ok, idOrCode, record, i): ItemOutcome =>
         asNumber(ok) === 1
           ? { task: decodeTaskRecord(queue, idOrCode, record) }

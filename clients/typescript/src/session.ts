@@ -121,8 +121,13 @@ export class TaskSession {
   private scheduleWrite(): void {
     if (this.writeScheduled || this.creditSent - this.delivered > this.lowWater) return;
     this.writeScheduled = true;
+    // A handler that ends frees its slot (credit), then reports its outcome, which the completion batcher sends at
+    // the next setImmediate: credit written one turn of immediates later rides on that message, and the server
+    // claims with it in the completions' own script.
     setImmediate(() => {
-      this.flush();
+      setImmediate(() => {
+        this.flush();
+      });
     });
   }
 

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ClaimPlan, StandingClaim } from '../../domain/claims.js';
+import type { ItemOutcome } from '../../domain/store.js';
+import type { ClaimedTask } from '../../domain/task.js';
 import type { Lifecycle } from '../../domain/lifecycle.js';
 import { invalidArgument } from '../../domain/errors.js';
 import * as limits from '../../domain/limits.js';
@@ -40,6 +42,8 @@ class WorkSession {
   private credit = 0;
   /** Set while the claim loop waits for credit. */
   private onCredit: (() => void) | undefined;
+  /** Credit of messages whose completions are claiming with it (completeAndClaim), not yet used or returned. */
+  private claimingCredit = 0;
   /** Completion batches run one after another, so their answers keep the order of the requests. */
   private completions: Promise<void> = Promise.resolve();
   private readonly stream: StreamCall<WorkTasksResponse, WorkTasksRequest>;
@@ -90,23 +94,65 @@ class WorkSession {
       } else if (!this.plan) {
         throw invalidArgument('start', 'is required in the first message');
       }
-      if (message.credit !== 0) this.grant(message.credit);
-      if (message.completions.length > 0) this.complete(message);
+      if (message.credit > 0 && message.completions.length > 0 && this.credit === 0 && this.onCredit) {
+        // The claim loop waits for this credit: the completions claim the next tasks in their own script instead.
+        this.completeAndClaim(message, this.plan);
+      } else {
+        if (message.credit !== 0) this.grant(message.credit);
+        if (message.completions.length > 0) this.complete(message);
+      }
     } catch (error) {
       this.stream.fail(error);
     }
   }
 
   private grant(credit: number): void {
+    this.checkCredit(credit);
+    this.addCredit(credit);
+  }
+
+  private checkCredit(credit: number): void {
     check.checkIntRange(credit, 'credit', 0, limits.WORK_CREDIT_PER_MESSAGE_MAX);
-    if (this.credit + credit > limits.WORK_CREDIT_OUTSTANDING_MAX) {
+    const outstanding = this.credit + this.claimingCredit;
+    if (outstanding + credit > limits.WORK_CREDIT_OUTSTANDING_MAX) {
       throw invalidArgument(
         'credit',
-        `at most ${limits.WORK_CREDIT_OUTSTANDING_MAX} may be granted and not yet used; this session already has ${this.credit}`,
+        `at most ${limits.WORK_CREDIT_OUTSTANDING_MAX} may be granted and not yet used; this session already has ${outstanding}`,
       );
     }
+  }
+
+  private addCredit(credit: number): void {
     this.credit += credit;
-    this.onCredit?.();
+    if (credit > 0) this.onCredit?.();
+  }
+
+  /**
+   * Completes the message's items and, in the same script, claims up to its credit for this session; the tasks go
+   * out at once, the answers in their turn, and credit the claim did not use goes to the claim loop.
+   */
+  private completeAndClaim(message: WorkTasksRequest, plan: ClaimPlan): void {
+    const credit = message.credit;
+    this.checkCredit(credit);
+    this.claimingCredit += credit;
+    const requests = message.completions;
+    const outcomes = (async () => {
+      let claimed: ClaimedTask[] = [];
+      try {
+        const outcome = await this.lifecycle.completeAndClaim(completeInputsFromProto(requests), 'brief', plan, Math.min(credit, limits.CLAIM_MAX_TASKS));
+        claimed = outcome.claimed;
+        return outcome.outcomes;
+      } finally {
+        this.claimingCredit -= credit;
+        if (this.isStopping()) {
+          await giveBack(this.lifecycle, claimed, this.log);
+        } else {
+          if (claimed.length > 0) void this.stream.send(workTasksResponse(claimed));
+          this.addCredit(credit - claimed.length);
+        }
+      }
+    })();
+    this.answerInTurn(requests, outcomes);
   }
 
   private complete(message: WorkTasksRequest): void {
@@ -120,6 +166,11 @@ class WorkSession {
       await new Promise((resolve) => setImmediate(resolve));
       return this.lifecycle.completeMany(inputs, 'brief');
     })();
+    this.answerInTurn(requests, outcomes);
+  }
+
+  /** Sends the answers to one message's completions once those of the messages before it are sent. */
+  private answerInTurn(requests: WorkTasksRequest['completions'], outcomes: Promise<ItemOutcome[]>): void {
     // Settled here as well, so that a failure waiting behind an earlier answer is not reported as unhandled.
     outcomes.catch(() => undefined);
     this.completions = this.completions
