@@ -93,7 +93,7 @@ async function instructions(last: Phase, tasks: number, batch: number): Promise<
         const [token, id] = claimed.slice(at, at + 2);
         if (token && id) items.push(id, token, Buffer.alloc(0));
       }
-      await redis.callBuffer('EVALSHA', complete, QUEUE_KEY_COUNT, ...keys, items.length / 3, 'brief', ...items, deadline());
+      await redis.callBuffer('EVALSHA', complete, QUEUE_KEY_COUNT, ...keys, items.length / 3, 'brief', '', 0, 0, '', ...items, deadline());
     }
     await redis.shutdown('NOSAVE').catch(() => undefined);
     redis.disconnect();
