@@ -15,6 +15,13 @@ import { StreamCall } from './streamCall.js';
 
 const METHOD = 'baton.v1.WorkerService/WorkTasks';
 
+/**
+ * The most completions a message may carry for them to claim the session's next tasks in their script: the tasks
+ * then wait for the completions' work in Redis, which a few cost less than a round trip of the claim's own, and
+ * more do not (a busy worker's message of many completions claims first, on its own).
+ */
+const FETCH_NEXT_MAX_COMPLETIONS = 4;
+
 type WorkCall = grpc.ServerDuplexStream<WorkTasksRequest, WorkTasksResponse>;
 
 /** WorkerService.WorkTasks: one WorkSession per stream. */
@@ -94,7 +101,8 @@ class WorkSession {
       } else if (!this.plan) {
         throw invalidArgument('start', 'is required in the first message');
       }
-      if (message.credit > 0 && message.completions.length > 0 && this.credit === 0 && this.onCredit) {
+      const completions = message.completions.length;
+      if (message.credit > 0 && completions > 0 && completions <= FETCH_NEXT_MAX_COMPLETIONS && this.credit === 0 && this.onCredit) {
         // The claim loop waits for this credit: the completions claim the next tasks in their own script instead.
         this.completeAndClaim(message, this.plan);
       } else {
