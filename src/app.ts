@@ -208,14 +208,13 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
   metrics.gaugeQueues(queueStore, config.workerLostAfterMs);
 
   const pageTokens = new PageTokens(pageTokenKey({ ...config, redis: redisConfig }));
-  const workers = new WorkerRegistry(
-    workerStore,
-    config.workerLostAfterMs,
-    (error) => {
-      log.warn('worker registry update failed', { error: error instanceof Error ? error.message : String(error) });
-    },
-    pageTokens,
-  );
+  /** Logs a failure of background work that is retried, or made up for, on its own. */
+  const warnAndGoOn =
+    (what: string) =>
+    (error: unknown): void => {
+      log.warn(what, { error: error instanceof Error ? error.message : String(error) });
+    };
+  const workers = new WorkerRegistry(workerStore, config.workerLostAfterMs, warnAndGoOn('worker registry update failed'), pageTokens);
   const queues = new QueueAdmin(queueStore, config.workerLostAfterMs, pageTokens);
   // Flows tell parents through their own store; their cancels and reads go through the reporting task store below.
   const flowStore = new RedisFlowStore(redis, queueRegistry);
@@ -230,11 +229,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
     flowTasks,
     {
       maxPayloadBytes: config.maxPayloadBytes,
-      onError: (error) => {
-        log.warn('telling a parent of its child failed; maintenance retries', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      },
+      onError: warnAndGoOn('telling a parent of its child failed; maintenance retries'),
     },
   );
   const maintenance: Maintenance = new Maintenance(partitionStore, workerStore, {
@@ -257,9 +252,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
           },
         }
       : {}),
-    onError: (error) => {
-      log.warn('maintenance pass failed', { error: error instanceof Error ? error.message : String(error) });
-    },
+    onError: warnAndGoOn('maintenance pass failed'),
   });
   // Every change the lifecycle makes is reported at this one seam: to the metrics, and its due time to maintenance.
   const reporting = new ReportingTaskStore(new RedisTaskStore(redis, queueRegistry), { observer, dueTimes: maintenance, children: flows });
@@ -294,9 +287,7 @@ export async function startBaton(config: Config, redisConfig: RedisConfig, log: 
   });
   const events = new EventHub(
     queueStore,
-    (error) => {
-      log.warn('reading an event stream failed; retrying', { error: error instanceof Error ? error.message : String(error) });
-    },
+    warnAndGoOn('reading an event stream failed; retrying'),
     (following) => changes.followEvents(following),
     options.eventFollowLingerMs,
   );
