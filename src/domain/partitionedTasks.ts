@@ -6,6 +6,7 @@ import type {
   ClaimQuery,
   CompleteClaimOutcome,
   Completion,
+  Expiries,
   FailOutcome,
   HandoffOutcome,
   HeartbeatOutcome,
@@ -35,6 +36,8 @@ function withoutCursor(query: ListQuery): ListQuery {
   return rest;
 }
 
+/** An expiry tally of nothing (copied where a caller adds to it). */
+const NO_EXPIRIES: Expiries = { leasesExpired: 0, leasesExhausted: 0, leasesCancelled: 0, tasksExpired: 0 };
 /** How long a worker's claims stay on one partition that fills them before they move to the next (ms). */
 const STAY_MS = 500;
 
@@ -127,7 +130,7 @@ export class PartitionedTaskStore implements TaskStore {
     const { addresses } = await this.directory.of(queue);
     if (addresses.length === 1) return this.store.claim(queue, request);
     const start = this.claimStart(queue, request.workerId, addresses.length);
-    const outcome: ClaimOutcome = { claimed: [], expiries: { leasesExpired: 0, leasesExhausted: 0, leasesCancelled: 0, tasksExpired: 0 } };
+    const outcome: ClaimOutcome = { claimed: [], expiries: { ...NO_EXPIRIES } };
     let failure: Error | undefined;
     let firstFilled = false;
     for (let i = 0; i < addresses.length && outcome.claimed.length < request.maxTasks; i++) {
@@ -193,7 +196,7 @@ export class PartitionedTaskStore implements TaskStore {
   async completeAndClaim(queue: string, items: readonly Completion[], view: TaskView, to: ClaimQuery): Promise<CompleteClaimOutcome> {
     const parts = await this.directory.of(queue);
     if (parts.addresses.length === 1) return this.store.completeAndClaim(queue, items, view, to);
-    return { outcomes: await this.complete(queue, items, view), claimed: [], expiries: { leasesExpired: 0, leasesExhausted: 0, leasesCancelled: 0, tasksExpired: 0 } };
+    return { outcomes: await this.complete(queue, items, view), claimed: [], expiries: { ...NO_EXPIRIES } };
   }
 
   async complete(queue: string, items: readonly Completion[], view: TaskView): Promise<ItemOutcome[]> {

@@ -18,9 +18,8 @@
 --- @include "includes/expiryTally"
 --- @include "includes/keys"
 --- @include "includes/nowMs"
---- @include "includes/promoteDue"
 --- @include "includes/queueSetting"
---- @include "includes/releaseExpiredLeases"
+--- @include "includes/readyToClaim"
 --- @include "includes/touchWorker"
 --- @include "includes/keySlots"
 
@@ -37,12 +36,7 @@ if queueSetting('paused', 0) == 1 then
   return { -1, {}, expiryTally(), NOT_DUE }
 end
 
-releaseExpiredLeases(now, 100)
-promoteDue(now, 1000)
-
-if queueSetting('kc', 0) > 0 then
-  releaseThrottledKeys(now)
-end
+readyToClaim(now)
 
 local claimed, _, due, rateDue = claimPending(workerId, max, leaseMs, tokens, now)
 

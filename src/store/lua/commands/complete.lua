@@ -26,14 +26,12 @@
 --- @include "includes/loadTasks"
 --- @include "includes/moveTo"
 --- @include "includes/nowMs"
---- @include "includes/promoteDue"
 --- @include "includes/queueSetting"
---- @include "includes/releaseExpiredLeases"
+--- @include "includes/readyToClaim"
 --- @include "includes/saveTask"
 --- @include "includes/states"
 --- @include "includes/taskRecord"
 --- @include "includes/touchWorker"
---- @include "includes/keySlots"
 
 refuseIfLate()
 -- Completions counted per worker and written once per worker, since a batch usually comes from one worker.
@@ -82,11 +80,7 @@ local claimed, due = {}, NOT_DUE
 if taker ~= '' and queueSetting('paused', 0) ~= 1 then
   touchWorker(taker, now)
   redis.call('HSET', K.meta, 'lc', now)
-  releaseExpiredLeases(now, 100)
-  promoteDue(now, 1000)
-  if queueSetting('kc', 0) > 0 then
-    releaseThrottledKeys(now)
-  end
+  readyToClaim(now)
   local leased
   claimed, leased, due = claimPending(taker, takeMax, leaseMs, tokens, now)
 end
