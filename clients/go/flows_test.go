@@ -52,6 +52,13 @@ func TestFlowGroupNamesEveryTaskOnACopyLeavingTheCallersMessagesAsGiven(t *testi
 // The tests below run against a real Baton: test/integration/go-sdk.test.ts starts one and sets BATON_TEST_SERVER.
 func flowServer(t *testing.T) (*Client, string) {
 	t.Helper()
+	client := testServer(t)
+	return client, fmt.Sprintf("go-flow-%s-%s", strings.ToLower(t.Name()[len("TestFlowServer"):]), randomUUID()[:8])
+}
+
+// testServer dials the Baton that BATON_TEST_SERVER names, closed when the test ends; without one the test is skipped.
+func testServer(t *testing.T) *Client {
+	t.Helper()
 	address := os.Getenv("BATON_TEST_SERVER")
 	if address == "" {
 		t.Skip("BATON_TEST_SERVER is not set")
@@ -61,7 +68,7 @@ func flowServer(t *testing.T) (*Client, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
-	return client, fmt.Sprintf("go-flow-%s-%s", strings.ToLower(t.Name()[len("TestFlowServer"):]), randomUUID()[:8])
+	return client
 }
 
 // work runs a Worker on queue with handler until the test ends.

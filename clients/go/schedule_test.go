@@ -3,7 +3,6 @@ package baton
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -15,15 +14,7 @@ import (
 
 // Runs against a real Baton: test/integration/go-sdk.test.ts starts one and sets BATON_TEST_SERVER.
 func TestScheduleServerUpdateScheduleReplacesTheDefinitionAndKeepsTheState(t *testing.T) {
-	address := os.Getenv("BATON_TEST_SERVER")
-	if address == "" {
-		t.Skip("BATON_TEST_SERVER is not set")
-	}
-	client, err := Dial(address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = client.Close() }()
+	client := testServer(t)
 	ctx := context.Background()
 	queue := fmt.Sprintf("go-schedule-%s", randomUUID()[:8])
 	created, err := client.CreateSchedule(ctx, &pb.CreateScheduleRequest{
